@@ -1,0 +1,170 @@
+/**
+ * Public surface of the Azure Container Apps emulator: what tests, the demo and users rehearsing a
+ * pipeline rely on. The HTTP control API mirrors the programmatic one route for route.
+ */
+
+/** Everything a client needs to talk to the emulator; `npm run emulator -- --json` prints it. */
+export interface EmulatorInfo {
+  /** ARM base URL, e.g. https://127.0.0.1:PORT (pass as the SDK's `endpoint`). */
+  arm: string;
+  /** Entra ID authority host, e.g. https://127.0.0.1:PORT (with `disableInstanceDiscovery`). */
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  subscriptionId: string;
+  /** Azure region the emulator pretends to be in. */
+  location: string;
+  /** PEM file of the emulator's CA; trust it with NODE_EXTRA_CA_CERTS. */
+  caFile: string;
+  /** HTTP proxy (CONNECT) that reaches app hostnames; use as HTTPS_PROXY. */
+  proxy: string;
+  /** Control API base URL (plain HTTP on 127.0.0.1). */
+  control: string;
+  /** Value for ACTIONS_ID_TOKEN_REQUEST_URL. */
+  githubOidcUrl: string;
+  /** Value for ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
+  githubOidcToken: string;
+  /** Value for SYSTEM_OIDCREQUESTURI. */
+  adoOidcUrl: string;
+  /** System access token (SYSTEM_ACCESSTOKEN) that adoOidcUrl accepts. */
+  adoAccessToken: string;
+  /** Service connection id the ADO OIDC endpoint accepts (any id is accepted; this one is suggested). */
+  adoServiceConnectionId: string;
+}
+
+export interface EmulatorOptions {
+  /** How long an app operation (PUT/PATCH) stays InProgress. Default 300 ms. */
+  operationDelayMs?: number;
+  /** How long a new revision stays Provisioning after its process listens. Default 300 ms. */
+  provisioningDelayMs?: number;
+  /** Retry-After (seconds) sent on 202 responses and operation polls. Default 1. */
+  retryAfterSeconds?: number;
+  /** Folder for the CA and other files. Default: a new temporary folder, removed on stop. */
+  dataDir?: string;
+  tenantId?: string;
+  clientId?: string;
+  clientSecret?: string;
+  subscriptionId?: string;
+  location?: string;
+}
+
+export type TrafficEntry = {
+  revisionName?: string;
+  latestRevision?: boolean;
+  weight: number;
+  label?: string;
+};
+
+export interface SeedRevision {
+  /** Suffix of the revision name (`<app>--<suffix>`). */
+  suffix: string;
+  image: string;
+  /** Default true. */
+  active?: boolean;
+}
+
+export interface SeedSpec {
+  subscriptionId?: string;
+  resourceGroup: string;
+  /** Managed environment name; created when missing. */
+  environment: string;
+  app: string;
+  /** Revisions to create, oldest first; the last is the latest revision. */
+  revisions: SeedRevision[];
+  /** Default "Multiple". */
+  activeRevisionsMode?: "Single" | "Multiple" | "Labels";
+  /** Default: 100 to the latest revision (`latestRevision: true`). */
+  traffic?: TrafficEntry[];
+  /** Default true. */
+  external?: boolean;
+  /** Default 8080. */
+  targetPort?: number;
+  /** Default: the app name. */
+  containerName?: string;
+  tags?: Record<string, string>;
+  maxInactiveRevisions?: number;
+}
+
+export interface RevisionView {
+  name: string;
+  image: string;
+  active: boolean;
+  provisioningState: string;
+  runningState: string;
+  healthState: string;
+  trafficWeight: number;
+  createdTime: string;
+}
+
+/** The app as the emulator holds it, for assertions. */
+export interface AppView {
+  id: string;
+  name: string;
+  resourceGroup: string;
+  activeRevisionsMode: string;
+  provisioningState: string;
+  latestRevisionName: string;
+  fqdn: string;
+  traffic: TrafficEntry[];
+  revisions: RevisionView[];
+  tags: Record<string, string>;
+}
+
+export interface ArmJournalEntry {
+  /** Milliseconds since the epoch when the response was sent. */
+  time: number;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  apiVersion?: string;
+  body?: unknown;
+  status: number;
+  /** Set when an injected fault produced the answer. */
+  fault?: string;
+}
+
+export interface IngressJournalEntry {
+  time: number;
+  host: string;
+  path: string;
+  /** How the host was routed. */
+  route: "app" | "label" | "revision";
+  /** Revision that served the request, or null when none could. */
+  revision: string | null;
+  status: number;
+}
+
+/** The next `count` ARM calls matching `match` answer with this fault instead of normally. */
+export type ArmFault = {
+  count: number;
+  match?: { method?: string; pathContains?: string };
+} & (
+  | { kind: "status"; status: 429 | 500 | 503; retryAfterSeconds?: number }
+  | { kind: "reset" }
+  | { kind: "hang" }
+);
+
+/** Applies to the next revision created for `app` (and matching `image` when given). */
+export interface RevisionFault {
+  app: string;
+  image?: string;
+  mode: "fail-provisioning" | "never-ready";
+}
+
+export interface Emulator {
+  readonly info: EmulatorInfo;
+  seed(spec: SeedSpec): Promise<AppView>;
+  getApp(resourceGroup: string, app: string): AppView;
+  /** Change traffic as someone else would (validated like an ARM write, applied at once). */
+  setTraffic(resourceGroup: string, app: string, traffic: TrafficEntry[]): Promise<AppView>;
+  /** A running revision starts behaving as the given image behaviour (e.g. "http500"). */
+  setRevisionBehaviour(resourceGroup: string, app: string, revision: string, behaviour: string): Promise<void>;
+  injectArmFault(fault: ArmFault): void;
+  injectRevisionFault(fault: RevisionFault): void;
+  clearFaults(): void;
+  armJournal(): ArmJournalEntry[];
+  ingressJournal(): IngressJournalEntry[];
+  clearJournal(): void;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,156 @@
+/**
+ * The vocabulary shared by every layer: validated inputs, traffic, checks and the deployment report.
+ * Pure types; no I/O.
+ */
+
+export type ActionName = "deploy" | "promote" | "reject" | "rollback" | "status";
+
+export type CloudName = "AzureCloud" | "AzureUSGovernment" | "AzureChinaCloud" | "Custom";
+
+/** Service principal JSON as azure/login takes it in `creds`. */
+export interface ServicePrincipalCreds {
+  clientId: string;
+  clientSecret: string;
+  tenantId: string;
+  subscriptionId?: string;
+}
+
+export interface AuthInputs {
+  clientId?: string;
+  tenantId?: string;
+  creds?: ServicePrincipalCreds;
+  cloud: CloudName;
+  /** Required for Custom; overrides the cloud's ARM endpoint otherwise. */
+  armEndpoint?: string;
+  /** Required for Custom; overrides the cloud's authority host otherwise. */
+  authorityHost?: string;
+}
+
+/** An HTTP status matcher: a list of single codes and inclusive ranges. */
+export interface StatusRange {
+  min: number;
+  max: number;
+}
+
+export interface SmokeCheck {
+  /** Name shown in logs and the summary (defaults to `METHOD path`). */
+  name: string;
+  /** Path and query, starting with `/`. */
+  path: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Accepted statuses; default 200-399. */
+  expectStatus: StatusRange[];
+  bodyContains?: string;
+  bodyRegex?: string;
+  /** Dot/bracket path into a JSON body (e.g. `status`, `items[0].name`) and the value it must equal. */
+  json?: { path: string; equals: string | number | boolean | null };
+  /** Latency budget for one request. */
+  maxLatencyMs?: number;
+}
+
+/** Validated inputs of any action. Durations are milliseconds. */
+export interface Inputs {
+  action: ActionName;
+  subscriptionId: string;
+  resourceGroup: string;
+  containerApp: string;
+  image?: string;
+  containerName?: string;
+  /** Explicit suffix; undefined means derive it from the commit. */
+  revisionSuffix?: string;
+  candidateLabel: string;
+  productionLabel: string;
+  previousLabel: string;
+  /** Ascending percentages, each 1-100, ending at 100. */
+  trafficSteps: number[];
+  stepWaitMs: number;
+  /** From `smoke-checks`, or the single GET of `smoke-path`. */
+  smokeChecks: SmokeCheck[];
+  smokeTimeoutMs: number;
+  /** Gap between check rounds while a step bakes. */
+  checkIntervalMs: number;
+  readinessTimeoutMs: number;
+  deactivatePrevious: boolean;
+  scaleDownDelayMs: number;
+  keepFailedRevision: boolean;
+  auth: AuthInputs;
+  dryRun: boolean;
+}
+
+export interface InputError {
+  /** The input's name as the user writes it (kebab-case, e.g. `traffic-steps`). */
+  input: string;
+  message: string;
+}
+
+/** One entry of `configuration.ingress.traffic`, always pinned to a revision name. */
+export interface TrafficWeight {
+  revisionName: string;
+  weight: number;
+  label?: string;
+}
+
+export interface CheckResult {
+  check: string;
+  url: string;
+  ok: boolean;
+  status?: number;
+  latencyMs?: number;
+  /** Why it failed, in words (e.g. `status 500 not in 200-399`). */
+  failure?: string;
+}
+
+export interface CheckRound {
+  ok: boolean;
+  results: CheckResult[];
+}
+
+export type DeployResult = "promoted" | "rolled-back" | "failed-before-traffic" | "held" | "unchanged";
+
+export interface StepRecord {
+  /** 1-based position in the plan. */
+  index: number;
+  /** Candidate weight at this step. */
+  weight: number;
+  traffic: TrafficWeight[];
+  startedAt: number;
+  durationMs: number;
+  checksPassed: number;
+  checksRun: number;
+  ok: boolean;
+  failure?: string;
+}
+
+export interface PhaseTiming {
+  phase: string;
+  durationMs: number;
+}
+
+/** Everything the summary and the outputs are made from. */
+export interface DeploymentReport {
+  action: ActionName;
+  app: string;
+  resourceGroup: string;
+  image?: string;
+  candidate?: string;
+  previous?: string;
+  result: DeployResult | "failed";
+  /** Why the run ended as it did, in one sentence. */
+  reason: string;
+  /** Azure error code when an Azure call caused the failure. */
+  errorCode?: string;
+  /** What the operator should do next, when something failed. */
+  nextSteps?: string;
+  initialTraffic: TrafficWeight[];
+  finalTraffic: TrafficWeight[];
+  smoke?: CheckRound;
+  steps: StepRecord[];
+  phases: PhaseTiming[];
+  labelUrl?: string;
+  appUrl?: string;
+  dryRun: boolean;
+  /** Planned traffic arrays, one per step, for a dry run. */
+  plan?: TrafficWeight[][];
+}
