@@ -1,0 +1,36 @@
+import { ContainerAppsAPIClient } from "@azure/arm-appcontainers";
+import type { Clock } from "../core/clock.ts";
+import type { ContainerAppsPort } from "../core/ports.ts";
+import type { AuthInputs } from "../core/types.ts";
+import { ContainerAppsAdapter } from "./appsPort.ts";
+import { resolveCloud } from "./clouds.ts";
+import { ContainerAppsGateway } from "./containerApps.ts";
+import { createCredential, type CredentialSource } from "./credentials.ts";
+
+export const USER_AGENT = "aca-blue-green/1";
+
+export interface AppConnection {
+  subscriptionId: string;
+  resourceGroup: string;
+  app: string;
+  auth: AuthInputs;
+  source: CredentialSource;
+  clock: Clock;
+  debug?: (message: string) => void;
+}
+
+/** The engine's port to one container app: cloud endpoints, credential, SDK client, retries. */
+export function connectContainerApp(connection: AppConnection): ContainerAppsPort {
+  const cloud = resolveCloud(connection.auth);
+  const credential = createCredential(connection.source, cloud);
+  const client = new ContainerAppsAPIClient(credential, connection.subscriptionId, {
+    endpoint: cloud.armEndpoint,
+    credentials: { scopes: [cloud.armScope] },
+    userAgentOptions: { userAgentPrefix: USER_AGENT },
+  });
+  const gateway = new ContainerAppsGateway(client, connection.resourceGroup, connection.app, {
+    clock: connection.clock,
+    debug: connection.debug,
+  });
+  return new ContainerAppsAdapter(gateway);
+}

@@ -1,0 +1,81 @@
+import { isRestError } from "@azure/core-rest-pipeline";
+
+/** An Azure call that failed, with the service's error code when it gave one. */
+export class AzureError extends Error {
+  readonly code?: string;
+  readonly statusCode?: number;
+  /** Seconds the service asked us to wait before trying again. */
+  readonly retryAfterMs?: number;
+
+  constructor(
+    message: string,
+    options: { code?: string; statusCode?: number; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "AzureError";
+    this.code = options.code;
+    this.statusCode = options.statusCode;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+const FAILED_LRO = /^The long-running operation has failed\.\s*(?:([A-Za-z0-9_.]+)\.\s*)?(.*)$/s;
+
+/**
+ * Normalises whatever the SDK threw into an AzureError naming the operation. A failed long-running
+ * operation arrives as a plain Error whose message carries the code; a RestError carries it as
+ * fields.
+ */
+export function toAzureError(error: unknown, what: string): AzureError {
+  if (error instanceof AzureError) return error;
+  if (isRestError(error)) {
+    const header = error.response?.headers.get("retry-after");
+    const retryAfterMs = header && /^\d+$/.test(header) ? Number(header) * 1000 : undefined;
+    const detail = restErrorMessage(error.message);
+    return new AzureError(`${what} failed: ${detail}`, {
+      code: error.code,
+      statusCode: error.statusCode,
+      retryAfterMs,
+      cause: error,
+    });
+  }
+  if (error instanceof Error) {
+    const lro = FAILED_LRO.exec(error.message);
+    if (lro) {
+      return new AzureError(`${what} failed: ${lro[2] || "the operation ended in Failed"}`, {
+        code: lro[1] ?? "OperationFailed",
+        cause: error,
+      });
+    }
+    if (error.name === "AbortError" || error.name === "TimeoutError") {
+      return new AzureError(`${what} timed out or was cancelled`, {
+        code: "RequestAborted",
+        cause: error,
+      });
+    }
+    return new AzureError(`${what} failed: ${error.message}`, { cause: error });
+  }
+  return new AzureError(`${what} failed: ${String(error)}`);
+}
+
+function restErrorMessage(message: string): string {
+  try {
+    const body = JSON.parse(message) as { error?: { code?: string; message?: string } };
+    if (body.error?.message) return body.error.message;
+  } catch {
+    // Not JSON: the message is already prose.
+  }
+  return message;
+}
+
+/**
+ * Whether trying the same call again may succeed: throttling, server errors, a lock held by a
+ * running operation, and connections that broke or timed out.
+ */
+export function isTransient(error: AzureError): boolean {
+  const status = error.statusCode;
+  if (status === undefined) {
+    return error.code !== "OperationFailed" && !error.message.includes("long-running");
+  }
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}

@@ -1,0 +1,524 @@
+import { runCheckRound, waitForPassingRound } from "./checks/run.ts";
+import { DeployFailure, errorCode, errorMessage } from "./failure.ts";
+import {
+  JOURNAL_STATE_KEY,
+  LAST_TAG,
+  LEASE_TAG,
+  decodeLease,
+  encodeLastPromotion,
+  encodeLease,
+  isLive,
+  newLease,
+  withTag,
+  type DeployJournal,
+} from "./journal.ts";
+import { appFqdn, deriveRevisionSuffix, labelUrl, revisionName } from "./naming.ts";
+import type { AppState, EngineDeps, RevisionState } from "./ports.ts";
+import { failedState, isReady, waitForRevisionReady } from "./readiness.ts";
+import { formatDuration, formatStepProgress, formatTraffic } from "./report/format.ts";
+import { currentTraffic, restoreSnapshot } from "./restore.ts";
+import { planRollout, sameTraffic, weightsByRevision, withoutRevisions } from "./traffic/plan.ts";
+import { totalWeight } from "./traffic/resolve.ts";
+import type {
+  CheckRound,
+  DeploymentReport,
+  Inputs,
+  PhaseTiming,
+  StepRecord,
+  TrafficWeight,
+} from "./types.ts";
+
+const DEFAULT_POLL = { min: 500, max: 5_000 };
+/** Longest a single smoke-check request may take. */
+const CHECK_REQUEST_TIMEOUT_MS = 10_000;
+/** Margin on top of the planned duration before another run may take the lease over. */
+const LEASE_MARGIN_MS = 15 * 60_000;
+
+/** Everything the engine learns before its first write. */
+interface Snapshot {
+  app: AppState;
+  revisions: RevisionState[];
+  traffic: TrafficWeight[];
+  fqdn: string;
+  candidate: string;
+  containerName: string;
+  /** The candidate revision when it already exists (a rerun of the same release). */
+  existing?: RevisionState;
+}
+
+/**
+ * `action: deploy`: create the candidate at 0%, check it on its label URL, shift traffic step by
+ * step while checking, promote — or put the app back exactly as it was. Never throws: every
+ * outcome, failures included, comes back as a report.
+ */
+export async function deploy(inputs: Inputs, deps: EngineDeps): Promise<DeploymentReport> {
+  return new Deployment(inputs, deps).run();
+}
+
+class Deployment {
+  readonly #inputs: Inputs;
+  readonly #deps: EngineDeps;
+  readonly #phases: PhaseTiming[] = [];
+  readonly #steps: StepRecord[] = [];
+  readonly #report: DeploymentReport;
+  #journal?: DeployJournal;
+  /** Whether any production traffic has been sent to the candidate. */
+  #shifted = false;
+
+  constructor(inputs: Inputs, deps: EngineDeps) {
+    this.#inputs = inputs;
+    this.#deps = deps;
+    this.#report = {
+      action: "deploy",
+      app: inputs.containerApp,
+      resourceGroup: inputs.resourceGroup,
+      image: inputs.image,
+      result: "failed",
+      reason: "",
+      initialTraffic: [],
+      finalTraffic: [],
+      steps: this.#steps,
+      phases: this.#phases,
+      dryRun: inputs.dryRun,
+    };
+  }
+
+  async run(): Promise<DeploymentReport> {
+    let snapshot: Snapshot | undefined;
+    try {
+      snapshot = await this.#phase("Snapshot", () => this.#snapshot());
+      if (snapshot.existing && this.#isAlreadyPromoted(snapshot)) {
+        return this.#finish("unchanged", `${snapshot.candidate} already serves 100% with ${this.#inputs.image}; nothing to do.`, snapshot.traffic);
+      }
+      if (this.#inputs.dryRun) return this.#dryRun(snapshot);
+      await this.#phase("Lease", () => this.#takeLease(snapshot!));
+      await this.#phase("Create revision", () => this.#createCandidate(snapshot!));
+      await this.#phase("Readiness", () => this.#waitReady(snapshot!));
+      await this.#phase("Smoke checks", () => this.#smoke());
+      const final = await this.#phase("Traffic shift", () => this.#shift(snapshot!));
+      const settled = await this.#phase("Promote", () => this.#promote(snapshot!, final));
+      return this.#finish(
+        "promoted",
+        `${snapshot.candidate} passed every check and serves 100% of traffic.`,
+        settled,
+      );
+    } catch (error) {
+      return this.#fail(error, snapshot);
+    }
+  }
+
+  async #phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const { clock, log } = this.#deps;
+    const started = clock.now();
+    try {
+      return await log.group(name, fn);
+    } finally {
+      const durationMs = clock.now() - started;
+      this.#phases.push({ phase: name, durationMs });
+      log.info(`${name} took ${formatDuration(durationMs)}`);
+    }
+  }
+
+  async #snapshot(): Promise<Snapshot> {
+    const { apps, log, run } = this.#deps;
+    const inputs = this.#inputs;
+    const [app, revisions] = await Promise.all([apps.getApp(), apps.listRevisions()]);
+    if (!app.ingress) {
+      throw new DeployFailure(
+        `Container app ${app.name} has no ingress, so traffic cannot be split between revisions.`,
+        { code: "IngressDisabled", nextSteps: "Enable ingress on the app (az containerapp ingress enable) and run again." },
+      );
+    }
+    if (app.activeRevisionsMode.toLowerCase() === "labels") {
+      throw new DeployFailure(
+        `Container app ${app.name} uses the Labels revision mode, which routes by label only; this deployment needs weights.`,
+        { code: "UnsupportedRevisionMode", nextSteps: "Switch the app to Multiple revision mode (az containerapp revision set-mode --mode multiple)." },
+      );
+    }
+    const domain = app.ingress.fqdn
+      ? undefined
+      : await apps.getDefaultDomain(app.environmentId ?? "");
+    const fqdn = app.ingress.fqdn ?? appFqdn(app.name, domain ?? "", app.ingress.external);
+    const traffic = currentTraffic(app);
+    if (totalWeight(traffic) !== 100) {
+      throw new DeployFailure(
+        `The app's traffic adds up to ${totalWeight(traffic)}%, not 100% (${formatTraffic(traffic)}).`,
+        { code: "InvalidTraffic", nextSteps: "Fix the app's traffic split, then run again." },
+      );
+    }
+    const active = new Set(revisions.filter((r) => r.active).map((r) => r.name));
+    const dark = traffic.filter((e) => e.weight > 0 && !active.has(e.revisionName));
+    if (dark.length > 0) {
+      log.warning(
+        `Traffic already points at inactive revisions: ${formatTraffic(dark)}. Restoring the snapshot would keep that outage.`,
+      );
+    }
+    const containerName = inputs.containerName ?? app.containers[0]?.name;
+    if (!containerName || !app.containers.some((c) => c.name === containerName)) {
+      throw new DeployFailure(
+        `container-name: the app has no container "${inputs.containerName}" (it has ${app.containers.map((c) => c.name).join(", ") || "none"}).`,
+        { code: "ContainerNotFound" },
+      );
+    }
+    const suffix =
+      inputs.revisionSuffix ?? deriveRevisionSuffix(run.commitSha, inputs.image ?? "");
+    const candidate = revisionName(app.name, suffix);
+    const existing = revisions.find((r) => r.name === candidate);
+    if (existing) {
+      const image = existing.containers.find((c) => c.name === containerName)?.image;
+      if (image !== inputs.image) {
+        throw new DeployFailure(
+          `Revision ${candidate} already exists with image ${image ?? "unknown"}, not ${inputs.image}. A revision's image cannot change.`,
+          { code: "RevisionSuffixInUse", nextSteps: "Set revision-suffix to a new value for this image." },
+        );
+      }
+    }
+    this.#report.initialTraffic = traffic;
+    this.#report.candidate = candidate;
+    this.#report.appUrl = `https://${fqdn}`;
+    this.#report.labelUrl = labelUrl(fqdn, app.name, inputs.candidateLabel);
+    log.info(`App ${app.name} (${app.activeRevisionsMode} revision mode), ${revisions.length} revisions, ${active.size} active`);
+    log.info(`Traffic now: ${formatTraffic(traffic)}`);
+    log.info(`Candidate: ${candidate}${existing ? " (exists already; reused)" : ""}, image ${inputs.image}`);
+    return { app, revisions, traffic, fqdn, candidate, containerName, existing };
+  }
+
+  #isAlreadyPromoted(snapshot: Snapshot): boolean {
+    const weights = weightsByRevision(snapshot.traffic);
+    return snapshot.existing?.active === true && weights.get(snapshot.candidate) === 100;
+  }
+
+  #plan(snapshot: Snapshot) {
+    const inputs = this.#inputs;
+    return planRollout({
+      initial: snapshot.traffic,
+      candidate: snapshot.candidate,
+      steps: inputs.trafficSteps,
+      labels: {
+        candidate: inputs.candidateLabel,
+        production: inputs.productionLabel,
+        previous: inputs.previousLabel,
+      },
+      retireAtOnce: inputs.deactivatePrevious && inputs.scaleDownDelayMs === 0,
+    });
+  }
+
+  #dryRun(snapshot: Snapshot): DeploymentReport {
+    const plan = this.#plan(snapshot);
+    const { log } = this.#deps;
+    log.info(`Dry run: no change is made. Planned traffic:`);
+    log.info(`  create: ${formatTraffic(plan.create)}`);
+    plan.steps.forEach((step, i) => log.info(`  step ${i + 1}: ${formatTraffic(step)}`));
+    this.#report.plan = [plan.create, ...plan.steps];
+    return this.#finish("unchanged", "Dry run: the plan was printed and nothing was changed.", snapshot.traffic);
+  }
+
+  async #takeLease(snapshot: Snapshot): Promise<void> {
+    const { apps, clock, log, run } = this.#deps;
+    const inputs = this.#inputs;
+    const found = decodeLease(snapshot.app.tags[LEASE_TAG]);
+    const now = clock.now();
+    if (found && found.runId !== run.runId) {
+      if (isLive(found, now)) {
+        throw new DeployFailure(
+          `Another deployment holds ${snapshot.app.name}: ${found.holder}, since ${found.since} (lease until ${found.until}).`,
+          { code: "LeaseHeld", nextSteps: "Wait for that run to finish, or cancel it; its lease expires on its own." },
+        );
+      }
+      log.warning(`Taking over the expired lease of ${found.holder} (expired ${found.until}).`);
+    }
+    const planned =
+      inputs.readinessTimeoutMs +
+      inputs.smokeTimeoutMs +
+      inputs.trafficSteps.length * inputs.stepWaitMs +
+      inputs.scaleDownDelayMs;
+    const lease = newLease(run, now, planned + LEASE_MARGIN_MS);
+    const tags = withTag(snapshot.app.tags, LEASE_TAG, encodeLease(lease));
+    const written = await apps.updateTags(tags, { signal: this.#deps.signal });
+    const holder = decodeLease(written.tags[LEASE_TAG]);
+    if (holder?.runId !== run.runId) {
+      throw new DeployFailure(
+        `Another deployment took ${snapshot.app.name} at the same moment: ${holder?.holder ?? "unknown"}.`,
+        { code: "LeaseHeld", nextSteps: "Run again once that deployment has finished." },
+      );
+    }
+    log.info(`Lease taken until ${lease.until}`);
+  }
+
+  async #createCandidate(snapshot: Snapshot): Promise<void> {
+    const { apps, log, state, signal } = this.#deps;
+    const inputs = this.#inputs;
+    const plan = this.#plan(snapshot);
+    this.#journal = {
+      version: 1,
+      subscriptionId: inputs.subscriptionId,
+      resourceGroup: inputs.resourceGroup,
+      app: snapshot.app.name,
+      runId: this.#deps.run.runId,
+      candidate: snapshot.candidate,
+      createdCandidate: !snapshot.existing,
+      keepFailedRevision: inputs.keepFailedRevision,
+      snapshot: snapshot.traffic,
+      tags: withTag(snapshot.app.tags, LEASE_TAG, undefined),
+      phase: "shifting",
+    };
+    state.save(JOURNAL_STATE_KEY, JSON.stringify(this.#journal));
+    const single = snapshot.app.activeRevisionsMode.toLowerCase() === "single";
+    if (single) {
+      log.warning(
+        `${snapshot.app.name} is in Single revision mode; switching it to Multiple so that two revisions can share traffic.`,
+      );
+    }
+    if (snapshot.existing) {
+      if (!snapshot.existing.active) await apps.activateRevision(snapshot.candidate, { signal });
+      await apps.updateTraffic(plan.create, undefined, { signal });
+      log.info(`Reusing ${snapshot.candidate} at 0% with label ${inputs.candidateLabel}`);
+      return;
+    }
+    const app = await apps.createRevision(
+      {
+        revisionSuffix: snapshot.candidate.slice(snapshot.app.name.length + 2),
+        containerName: snapshot.containerName,
+        image: inputs.image ?? "",
+        traffic: plan.create,
+        multipleRevisions: single,
+      },
+      { signal },
+    );
+    this.#assertTraffic(app, plan.create, "creating the candidate");
+    log.info(`Created ${snapshot.candidate} at 0% with label ${inputs.candidateLabel}`);
+  }
+
+  async #waitReady(snapshot: Snapshot): Promise<void> {
+    const { clock, log, signal } = this.#deps;
+    const inputs = this.#inputs;
+    await waitForRevisionReady(this.#deps.apps, snapshot.candidate, {
+      clock,
+      log,
+      signal,
+      deadline: clock.now() + inputs.readinessTimeoutMs,
+      timeoutText: `readiness-timeout (${formatDuration(inputs.readinessTimeoutMs)})`,
+      interval: this.#deps.pollIntervalMs ?? DEFAULT_POLL,
+    });
+  }
+
+  async #smoke(): Promise<void> {
+    const { clock, log, probe, signal } = this.#deps;
+    const inputs = this.#inputs;
+    const baseUrl = this.#report.labelUrl ?? "";
+    log.info(`Checking ${baseUrl} (${inputs.smokeChecks.length} checks, up to ${formatDuration(inputs.smokeTimeoutMs)})`);
+    const outcome = await waitForPassingRound({
+      baseUrl,
+      checks: inputs.smokeChecks,
+      probe,
+      clock,
+      signal,
+      deadline: clock.now() + inputs.smokeTimeoutMs,
+      intervalMs: Math.min(inputs.checkIntervalMs, 2_000),
+      requestTimeoutMs: CHECK_REQUEST_TIMEOUT_MS,
+      onRound: (round, attempt) => {
+        if (!round.ok) log.info(`attempt ${attempt}: ${describeFailures(round)}`);
+      },
+    });
+    this.#report.smoke = outcome.round;
+    for (const result of outcome.round.results) {
+      log.info(`${result.ok ? "ok  " : "FAIL"} ${result.check}${result.status ? ` -> ${result.status}` : ""}${result.latencyMs !== undefined ? ` in ${result.latencyMs} ms` : ""}${result.failure ? `: ${result.failure}` : ""}`);
+    }
+    if (!outcome.ok) {
+      throw new DeployFailure(
+        `Smoke checks on ${baseUrl} did not pass within smoke-timeout (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome.round)}.`,
+        { code: "SmokeChecksFailed", nextSteps: "Fix the release and deploy again; production traffic never reached it." },
+      );
+    }
+  }
+
+  async #shift(snapshot: Snapshot): Promise<TrafficWeight[]> {
+    const { apps, clock, log, signal } = this.#deps;
+    const inputs = this.#inputs;
+    const plan = this.#plan(snapshot);
+    let traffic = plan.create;
+    for (const [i, target] of plan.steps.entries()) {
+      const weight = inputs.trafficSteps[i];
+      const started = clock.now();
+      const record: StepRecord = {
+        index: i + 1,
+        weight,
+        traffic: target,
+        startedAt: started,
+        durationMs: 0,
+        checksPassed: 0,
+        checksRun: 0,
+        ok: false,
+      };
+      this.#steps.push(record);
+      const app = await apps.updateTraffic(target, undefined, { signal });
+      this.#shifted = true;
+      this.#assertTraffic(app, target, `step ${i + 1}`);
+      traffic = target;
+      log.info(`${formatStepProgress({ index: i + 1, total: plan.steps.length, weight, label: inputs.candidateLabel, bakeMs: inputs.stepWaitMs, checksPassed: 0, checksRun: 0 })}: ${formatTraffic(target)}`);
+      try {
+        await this.#bake(record, snapshot, target);
+        record.ok = true;
+      } finally {
+        record.durationMs = clock.now() - started;
+      }
+      log.info(formatStepProgress({ index: i + 1, total: plan.steps.length, weight, label: inputs.candidateLabel, bakeMs: inputs.stepWaitMs, checksPassed: record.checksPassed, checksRun: record.checksRun }) + ` (${formatDuration(record.durationMs)})`);
+    }
+    return traffic;
+  }
+
+  /** Keeps the checks running for the step's bake, then confirms traffic and health held. */
+  async #bake(record: StepRecord, snapshot: Snapshot, expected: TrafficWeight[]): Promise<void> {
+    const { apps, clock, probe, signal } = this.#deps;
+    const inputs = this.#inputs;
+    const end = clock.now() + inputs.stepWaitMs;
+    const baseUrl = this.#report.labelUrl ?? "";
+    for (;;) {
+      const round = await runCheckRound(baseUrl, inputs.smokeChecks, probe, CHECK_REQUEST_TIMEOUT_MS, signal);
+      record.checksRun += round.results.length;
+      record.checksPassed += round.results.filter((r) => r.ok).length;
+      if (!round.ok) {
+        record.failure = describeFailures(round);
+        throw new DeployFailure(
+          `Checks failed at step ${record.index} (${record.weight}% to ${snapshot.candidate}): ${record.failure}.`,
+          { code: "ChecksFailedDuringShift", nextSteps: "The previous traffic was restored; fix the release and deploy again." },
+        );
+      }
+      const left = end - clock.now();
+      if (left <= 0) break;
+      await clock.sleep(Math.min(inputs.checkIntervalMs, left), signal);
+    }
+    const [app, revision] = await Promise.all([
+      apps.getApp({ signal }),
+      apps.getRevision(snapshot.candidate, { signal }),
+    ]);
+    if (!isReady(revision)) {
+      record.failure = `revision is ${failedState(revision) ?? "no longer ready"}`;
+      throw new DeployFailure(`${snapshot.candidate} became unhealthy at step ${record.index}: ${record.failure}.`, {
+        code: "RevisionUnhealthy",
+        nextSteps: "The previous traffic was restored; look at the revision's logs.",
+      });
+    }
+    if (!sameTraffic(currentTraffic(app), expected)) {
+      record.failure = "traffic was changed by someone else";
+      throw new ExternalChange(
+        `Traffic of ${app.name} was changed by someone else during step ${record.index}: expected ${formatTraffic(expected)}, found ${formatTraffic(currentTraffic(app))}. It was left as found.`,
+      );
+    }
+  }
+
+  async #promote(snapshot: Snapshot, final: TrafficWeight[]): Promise<TrafficWeight[]> {
+    const { apps, clock, log, state, signal } = this.#deps;
+    const inputs = this.#inputs;
+    const plan = this.#plan(snapshot);
+    const retiring = plan.retiring.filter((name) => name !== snapshot.candidate);
+    this.#report.previous = plan.previousProduction;
+    const tags = withTag(
+      this.#journal?.tags ?? {},
+      LAST_TAG,
+      encodeLastPromotion({ revision: snapshot.candidate, previous: plan.previousProduction, at: new Date(clock.now()).toISOString() }),
+    );
+    let traffic = final;
+    if (inputs.deactivatePrevious && retiring.length > 0) {
+      if (inputs.scaleDownDelayMs > 0) {
+        log.info(`Keeping ${retiring.join(", ")} active for scale-down-delay (${formatDuration(inputs.scaleDownDelayMs)})`);
+        await clock.sleep(inputs.scaleDownDelayMs, signal);
+        traffic = withoutRevisions(final, retiring);
+        const app = await apps.updateTraffic(traffic, undefined, { signal });
+        this.#assertTraffic(app, traffic, "retiring the previous revisions");
+      }
+      const weights = weightsByRevision(traffic);
+      for (const name of retiring) {
+        if ((weights.get(name) ?? 0) > 0) {
+          log.warning(`Not deactivating ${name}: it still has ${weights.get(name)}% of traffic.`);
+          continue;
+        }
+        await apps.deactivateRevision(name, { signal });
+        log.info(`Deactivated ${name}`);
+      }
+    }
+    this.#markSettled(state);
+    await apps.updateTags(tags, { signal });
+    log.info(`Lease released; ${inputs.productionLabel} -> ${snapshot.candidate}`);
+    return traffic;
+  }
+
+  #assertTraffic(app: AppState, expected: TrafficWeight[], when: string): void {
+    const actual = currentTraffic(app);
+    if (!sameTraffic(actual, expected)) {
+      throw new ExternalChange(
+        `After ${when}, ${app.name} routes ${formatTraffic(actual)} instead of ${formatTraffic(expected)}. It was left as found.`,
+      );
+    }
+  }
+
+  #markSettled(state: EngineDeps["state"]): void {
+    if (!this.#journal) return;
+    this.#journal.phase = "settled";
+    state.save(JOURNAL_STATE_KEY, JSON.stringify(this.#journal));
+  }
+
+  async #fail(error: unknown, snapshot: Snapshot | undefined): Promise<DeploymentReport> {
+    const { apps, clock, log, state } = this.#deps;
+    const cancelled = this.#deps.signal?.aborted === true;
+    const reason = cancelled ? "The run was cancelled." : errorMessage(error);
+    const code = cancelled ? "Cancelled" : errorCode(error);
+    this.#report.errorCode = code;
+    this.#report.nextSteps = error instanceof DeployFailure ? error.nextSteps : undefined;
+    log.error(`${reason}${code ? ` [${code}]` : ""}`);
+    if (!this.#journal || !snapshot) {
+      this.#report.nextSteps ??= "Nothing was changed; fix the cause and run again.";
+      return this.#finish("failed", reason, snapshot?.traffic ?? []);
+    }
+    if (error instanceof ExternalChange) {
+      this.#markSettled(state);
+      await this.#releaseLease().catch((e) => log.warning(`Could not release the lease: ${errorMessage(e)}`));
+      this.#report.nextSteps = "Decide which traffic split is right, set it, and deploy again.";
+      return this.#finish("failed", reason, currentTraffic(await apps.getApp().catch(() => snapshot.app)));
+    }
+    const result = this.#shifted ? "rolled-back" : "failed-before-traffic";
+    try {
+      const restored = await this.#phase("Restore", async () => {
+        const outcome = await restoreSnapshot(apps, this.#journal!, { log, clock });
+        log.info(`Traffic restored: ${formatTraffic(outcome.traffic)}`);
+        if (outcome.candidateDeactivated) log.info(`Deactivated ${this.#journal!.candidate}`);
+        return outcome.traffic;
+      });
+      this.#markSettled(state);
+      return this.#finish(result, reason, restored);
+    } catch (restoreError) {
+      const journal = this.#journal;
+      this.#report.nextSteps = `Restoring the previous traffic failed (${errorMessage(restoreError)}). Set it by hand: az containerapp ingress traffic set -n ${journal.app} -g ${journal.resourceGroup} --revision-weight ${journal.snapshot.map((e) => `${e.revisionName}=${e.weight}`).join(" ")}`;
+      log.error(this.#report.nextSteps);
+      return this.#finish("failed", `${reason} Restoring the previous traffic failed too.`, []);
+    }
+  }
+
+  async #releaseLease(): Promise<void> {
+    if (!this.#journal) return;
+    await this.#deps.apps.updateTags(this.#journal.tags);
+  }
+
+  #finish(
+    result: DeploymentReport["result"],
+    reason: string,
+    finalTraffic: TrafficWeight[],
+  ): DeploymentReport {
+    this.#report.result = result;
+    this.#report.reason = reason;
+    this.#report.finalTraffic = finalTraffic;
+    return this.#report;
+  }
+}
+
+/** Someone else changed the app mid-run: report it, never overwrite it. */
+class ExternalChange extends DeployFailure {
+  constructor(message: string) {
+    super(message, { code: "TrafficChangedExternally" });
+  }
+}
+
+function describeFailures(round: CheckRound): string {
+  const failed = round.results.filter((r) => !r.ok);
+  return failed.map((r) => `${r.check}: ${r.failure ?? "failed"}`).join("; ") || "no check passed";
+}

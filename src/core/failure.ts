@@ -1,0 +1,25 @@
+/** Why a run stopped, in words an operator acts on; carries the Azure error code when there is one. */
+export class DeployFailure extends Error {
+  readonly code?: string;
+  readonly nextSteps?: string;
+
+  constructor(message: string, options: { code?: string; nextSteps?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = "DeployFailure";
+    this.code = options.code;
+    this.nextSteps = options.nextSteps;
+  }
+}
+
+/** The Azure error code an error carries, if any (AzureError, RestError or a DeployFailure). */
+export function errorCode(error: unknown): string | undefined {
+  if (error && typeof error === "object" && "code" in error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "string" ? code : undefined;
+  }
+  return undefined;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

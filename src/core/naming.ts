@@ -1,0 +1,31 @@
+import { createHash } from "node:crypto";
+
+/** `<app>--<suffix>`, the name Azure gives a revision. */
+export function revisionName(app: string, suffix: string): string {
+  return `${app}--${suffix}`;
+}
+
+/**
+ * The default revision suffix: from the commit when there is one (`sha-1a2b3c4`), otherwise from
+ * the image reference, so that rerunning the same release maps to the same revision.
+ */
+export function deriveRevisionSuffix(commitSha: string | undefined, image: string): string {
+  if (commitSha && /^[0-9a-f]{7,40}$/i.test(commitSha)) {
+    return `sha-${commitSha.slice(0, 7).toLowerCase()}`;
+  }
+  return `img-${createHash("sha256").update(image).digest("hex").slice(0, 7)}`;
+}
+
+/**
+ * The URL that reaches one label: `<app>---<label>.<domain>`, where the app's own FQDN is
+ * `<app>.<domain>` (internal ingress puts `.internal` before the environment's domain).
+ */
+export function labelUrl(appFqdn: string, app: string, label: string): string {
+  const rest = appFqdn.startsWith(`${app}.`) ? appFqdn.slice(app.length + 1) : appFqdn;
+  return `https://${app}---${label}.${rest}`;
+}
+
+/** The app FQDN when the service did not report one: `<app>[.internal].<defaultDomain>`. */
+export function appFqdn(app: string, defaultDomain: string, external: boolean): string {
+  return external ? `${app}.${defaultDomain}` : `${app}.internal.${defaultDomain}`;
+}

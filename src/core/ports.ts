@@ -1,0 +1,120 @@
+/**
+ * The edges the engine talks through. Core defines them; the Azure layer and the hosts implement
+ * them, so the engine stays platform-neutral and testable with plain values.
+ */
+import type { Clock } from "./clock.ts";
+import type { HttpProbe } from "./checks/run.ts";
+import type { TrafficWeight } from "./types.ts";
+
+/** A traffic entry as the service reports it (it may still say `latestRevision`). */
+export interface ReportedTraffic {
+  revisionName?: string;
+  latestRevision?: boolean;
+  weight: number;
+  label?: string;
+}
+
+export interface ContainerSummary {
+  name: string;
+  image: string;
+}
+
+export interface AppState {
+  name: string;
+  resourceGroup: string;
+  provisioningState: string;
+  /** "Single", "Multiple" or "Labels". */
+  activeRevisionsMode: string;
+  latestRevisionName?: string;
+  environmentId?: string;
+  /** Undefined when the app has no ingress. */
+  ingress?: { fqdn?: string; external: boolean; traffic: ReportedTraffic[] };
+  containers: ContainerSummary[];
+  tags: Record<string, string>;
+}
+
+export interface RevisionState {
+  name: string;
+  active: boolean;
+  provisioningState: string;
+  runningState: string;
+  healthState: string;
+  trafficWeight: number;
+  /** Image of each container, in template order. */
+  containers: ContainerSummary[];
+  provisioningError?: string;
+  createdTime?: string;
+}
+
+export interface WriteOptions {
+  /** Keep retrying transient failures for this long (restores use a long budget). */
+  retryForMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface CreateRevisionRequest {
+  revisionSuffix: string;
+  containerName: string;
+  image: string;
+  traffic: TrafficWeight[];
+  /** Switch the app to Multiple revision mode in the same write. */
+  multipleRevisions: boolean;
+}
+
+/** Azure Container Apps, as the engine needs it, for one app. */
+export interface ContainerAppsPort {
+  getApp(options?: WriteOptions): Promise<AppState>;
+  /** The default domain of the app's managed environment. */
+  getDefaultDomain(environmentId: string): Promise<string>;
+  listRevisions(): Promise<RevisionState[]>;
+  getRevision(name: string, options?: WriteOptions): Promise<RevisionState>;
+  /** One PATCH: the template with the new image and suffix, plus the complete traffic array. */
+  createRevision(request: CreateRevisionRequest, options?: WriteOptions): Promise<AppState>;
+  /** One PATCH replacing the whole traffic array, and the tags when given. */
+  updateTraffic(
+    traffic: TrafficWeight[],
+    tags: Record<string, string> | undefined,
+    options?: WriteOptions,
+  ): Promise<AppState>;
+  updateTags(tags: Record<string, string>, options?: WriteOptions): Promise<AppState>;
+  activateRevision(name: string, options?: WriteOptions): Promise<void>;
+  deactivateRevision(name: string, options?: WriteOptions): Promise<void>;
+}
+
+export interface Log {
+  debug(message: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+  /** Runs `fn` inside a collapsible log group. */
+  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** Who runs this deployment, for leases and messages. */
+export interface RunContext {
+  /** Unique per run attempt, e.g. `github:1234567/1`. */
+  runId: string;
+  /** Human description, e.g. `workflow "Deploy" run 1234567 attempt 1 in owner/repo`. */
+  holder: string;
+  runUrl?: string;
+  commitSha?: string;
+}
+
+/** Durable per-job state, read back by the post step when the main step was killed. */
+export interface StateStore {
+  save(key: string, value: string): void;
+  load(key: string): string | undefined;
+}
+
+export interface EngineDeps {
+  apps: ContainerAppsPort;
+  probe: HttpProbe;
+  clock: Clock;
+  log: Log;
+  state: StateStore;
+  run: RunContext;
+  /** Aborts when the job is cancelled; the engine then restores the snapshot and stops. */
+  signal?: AbortSignal;
+  /** Poll cadence bounds while waiting for a revision (injected short in tests). */
+  pollIntervalMs?: { min: number; max: number };
+}

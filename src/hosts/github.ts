@@ -1,0 +1,102 @@
+import * as core from "@actions/core";
+import type { CredentialSource } from "../azure/credentials.ts";
+import type { RunContext, StateStore } from "../core/ports.ts";
+import type { Inputs } from "../core/types.ts";
+import type { Host } from "./host.ts";
+
+/** Audience Microsoft Entra ID expects on a GitHub OIDC token used for federation. */
+const FEDERATION_AUDIENCE = "api://AzureADTokenExchange";
+
+/** The GitHub Actions runner, through @actions/core. */
+export class GitHubHost implements Host {
+  readonly platform = "github" as const;
+  readonly state: StateStore = {
+    save: (key, value) => core.saveState(key, value),
+    load: (key) => core.getState(key) || undefined,
+  };
+
+  getInput(name: string): string | undefined {
+    return core.getInput(name) || undefined;
+  }
+
+  setOutput(name: string, value: string): void {
+    core.setOutput(name, value);
+  }
+
+  setSecret(value: string): void {
+    core.setSecret(value);
+  }
+
+  async writeSummary(markdown: string): Promise<void> {
+    if (!process.env.GITHUB_STEP_SUMMARY) return;
+    await core.summary.addRaw(markdown, true).write();
+  }
+
+  setFailed(message: string): void {
+    core.setFailed(message);
+  }
+
+  debug(message: string): void {
+    core.debug(message);
+  }
+
+  info(message: string): void {
+    core.info(message);
+  }
+
+  warning(message: string): void {
+    core.warning(message);
+  }
+
+  error(message: string): void {
+    core.error(message);
+  }
+
+  group<T>(title: string, fn: () => Promise<T>): Promise<T> {
+    return core.group(title, fn);
+  }
+
+  context(): RunContext {
+    const env = process.env;
+    const runId = env.GITHUB_RUN_ID;
+    const attempt = env.GITHUB_RUN_ATTEMPT ?? "1";
+    const repository = env.GITHUB_REPOSITORY;
+    return {
+      runId: runId ? `github:${repository ?? ""}/${runId}/${attempt}` : `local:${process.pid}-${Date.now()}`,
+      holder: runId
+        ? `workflow "${env.GITHUB_WORKFLOW ?? "?"}" run ${runId} attempt ${attempt}${repository ? ` in ${repository}` : ""}${env.GITHUB_ACTOR ? ` by ${env.GITHUB_ACTOR}` : ""}`
+        : `a local run (pid ${process.pid})`,
+      runUrl:
+        runId && repository
+          ? `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${repository}/actions/runs/${runId}`
+          : undefined,
+      commitSha: env.GITHUB_SHA,
+    };
+  }
+
+  async credentialSource(inputs: Inputs): Promise<CredentialSource> {
+    const { auth } = inputs;
+    if (auth.creds) {
+      return {
+        kind: "secret",
+        tenantId: auth.creds.tenantId,
+        clientId: auth.creds.clientId,
+        clientSecret: auth.creds.clientSecret,
+      };
+    }
+    if (auth.clientId && auth.tenantId) {
+      if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+        throw new Error(
+          "client-id and tenant-id ask for OIDC, but the job cannot request an ID token: add `permissions: id-token: write` to the workflow or job.",
+        );
+      }
+      return {
+        kind: "federated",
+        tenantId: auth.tenantId,
+        clientId: auth.clientId,
+        getAssertion: () => core.getIDToken(FEDERATION_AUDIENCE),
+      };
+    }
+    return { kind: "default" };
+  }
+}

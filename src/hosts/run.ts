@@ -1,0 +1,117 @@
+import { connectContainerApp } from "../azure/client.ts";
+import { describeCredential } from "../azure/credentials.ts";
+import { createHttpProbe } from "../azure/httpProbe.ts";
+import { systemClock } from "../core/clock.ts";
+import { deploy } from "../core/deploy.ts";
+import { errorMessage } from "../core/failure.ts";
+import { readInputs } from "../core/inputs/validate.ts";
+import { JOURNAL_STATE_KEY, type DeployJournal } from "../core/journal.ts";
+import type { ContainerAppsPort } from "../core/ports.ts";
+import { renderOutputs, renderSummary } from "../core/report/summary.ts";
+import { formatTraffic } from "../core/report/format.ts";
+import { restoreSnapshot } from "../core/restore.ts";
+import type { DeploymentReport, Inputs } from "../core/types.ts";
+import type { Host } from "./host.ts";
+
+/** Results a pipeline treats as success. */
+const SUCCESSFUL = new Set<DeploymentReport["result"]>(["promoted", "unchanged", "held"]);
+
+/**
+ * The main step on any host: validate every input before touching Azure, run the action, and
+ * publish outputs and the summary. Returns the process exit code.
+ */
+export async function runMain(host: Host, signal: AbortSignal): Promise<number> {
+  const parsed = readInputs((name) => host.getInput(name));
+  if (!parsed.ok) {
+    for (const problem of parsed.errors) host.error(problem.message);
+    host.setFailed(
+      `Invalid input: ${parsed.errors.map((e) => e.input).join(", ")}. Nothing was changed in Azure.`,
+    );
+    return 1;
+  }
+  const inputs = parsed.inputs;
+  if (inputs.auth.creds) host.setSecret(inputs.auth.creds.clientSecret);
+  if (inputs.action !== "deploy") {
+    host.setFailed(
+      `action: "${inputs.action}" is not available in this version; only "deploy" is. Nothing was changed in Azure.`,
+    );
+    return 1;
+  }
+  let apps: ContainerAppsPort;
+  try {
+    apps = await connect(host, inputs);
+  } catch (error) {
+    host.setFailed(`Could not set up Azure authentication: ${errorMessage(error)}`);
+    return 1;
+  }
+  const report = await deploy(inputs, {
+    apps,
+    probe: createHttpProbe(),
+    clock: systemClock,
+    log: host,
+    state: host.state,
+    run: host.context(),
+    signal,
+  });
+  await publish(host, report);
+  if (SUCCESSFUL.has(report.result)) return 0;
+  host.setFailed(`${report.reason}${report.errorCode ? ` [${report.errorCode}]` : ""}`);
+  return 1;
+}
+
+/**
+ * The post-job step: when the main step died while traffic was shifted (cancelled job, killed
+ * process), put the app back from the journal it saved before its first write.
+ */
+export async function runPost(host: Host): Promise<number> {
+  const saved = host.state.load(JOURNAL_STATE_KEY);
+  if (!saved) return 0;
+  const journal = JSON.parse(saved) as DeployJournal;
+  if (journal.phase === "settled") return 0;
+  host.warning(
+    `The deployment of ${journal.candidate} did not finish; restoring the traffic of ${journal.app} it found: ${formatTraffic(journal.snapshot)}`,
+  );
+  const parsed = readInputs((name) => host.getInput(name));
+  if (!parsed.ok) {
+    host.setFailed(`Cannot restore ${journal.app}: the inputs no longer validate.`);
+    return 1;
+  }
+  try {
+    const apps = await connect(host, parsed.inputs);
+    const outcome = await host.group("Restore", () =>
+      restoreSnapshot(apps, journal, { log: host, clock: systemClock }),
+    );
+    host.info(`Traffic restored: ${formatTraffic(outcome.traffic)}`);
+    if (outcome.candidateDeactivated) host.info(`Deactivated ${journal.candidate}`);
+    host.state.save(JOURNAL_STATE_KEY, JSON.stringify({ ...journal, phase: "settled" }));
+    return 0;
+  } catch (error) {
+    host.setFailed(
+      `Restoring ${journal.app} failed: ${errorMessage(error)}. Set its traffic by hand to ${formatTraffic(journal.snapshot)}.`,
+    );
+    return 1;
+  }
+}
+
+async function connect(host: Host, inputs: Inputs): Promise<ContainerAppsPort> {
+  const source = await host.credentialSource(inputs);
+  host.info(`Authenticating with ${describeCredential(source)}`);
+  return connectContainerApp({
+    subscriptionId: inputs.subscriptionId,
+    resourceGroup: inputs.resourceGroup,
+    app: inputs.containerApp,
+    auth: inputs.auth,
+    source,
+    clock: systemClock,
+    debug: (message) => host.debug(message),
+  });
+}
+
+async function publish(host: Host, report: DeploymentReport): Promise<void> {
+  for (const [name, value] of Object.entries(renderOutputs(report))) host.setOutput(name, value);
+  try {
+    await host.writeSummary(renderSummary(report));
+  } catch (error) {
+    host.warning(`Could not write the job summary: ${errorMessage(error)}`);
+  }
+}
