@@ -1,0 +1,105 @@
+/**
+ * The vocabulary of building and pushing a container image: what to build, where to push it, the
+ * log the build output streams into, and the command runner the local builders go through.
+ */
+
+/** A builder that can be asked for by name. */
+export type BuilderName = "docker" | "podman" | "buildah" | "acr";
+
+/** `auto` picks the first local builder that works, else `acr` for an Azure Container Registry. */
+export type BuilderChoice = BuilderName | "auto";
+
+export const BUILDER_CHOICES: readonly BuilderChoice[] = [
+  "auto",
+  "docker",
+  "podman",
+  "buildah",
+  "acr",
+];
+
+/** Where the build output goes; each host (GitHub, Azure Pipelines, the demo) provides one. */
+export interface BuildLog {
+  info(line: string): void;
+  error(line: string): void;
+  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * How to log in to the registry before building (a private base image may live there) and pushing.
+ * - `password`: a user name and password or token (any registry).
+ * - `entra`: an Azure Container Registry without admin user: the Azure access token is exchanged
+ *   for an ACR refresh token, used with the all-zero user name.
+ * - `none`: no login (the machine is already logged in, or the registry takes anonymous pushes).
+ */
+export type RegistryAuth =
+  { kind: "password"; username: string; password: string } | { kind: "entra" } | { kind: "none" };
+
+export interface BuildRequest {
+  /** Build context folder. */
+  context: string;
+  /** Dockerfile path (by default `Dockerfile` inside the context). */
+  dockerfile: string;
+  /** `--build-arg` values, in the order given. */
+  buildArgs: Record<string, string>;
+  /** Registry host, with a port when not 443 (e.g. `myacr.azurecr.io`). */
+  registry: string;
+  /** Repository inside the registry (e.g. `team/web`). */
+  imageName: string;
+  tag: string;
+  builder: BuilderChoice;
+  auth: RegistryAuth;
+  /** Repository URL, for the `org.opencontainers.image.source` label. */
+  source?: string;
+  /** Commit the image is built from, for the `org.opencontainers.image.revision` label. */
+  revision?: string;
+  /** Folder of extra CA certificates (`*.crt`) trusted for the registry (buildah, podman). */
+  certDir?: string;
+  /** containers-storage location for buildah (by default the system's). */
+  storage?: { root: string; runRoot: string };
+}
+
+export interface BuildResult {
+  /** `registry/repository@sha256:...`: what the revision must run. */
+  image: string;
+  /** `sha256:...` of the pushed manifest. */
+  digest: string;
+  tag: string;
+  builder: BuilderName;
+}
+
+/** Azure access for an ACR login through Entra ID and for ACR remote builds. */
+export interface AzureAccess {
+  /** ARM endpoint, e.g. `https://management.azure.com`. */
+  armEndpoint: string;
+  subscriptionId: string;
+  tenantId?: string;
+  /** An access token for ARM (the token the ACR exchange also accepts). */
+  armToken(): Promise<string>;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  /** Added to the inherited environment. */
+  env?: Record<string, string>;
+  /** Written to the process's standard input, which is then closed. */
+  stdin?: string;
+  /** Receives each line of stdout and stderr as it comes. */
+  onLine?(line: string): void;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** Standard output (the first megabyte). */
+  stdout: string;
+  /** The last lines of stdout and stderr together, for error messages. */
+  tail: string[];
+}
+
+/**
+ * Runs a program without a shell. Rejects when the program cannot be started (the error's `code`
+ * is `ENOENT` when it is not installed); a non-zero exit resolves with its exit code.
+ */
+export interface CommandRunner {
+  run(command: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
