@@ -60,9 +60,10 @@ export class ContainerAppsGateway {
   }
 
   getEnvironment(environmentId: string, options?: CallOptions): Promise<ManagedEnvironment> {
-    const match = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.App\/managedEnvironments\/([^/]+)$/i.exec(
-      environmentId,
-    );
+    const match =
+      /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.App\/managedEnvironments\/([^/]+)$/i.exec(
+        environmentId,
+      );
     if (!match) {
       return Promise.reject(
         new AzureError(`The app's environment id "${environmentId}" is not a managed environment`, {
@@ -107,7 +108,12 @@ export class ContainerAppsGateway {
 
   activateRevision(name: string, options?: CallOptions): Promise<void> {
     return this.#call(`Activating revision ${name}`, options, (o) =>
-      this.#client.containerAppsRevisions.activateRevision(this.resourceGroup, this.appName, name, o),
+      this.#client.containerAppsRevisions.activateRevision(
+        this.resourceGroup,
+        this.appName,
+        name,
+        o,
+      ),
     );
   }
 
@@ -125,10 +131,7 @@ export class ContainerAppsGateway {
   async #call<T>(
     what: string,
     options: CallOptions | undefined,
-    send: (o: {
-      abortSignal?: AbortSignal;
-      requestOptions: { timeout: number };
-    }) => PromiseLike<T>,
+    send: (o: { abortSignal?: AbortSignal; requestOptions: { timeout: number } }) => PromiseLike<T>,
   ): Promise<T> {
     const { clock, requestTimeoutMs } = this.#options;
     const signal = options?.signal ?? this.#options.signal;

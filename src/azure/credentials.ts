@@ -82,7 +82,9 @@ export function describeCredential(source: CredentialSource): string {
     case "azure-pipelines":
       return `service connection ${source.serviceConnectionId} (workload identity federation) as client ${source.clientId}`;
     case "managed-identity":
-      return source.clientId ? `managed identity ${source.clientId}` : "system-assigned managed identity";
+      return source.clientId
+        ? `managed identity ${source.clientId}`
+        : "system-assigned managed identity";
     case "default":
       return "the default Azure credential chain (environment, workload identity, managed identity, Azure CLI)";
   }

@@ -88,7 +88,11 @@ class Deployment {
     try {
       snapshot = await this.#phase("Snapshot", () => this.#snapshot());
       if (snapshot.existing && this.#isAlreadyPromoted(snapshot)) {
-        return this.#finish("unchanged", `${snapshot.candidate} already serves 100% with ${this.#inputs.image}; nothing to do.`, snapshot.traffic);
+        return this.#finish(
+          "unchanged",
+          `${snapshot.candidate} already serves 100% with ${this.#inputs.image}; nothing to do.`,
+          snapshot.traffic,
+        );
       }
       if (this.#inputs.dryRun) return this.#dryRun(snapshot);
       await this.#phase("Lease", () => this.#takeLease(snapshot!));
@@ -126,13 +130,20 @@ class Deployment {
     if (!app.ingress) {
       throw new DeployFailure(
         `Container app ${app.name} has no ingress, so traffic cannot be split between revisions.`,
-        { code: "IngressDisabled", nextSteps: "Enable ingress on the app (az containerapp ingress enable) and run again." },
+        {
+          code: "IngressDisabled",
+          nextSteps: "Enable ingress on the app (az containerapp ingress enable) and run again.",
+        },
       );
     }
     if (app.activeRevisionsMode.toLowerCase() === "labels") {
       throw new DeployFailure(
         `Container app ${app.name} uses the Labels revision mode, which routes by label only; this deployment needs weights.`,
-        { code: "UnsupportedRevisionMode", nextSteps: "Switch the app to Multiple revision mode (az containerapp revision set-mode --mode multiple)." },
+        {
+          code: "UnsupportedRevisionMode",
+          nextSteps:
+            "Switch the app to Multiple revision mode (az containerapp revision set-mode --mode multiple).",
+        },
       );
     }
     const domain = app.ingress.fqdn
@@ -160,8 +171,7 @@ class Deployment {
         { code: "ContainerNotFound" },
       );
     }
-    const suffix =
-      inputs.revisionSuffix ?? deriveRevisionSuffix(run.commitSha, inputs.image ?? "");
+    const suffix = inputs.revisionSuffix ?? deriveRevisionSuffix(run.commitSha, inputs.image ?? "");
     const candidate = revisionName(app.name, suffix);
     const existing = revisions.find((r) => r.name === candidate);
     if (existing) {
@@ -169,7 +179,10 @@ class Deployment {
       if (image !== inputs.image) {
         throw new DeployFailure(
           `Revision ${candidate} already exists with image ${image ?? "unknown"}, not ${inputs.image}. A revision's image cannot change.`,
-          { code: "RevisionSuffixInUse", nextSteps: "Set revision-suffix to a new value for this image." },
+          {
+            code: "RevisionSuffixInUse",
+            nextSteps: "Set revision-suffix to a new value for this image.",
+          },
         );
       }
     }
@@ -177,9 +190,13 @@ class Deployment {
     this.#report.candidate = candidate;
     this.#report.appUrl = `https://${fqdn}`;
     this.#report.labelUrl = labelUrl(fqdn, app.name, inputs.candidateLabel);
-    log.info(`App ${app.name} (${app.activeRevisionsMode} revision mode), ${revisions.length} revisions, ${active.size} active`);
+    log.info(
+      `App ${app.name} (${app.activeRevisionsMode} revision mode), ${revisions.length} revisions, ${active.size} active`,
+    );
     log.info(`Traffic now: ${formatTraffic(traffic)}`);
-    log.info(`Candidate: ${candidate}${existing ? " (exists already; reused)" : ""}, image ${inputs.image}`);
+    log.info(
+      `Candidate: ${candidate}${existing ? " (exists already; reused)" : ""}, image ${inputs.image}`,
+    );
     return { app, revisions, traffic, fqdn, candidate, containerName, existing };
   }
 
@@ -210,7 +227,11 @@ class Deployment {
     log.info(`  create: ${formatTraffic(plan.create)}`);
     plan.steps.forEach((step, i) => log.info(`  step ${i + 1}: ${formatTraffic(step)}`));
     this.#report.plan = [plan.create, ...plan.steps];
-    return this.#finish("unchanged", "Dry run: the plan was printed and nothing was changed.", snapshot.traffic);
+    return this.#finish(
+      "unchanged",
+      "Dry run: the plan was printed and nothing was changed.",
+      snapshot.traffic,
+    );
   }
 
   async #takeLease(snapshot: Snapshot): Promise<void> {
@@ -222,7 +243,10 @@ class Deployment {
       if (isLive(found, now)) {
         throw new DeployFailure(
           `Another deployment holds ${snapshot.app.name}: ${found.holder}, since ${found.since} (lease until ${found.until}).`,
-          { code: "LeaseHeld", nextSteps: "Wait for that run to finish, or cancel it; its lease expires on its own." },
+          {
+            code: "LeaseHeld",
+            nextSteps: "Wait for that run to finish, or cancel it; its lease expires on its own.",
+          },
         );
       }
       log.warning(`Taking over the expired lease of ${found.holder} (expired ${found.until}).`);
@@ -306,7 +330,9 @@ class Deployment {
     const { clock, log, probe, signal } = this.#deps;
     const inputs = this.#inputs;
     const baseUrl = this.#report.labelUrl ?? "";
-    log.info(`Checking ${baseUrl} (${inputs.smokeChecks.length} checks, up to ${formatDuration(inputs.smokeTimeoutMs)})`);
+    log.info(
+      `Checking ${baseUrl} (${inputs.smokeChecks.length} checks, up to ${formatDuration(inputs.smokeTimeoutMs)})`,
+    );
     const outcome = await waitForPassingRound({
       baseUrl,
       checks: inputs.smokeChecks,
@@ -322,12 +348,17 @@ class Deployment {
     });
     this.#report.smoke = outcome.round;
     for (const result of outcome.round.results) {
-      log.info(`${result.ok ? "ok  " : "FAIL"} ${result.check}${result.status ? ` -> ${result.status}` : ""}${result.latencyMs !== undefined ? ` in ${result.latencyMs} ms` : ""}${result.failure ? `: ${result.failure}` : ""}`);
+      log.info(
+        `${result.ok ? "ok  " : "FAIL"} ${result.check}${result.status ? ` -> ${result.status}` : ""}${result.latencyMs !== undefined ? ` in ${result.latencyMs} ms` : ""}${result.failure ? `: ${result.failure}` : ""}`,
+      );
     }
     if (!outcome.ok) {
       throw new DeployFailure(
         `Smoke checks on ${baseUrl} did not pass within smoke-timeout (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome.round)}.`,
-        { code: "SmokeChecksFailed", nextSteps: "Fix the release and deploy again; production traffic never reached it." },
+        {
+          code: "SmokeChecksFailed",
+          nextSteps: "Fix the release and deploy again; production traffic never reached it.",
+        },
       );
     }
   }
@@ -355,14 +386,26 @@ class Deployment {
       this.#shifted = true;
       this.#assertTraffic(app, target, `step ${i + 1}`);
       traffic = target;
-      log.info(`${formatStepProgress({ index: i + 1, total: plan.steps.length, weight, label: inputs.candidateLabel, bakeMs: inputs.stepWaitMs, checksPassed: 0, checksRun: 0 })}: ${formatTraffic(target)}`);
+      log.info(
+        `${formatStepProgress({ index: i + 1, total: plan.steps.length, weight, label: inputs.candidateLabel, bakeMs: inputs.stepWaitMs, checksPassed: 0, checksRun: 0 })}: ${formatTraffic(target)}`,
+      );
       try {
         await this.#bake(record, snapshot, target);
         record.ok = true;
       } finally {
         record.durationMs = clock.now() - started;
       }
-      log.info(formatStepProgress({ index: i + 1, total: plan.steps.length, weight, label: inputs.candidateLabel, bakeMs: inputs.stepWaitMs, checksPassed: record.checksPassed, checksRun: record.checksRun }) + ` (${formatDuration(record.durationMs)})`);
+      log.info(
+        formatStepProgress({
+          index: i + 1,
+          total: plan.steps.length,
+          weight,
+          label: inputs.candidateLabel,
+          bakeMs: inputs.stepWaitMs,
+          checksPassed: record.checksPassed,
+          checksRun: record.checksRun,
+        }) + ` (${formatDuration(record.durationMs)})`,
+      );
     }
     return traffic;
   }
@@ -374,14 +417,23 @@ class Deployment {
     const end = clock.now() + inputs.stepWaitMs;
     const baseUrl = this.#report.labelUrl ?? "";
     for (;;) {
-      const round = await runCheckRound(baseUrl, inputs.smokeChecks, probe, CHECK_REQUEST_TIMEOUT_MS, signal);
+      const round = await runCheckRound(
+        baseUrl,
+        inputs.smokeChecks,
+        probe,
+        CHECK_REQUEST_TIMEOUT_MS,
+        signal,
+      );
       record.checksRun += round.results.length;
       record.checksPassed += round.results.filter((r) => r.ok).length;
       if (!round.ok) {
         record.failure = describeFailures(round);
         throw new DeployFailure(
           `Checks failed at step ${record.index} (${record.weight}% to ${snapshot.candidate}): ${record.failure}.`,
-          { code: "ChecksFailedDuringShift", nextSteps: "The previous traffic was restored; fix the release and deploy again." },
+          {
+            code: "ChecksFailedDuringShift",
+            nextSteps: "The previous traffic was restored; fix the release and deploy again.",
+          },
         );
       }
       const left = end - clock.now();
@@ -394,10 +446,13 @@ class Deployment {
     ]);
     if (!isReady(revision)) {
       record.failure = `revision is ${failedState(revision) ?? "no longer ready"}`;
-      throw new DeployFailure(`${snapshot.candidate} became unhealthy at step ${record.index}: ${record.failure}.`, {
-        code: "RevisionUnhealthy",
-        nextSteps: "The previous traffic was restored; look at the revision's logs.",
-      });
+      throw new DeployFailure(
+        `${snapshot.candidate} became unhealthy at step ${record.index}: ${record.failure}.`,
+        {
+          code: "RevisionUnhealthy",
+          nextSteps: "The previous traffic was restored; look at the revision's logs.",
+        },
+      );
     }
     if (!sameTraffic(currentTraffic(app), expected)) {
       record.failure = "traffic was changed by someone else";
@@ -416,12 +471,18 @@ class Deployment {
     const tags = withTag(
       this.#journal?.tags ?? {},
       LAST_TAG,
-      encodeLastPromotion({ revision: snapshot.candidate, previous: plan.previousProduction, at: new Date(clock.now()).toISOString() }),
+      encodeLastPromotion({
+        revision: snapshot.candidate,
+        previous: plan.previousProduction,
+        at: new Date(clock.now()).toISOString(),
+      }),
     );
     let traffic = final;
     if (inputs.deactivatePrevious && retiring.length > 0) {
       if (inputs.scaleDownDelayMs > 0) {
-        log.info(`Keeping ${retiring.join(", ")} active for scale-down-delay (${formatDuration(inputs.scaleDownDelayMs)})`);
+        log.info(
+          `Keeping ${retiring.join(", ")} active for scale-down-delay (${formatDuration(inputs.scaleDownDelayMs)})`,
+        );
         await clock.sleep(inputs.scaleDownDelayMs, signal);
         traffic = withoutRevisions(final, retiring);
         const app = await apps.updateTraffic(traffic, undefined, { signal });
@@ -472,9 +533,15 @@ class Deployment {
     }
     if (error instanceof ExternalChange) {
       this.#markSettled(state);
-      await this.#releaseLease().catch((e) => log.warning(`Could not release the lease: ${errorMessage(e)}`));
+      await this.#releaseLease().catch((e) =>
+        log.warning(`Could not release the lease: ${errorMessage(e)}`),
+      );
       this.#report.nextSteps = "Decide which traffic split is right, set it, and deploy again.";
-      return this.#finish("failed", reason, currentTraffic(await apps.getApp().catch(() => snapshot.app)));
+      return this.#finish(
+        "failed",
+        reason,
+        currentTraffic(await apps.getApp().catch(() => snapshot.app)),
+      );
     }
     const result = this.#shifted ? "rolled-back" : "failed-before-traffic";
     try {

@@ -3,7 +3,10 @@ export class DeployFailure extends Error {
   readonly code?: string;
   readonly nextSteps?: string;
 
-  constructor(message: string, options: { code?: string; nextSteps?: string; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { code?: string; nextSteps?: string; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "DeployFailure";
     this.code = options.code;

@@ -107,7 +107,8 @@ export interface CheckRound {
   results: CheckResult[];
 }
 
-export type DeployResult = "promoted" | "rolled-back" | "failed-before-traffic" | "held" | "unchanged";
+export type DeployResult =
+  "promoted" | "rolled-back" | "failed-before-traffic" | "held" | "unchanged";
 
 export interface StepRecord {
   /** 1-based position in the plan. */

@@ -48,7 +48,10 @@ export function planRollout(options: RolloutPlanOptions): RolloutPlan {
   const steps = options.steps.map((weight, index) =>
     index === options.steps.length - 1 && weight === 100
       ? promoted(base, options, previousProduction, retiring)
-      : [...scaleBase(base, 100 - weight), { revisionName: candidate, weight, label: labels.candidate }],
+      : [
+          ...scaleBase(base, 100 - weight),
+          { revisionName: candidate, weight, label: labels.candidate },
+        ],
   );
   return { create, steps, previousProduction, retiring };
 }

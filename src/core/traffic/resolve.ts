@@ -10,7 +10,8 @@ export function resolveTraffic(
   latestRevisionName: string | undefined,
 ): TrafficWeight[] {
   return reported.map((entry) => {
-    const revisionName = entry.revisionName ?? (entry.latestRevision ? latestRevisionName : undefined);
+    const revisionName =
+      entry.revisionName ?? (entry.latestRevision ? latestRevisionName : undefined);
     if (!revisionName) {
       throw new Error("A traffic entry names no revision and the app reports no latest revision.");
     }

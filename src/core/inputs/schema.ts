@@ -1,0 +1,305 @@
+/**
+ * The single source of truth for the inputs and outputs of the GitHub Action and the Azure
+ * Pipelines task: action.yml, task.json and the README tables are generated from it, and input
+ * validation reads its defaults and requirements from it.
+ */
+import type { ActionName } from "../types.ts";
+
+export const ACTIONS: readonly ActionName[] = ["deploy", "promote", "reject", "rollback", "status"];
+
+export type InputKind =
+  "string" | "boolean" | "enum" | "duration" | "percent-list" | "yaml" | "json" | "url";
+
+export type InputGroup = "Target" | "Image" | "Checks" | "Traffic" | "Authentication" | "Advanced";
+
+export interface InputSpec {
+  /** Kebab-case, as written in a workflow's `with:`. */
+  name: string;
+  /** What a user reads in the marketplace and the README. */
+  description: string;
+  default?: string;
+  /** Actions that cannot run without it. */
+  requiredFor?: ActionName[];
+  kind: InputKind;
+  /** Accepted values of an `enum`. */
+  options?: string[];
+  group: InputGroup;
+  /** Its value must be masked in logs. */
+  secret?: boolean;
+  /** Actions that read it; absent means all of them. */
+  actions?: ActionName[];
+  /** Not offered by the Azure Pipelines task, whose service connection replaces it. */
+  githubOnly?: boolean;
+}
+
+export interface OutputSpec {
+  name: string;
+  description: string;
+}
+
+const DURATION_FORMAT = "a duration such as `30s`, `5m` or `1h`; a bare number is seconds";
+
+export const INPUTS: readonly InputSpec[] = [
+  {
+    name: "action",
+    description:
+      "What to do: `deploy` a new revision progressively, `promote` a held deployment, `reject` it, `rollback` to the previous revision, or show the app's `status`.",
+    default: "deploy",
+    kind: "enum",
+    options: [...ACTIONS],
+    group: "Target",
+  },
+  {
+    name: "subscription-id",
+    description:
+      "ID (a GUID) of the Azure subscription that holds the container app. Defaults to `subscriptionId` in `creds`, or to the subscription of the Azure Pipelines service connection.",
+    kind: "string",
+    group: "Target",
+  },
+  {
+    name: "resource-group",
+    description: "Resource group of the container app.",
+    requiredFor: [...ACTIONS],
+    kind: "string",
+    group: "Target",
+  },
+  {
+    name: "container-app",
+    description:
+      "Name of the existing container app, which needs HTTP ingress. Revisions are named `<container-app>--<suffix>`.",
+    requiredFor: [...ACTIONS],
+    kind: "string",
+    group: "Target",
+  },
+  {
+    name: "image",
+    description:
+      "Container image of the new revision, such as `myregistry.azurecr.io/api:1.4.2`; a digest (`@sha256:...`) pins exactly what runs. Required for `deploy`.",
+    requiredFor: ["deploy"],
+    kind: "string",
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "container-name",
+    description:
+      "Container of the revision template that receives `image`. Default: the template's first container.",
+    kind: "string",
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "revision-suffix",
+    description:
+      "Suffix of the new revision's name: lower-case letters, digits and hyphens, at most 54 characters together with the app name. Default: derived from the commit, so a rerun of the same commit reuses its revision.",
+    kind: "string",
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "candidate-label",
+    description:
+      "Traffic label of the new revision while it is tested; it is reachable at `https://<container-app>---<label>.<environment domain>`.",
+    default: "green",
+    kind: "string",
+    group: "Traffic",
+  },
+  {
+    name: "production-label",
+    description:
+      "Traffic label of the revision serving production; it moves to the new revision when it is promoted.",
+    default: "blue",
+    kind: "string",
+    group: "Traffic",
+  },
+  {
+    name: "previous-label",
+    description:
+      "Traffic label the replaced revision takes on promotion, so that it stays addressable as the target of `rollback`.",
+    default: "previous",
+    kind: "string",
+    group: "Traffic",
+  },
+  {
+    name: "traffic-steps",
+    description:
+      "Percentages of traffic sent to the new revision, one step after another, as a comma-separated list rising to 100 such as `10,50,100`. The default `100` switches all traffic at once after the smoke checks pass.",
+    default: "100",
+    kind: "percent-list",
+    group: "Traffic",
+    actions: ["deploy", "promote"],
+  },
+  {
+    name: "step-wait",
+    description: `How long each traffic step bakes, with the smoke checks repeating, before the next one: ${DURATION_FORMAT}.`,
+    default: "60s",
+    kind: "duration",
+    group: "Traffic",
+    actions: ["deploy", "promote"],
+  },
+  {
+    name: "smoke-checks",
+    description:
+      "Smoke checks as a YAML list. Each item has a `path` and optionally `name`, `method`, `headers`, `body`, `status` (a code, a range such as `200-299`, or a list; default `200-399`), `body-contains`, `body-regex`, `json` (`path` and `equals`) and `max-latency`. Replaces `smoke-path` when given.",
+    kind: "yaml",
+    group: "Checks",
+    actions: ["deploy", "promote", "rollback"],
+  },
+  {
+    name: "smoke-path",
+    description:
+      "Path of a single GET smoke check that expects a status of 200-399; used when `smoke-checks` is not given.",
+    default: "/",
+    kind: "string",
+    group: "Checks",
+    actions: ["deploy", "promote", "rollback"],
+  },
+  {
+    name: "smoke-timeout",
+    description: `How long the smoke checks may keep retrying on the new revision's label URL before the deployment is rolled back: ${DURATION_FORMAT}.`,
+    default: "2m",
+    kind: "duration",
+    group: "Checks",
+    actions: ["deploy", "promote", "rollback"],
+  },
+  {
+    name: "check-interval",
+    description: `Gap between two rounds of smoke checks, both while waiting for them to pass and while a traffic step bakes: ${DURATION_FORMAT}.`,
+    default: "10s",
+    kind: "duration",
+    group: "Checks",
+    actions: ["deploy", "promote", "rollback"],
+  },
+  {
+    name: "readiness-timeout",
+    description: `How long a revision may take to become provisioned, running and healthy before the run gives up: ${DURATION_FORMAT}.`,
+    default: "10m",
+    kind: "duration",
+    group: "Advanced",
+    actions: ["deploy", "promote", "rollback"],
+  },
+  {
+    name: "deactivate-previous",
+    description:
+      "`true` deactivates the replaced revision after promotion (once `scale-down-delay` has passed); `false` keeps it running so that a rollback is instant.",
+    default: "true",
+    kind: "boolean",
+    group: "Traffic",
+    actions: ["deploy", "promote"],
+  },
+  {
+    name: "scale-down-delay",
+    description: `How long the replaced revision keeps running after promotion, so that requests in flight can finish, before it is deactivated: ${DURATION_FORMAT}.`,
+    default: "0s",
+    kind: "duration",
+    group: "Traffic",
+    actions: ["deploy", "promote"],
+  },
+  {
+    name: "keep-failed-revision",
+    description:
+      "`true` leaves a rejected or failed new revision active, at 0% traffic and reachable on its label URL, for debugging; `false` deactivates it.",
+    default: "false",
+    kind: "boolean",
+    group: "Advanced",
+    actions: ["deploy", "promote", "reject"],
+  },
+  {
+    name: "client-id",
+    description:
+      "Client ID (a GUID) of an app registration or user-assigned managed identity that trusts this workflow through a federated credential (OpenID Connect; the job needs `id-token: write`). Needs `tenant-id`. Without `client-id` and `creds`, the ambient Azure credential is used.",
+    kind: "string",
+    group: "Authentication",
+    githubOnly: true,
+  },
+  {
+    name: "tenant-id",
+    description: "Microsoft Entra tenant ID (a GUID) of `client-id`.",
+    kind: "string",
+    group: "Authentication",
+    githubOnly: true,
+  },
+  {
+    name: "creds",
+    description:
+      "Service principal JSON as `azure/login` takes it: `clientId`, `clientSecret`, `tenantId` and optionally `subscriptionId`. Pass it from a secret; use it instead of `client-id`.",
+    kind: "json",
+    group: "Authentication",
+    secret: true,
+    githubOnly: true,
+  },
+  {
+    name: "environment",
+    description:
+      "Azure cloud: `AzureCloud`, `AzureUSGovernment`, `AzureChinaCloud`, or `Custom` together with `arm-endpoint` and `authority-host`.",
+    default: "AzureCloud",
+    kind: "enum",
+    options: ["AzureCloud", "AzureUSGovernment", "AzureChinaCloud", "Custom"],
+    group: "Authentication",
+    githubOnly: true,
+  },
+  {
+    name: "arm-endpoint",
+    description:
+      "Azure Resource Manager endpoint, an https URL. Required for `environment: Custom`; overrides the cloud's endpoint otherwise.",
+    kind: "url",
+    group: "Authentication",
+    githubOnly: true,
+  },
+  {
+    name: "authority-host",
+    description:
+      "Microsoft Entra authority host, an https URL. Required for `environment: Custom`; overrides the cloud's authority otherwise.",
+    kind: "url",
+    group: "Authentication",
+    githubOnly: true,
+  },
+  {
+    name: "dry-run",
+    description:
+      "`true` validates the inputs, reads the app and reports the planned traffic changes without writing anything to Azure.",
+    default: "false",
+    kind: "boolean",
+    group: "Advanced",
+  },
+];
+
+export const OUTPUTS: readonly OutputSpec[] = [
+  {
+    name: "result",
+    description:
+      "How the run ended: `promoted`, `rolled-back`, `failed-before-traffic` (nothing changed for users), `held` (stopped before promotion, waiting for `promote` or `reject`), `unchanged` (nothing to do, or a dry run), or `failed`.",
+  },
+  { name: "revision", description: "Name of the new (candidate) revision, `<app>--<suffix>`." },
+  {
+    name: "previous-revision",
+    description: "Name of the revision that served production before the run.",
+  },
+  {
+    name: "label-url",
+    description: "URL of the candidate revision's label, which reaches it whatever its weight.",
+  },
+  { name: "app-url", description: "URL of the container app's ingress (its production address)." },
+  {
+    name: "traffic",
+    description:
+      'Traffic at the end of the run, as the JSON array of `{"revisionName", "weight", "label"}` entries.',
+  },
+  { name: "image", description: "Image the candidate revision runs." },
+];
+
+/** Kebab-case input name to the camelCase name of the Azure Pipelines task (`traffic-steps` → `trafficSteps`). */
+export function taskInputName(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+export function inputSpec(name: string): InputSpec {
+  const spec = INPUTS.find((input) => input.name === name);
+  if (!spec) throw new Error(`No input named "${name}" in the schema`);
+  return spec;
+}
+
+/** Required by every action: the only inputs marked `required` in action.yml. */
+export function isAlwaysRequired(spec: InputSpec): boolean {
+  return ACTIONS.every((action) => spec.requiredFor?.includes(action) ?? false);
+}
