@@ -17,7 +17,9 @@ await build({
   entryPoints: { index: "src/github/main.ts", post: "src/github/post.ts" },
   outdir: "dist",
   format: "esm",
-  outExtension: { ".js": ".js" },
+  // Main and post share one chunk instead of carrying two copies of the dependencies.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   // Some dependencies still call require() for Node built-ins.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -3,7 +3,7 @@ import type { Clock } from "../core/clock.ts";
 import type { ContainerAppsPort } from "../core/ports.ts";
 import type { AuthInputs } from "../core/types.ts";
 import { ContainerAppsAdapter } from "./appsPort.ts";
-import { resolveCloud } from "./clouds.ts";
+import { resolveCloud, withDiscoveredAudience } from "./clouds.ts";
 import { ContainerAppsGateway } from "./containerApps.ts";
 import { createCredential, type CredentialSource } from "./credentials.ts";
 
@@ -20,8 +20,8 @@ export interface AppConnection {
 }
 
 /** The engine's port to one container app: cloud endpoints, credential, SDK client, retries. */
-export function connectContainerApp(connection: AppConnection): ContainerAppsPort {
-  const cloud = resolveCloud(connection.auth);
+export async function connectContainerApp(connection: AppConnection): Promise<ContainerAppsPort> {
+  const cloud = await withDiscoveredAudience(resolveCloud(connection.auth));
   const credential = createCredential(connection.source, cloud);
   const client = new ContainerAppsAPIClient(credential, connection.subscriptionId, {
     endpoint: cloud.armEndpoint,

@@ -1,3 +1,8 @@
+import {
+  createDefaultHttpClient,
+  createPipelineFromOptions,
+  createPipelineRequest,
+} from "@azure/core-rest-pipeline";
 import type { AuthInputs, CloudName } from "../core/types.ts";
 
 export interface CloudEndpoints {
@@ -36,11 +41,40 @@ export function resolveCloud(auth: AuthInputs): CloudEndpoints {
     name: auth.cloud,
     armEndpoint,
     authorityHost,
-    armScope: `${armEndpoint}/.default`,
+    // A known cloud keeps its audience when only its endpoint is overridden (a private front).
+    armScope: `${known?.arm ?? armEndpoint}/.default`,
     knownAuthority: known !== undefined && authorityHost === known.authority,
   };
 }
 
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, "");
+}
+
+/**
+ * A custom cloud (Azure Stack Hub, a private ARM front) says which token audience it accepts in
+ * its metadata document, as `az cloud register` reads it. Known clouds need no look-up.
+ */
+export async function withDiscoveredAudience(cloud: CloudEndpoints): Promise<CloudEndpoints> {
+  if (cloud.name !== "Custom") return cloud;
+  const url = `${cloud.armEndpoint}/metadata/endpoints?api-version=2022-09-01`;
+  const pipeline = createPipelineFromOptions({});
+  const response = await pipeline.sendRequest(
+    createDefaultHttpClient(),
+    createPipelineRequest({ url, method: "GET", timeout: 30_000 }),
+  );
+  const body = response.bodyAsText ?? "";
+  let audience: string | undefined;
+  try {
+    const metadata = JSON.parse(body) as { authentication?: { audiences?: string[] } };
+    audience = metadata.authentication?.audiences?.[0];
+  } catch {
+    audience = undefined;
+  }
+  if (response.status !== 200 || !audience) {
+    throw new Error(
+      `arm-endpoint: ${url} answered ${response.status} without a token audience; is ${cloud.armEndpoint} an Azure Resource Manager endpoint?`,
+    );
+  }
+  return { ...cloud, armScope: `${trimSlash(audience)}/.default` };
 }

@@ -187,6 +187,13 @@ class Deployment {
       }
     }
     this.#report.initialTraffic = traffic;
+    this.#report.previous = planRollout({
+      initial: traffic,
+      candidate,
+      steps: [100],
+      labels: { candidate: inputs.candidateLabel, production: inputs.productionLabel, previous: inputs.previousLabel },
+      retireAtOnce: false,
+    }).previousProduction;
     this.#report.candidate = candidate;
     this.#report.appUrl = `https://${fqdn}`;
     this.#report.labelUrl = labelUrl(fqdn, app.name, inputs.candidateLabel);
@@ -415,7 +422,9 @@ class Deployment {
     const { apps, clock, probe, signal } = this.#deps;
     const inputs = this.#inputs;
     const end = clock.now() + inputs.stepWaitMs;
-    const baseUrl = this.#report.labelUrl ?? "";
+    // The last step moves the production label to the candidate: check it where it now answers.
+    const label = expected.find((e) => e.revisionName === snapshot.candidate && e.label)?.label;
+    const baseUrl = labelUrl(snapshot.fqdn, snapshot.app.name, label ?? inputs.candidateLabel);
     for (;;) {
       const round = await runCheckRound(
         baseUrl,
@@ -526,7 +535,7 @@ class Deployment {
     const code = cancelled ? "Cancelled" : errorCode(error);
     this.#report.errorCode = code;
     this.#report.nextSteps = error instanceof DeployFailure ? error.nextSteps : undefined;
-    log.error(`${reason}${code ? ` [${code}]` : ""}`);
+    log.info(`Stopping: ${reason}${code ? ` [${code}]` : ""}`);
     if (!this.#journal || !snapshot) {
       this.#report.nextSteps ??= "Nothing was changed; fix the cause and run again.";
       return this.#finish("failed", reason, snapshot?.traffic ?? []);

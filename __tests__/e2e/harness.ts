@@ -1,0 +1,117 @@
+/**
+ * End-to-end fixtures: the emulator, the real Action bundle run as the GitHub runner runs it, a
+ * load generator on the app's public URL, and the invariants every scenario ends by asserting.
+ */
+import { join, resolve } from "node:path";
+import { startEmulator } from "../../emulator/index.ts";
+import {
+  runActionBundle,
+  startLoad as startRehearsalLoad,
+  type RehearsalOptions,
+  type RehearsalRun,
+} from "../../emulator/rehearsal.ts";
+import type { AppView, Emulator, IngressJournalEntry, SeedSpec } from "../../emulator/types.ts";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const RESOURCE_GROUP = "rg-shop";
+export const ENVIRONMENT = "env-shop";
+
+export async function startWorld(): Promise<Emulator> {
+  return startEmulator({ provisioningDelayMs: 150, operationDelayMs: 100, retryAfterSeconds: 1 });
+}
+
+export function image(behaviour: string): string {
+  return `emulator.test/app:${behaviour}`;
+}
+
+/** Seeds `app` serving v1 at 100% under the production label. */
+export function seedApp(emulator: Emulator, app: string, extra: Partial<SeedSpec> = {}): Promise<AppView> {
+  return emulator.seed({
+    resourceGroup: RESOURCE_GROUP,
+    environment: ENVIRONMENT,
+    app,
+    revisions: [{ suffix: "v1", image: image("healthy") }],
+    traffic: [{ revisionName: `${app}--v1`, weight: 100, label: "blue" }],
+    ...extra,
+  });
+}
+
+export type { RehearsalRun as ActionRun } from "../../emulator/rehearsal.ts";
+
+/** Runs a bundle of the Action against the emulator, as the GitHub runner would. */
+export function runAction(
+  emulator: Emulator,
+  options: Omit<RehearsalOptions, "entry" | "inputs"> & {
+    inputs: Record<string, string>;
+    entry?: "dist/index.js" | "dist/post.js";
+  },
+): Promise<RehearsalRun> {
+  return runActionBundle(emulator.info, {
+    ...options,
+    entry: join(ROOT, options.entry ?? "dist/index.js"),
+    inputs: { "resource-group": RESOURCE_GROUP, ...options.inputs },
+  });
+}
+
+export function startLoad(emulator: Emulator, host: string) {
+  return startRehearsalLoad(emulator.info, host);
+}
+
+/** Share of app-URL requests the candidate served between two moments. */
+export function candidateShare(
+  entries: IngressJournalEntry[],
+  host: string,
+  candidate: string,
+  from: number,
+  to: number,
+): { share: number; count: number } {
+  const window = entries.filter(
+    (e) => e.host === host && e.route === "app" && e.time >= from && e.time < to,
+  );
+  const served = window.filter((e) => e.revision === candidate).length;
+  return { share: window.length ? served / window.length : 0, count: window.length };
+}
+
+/** The invariants of DESIGN.md, asserted at the end of every scenario. */
+export function expectInvariants(
+  emulator: Emulator,
+  app: string,
+  run: RehearsalRun,
+  expected: { traffic: AppView["traffic"]; production?: { label: string; revision: string } },
+): AppView {
+  const view = emulator.getApp(RESOURCE_GROUP, app);
+  const total = view.traffic.reduce((sum, e) => sum + e.weight, 0);
+  expect(total).toBe(100);
+  const byName = new Map(view.revisions.map((r) => [r.name, r]));
+  for (const entry of view.traffic) {
+    const revision = byName.get(entry.revisionName ?? view.latestRevisionName);
+    expect(revision?.active).toBe(true);
+    expect(revision?.healthState).not.toBe("Unhealthy");
+  }
+  const labels = view.traffic.map((e) => e.label).filter(Boolean);
+  expect(new Set(labels).size).toBe(labels.length);
+  expect(sortTraffic(view.traffic)).toEqual(sortTraffic(expected.traffic));
+  if (expected.production) {
+    const entry = view.traffic.find((e) => e.label === expected.production?.label);
+    expect(entry?.revisionName).toBe(expected.production.revision);
+  }
+  expect(Object.keys(view.tags).filter((t) => t === "aca-blue-green.lease")).toEqual([]);
+  const secret = emulator.info.clientSecret;
+  for (const text of [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
+    expect(text.includes(secret)).toBe(false);
+  }
+  return view;
+}
+
+export function sortTraffic(traffic: AppView["traffic"]) {
+  return [...traffic]
+    .map((e) => ({ revisionName: e.revisionName, weight: e.weight, label: e.label ?? undefined }))
+    .sort((a, b) =>
+      `${a.revisionName}|${a.label ?? ""}`.localeCompare(`${b.revisionName}|${b.label ?? ""}`),
+    );
+}
+
+/** ARM calls that change something. */
+export function armWrites(emulator: Emulator) {
+  return emulator.armJournal().filter((e) => ["PUT", "PATCH", "POST", "DELETE"].includes(e.method));
+}

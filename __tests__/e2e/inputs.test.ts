@@ -1,0 +1,112 @@
+/**
+ * Bad input, end to end: the real bundle exits 1 with a message naming the input, and the
+ * emulator's journal shows no write to Azure — not even a read.
+ */
+import type { Emulator } from "../../emulator/types.ts";
+import { armWrites, image, runAction, seedApp, startWorld } from "./harness.ts";
+
+let emulator: Emulator;
+const APP = "shop-inputs";
+
+beforeAll(async () => {
+  emulator = await startWorld();
+  await seedApp(emulator, APP);
+});
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+const valid = { "container-app": APP, image: image("healthy"), "revision-suffix": "v2" };
+
+/** [input, bad value] — several kinds of wrong for each input. */
+const cases: [string, string][] = [
+  ["action", "deploy-now"],
+  ["action", "DELETE"],
+  ["subscription-id", "not-a-guid"],
+  ["subscription-id", "12345678-1234-1234-1234-12345678901"],
+  ["resource-group", "bad/group"],
+  ["resource-group", "ends-with-dot."],
+  ["resource-group", "x".repeat(91)],
+  ["container-app", "Shop"],
+  ["container-app", "shop--app"],
+  ["container-app", "a".repeat(33)],
+  ["container-app", "-shop"],
+  ["image", "has space:1"],
+  ["image", "Registry/Repo:1"],
+  ["image", "repo@sha256:abc"],
+  ["container-name", "Bad_Name"],
+  ["revision-suffix", "UPPER"],
+  ["revision-suffix", "two--dashes"],
+  ["revision-suffix", "x".repeat(60)],
+  ["revision-suffix", "ends-"],
+  ["candidate-label", "Green"],
+  ["candidate-label", "blue"],
+  ["production-label", "pro_d"],
+  ["previous-label", "-prev"],
+  ["traffic-steps", "10,5,100"],
+  ["traffic-steps", "10,50"],
+  ["traffic-steps", "0,100"],
+  ["traffic-steps", "ten,100"],
+  ["traffic-steps", "50,150"],
+  ["step-wait", "soon"],
+  ["step-wait", "-5s"],
+  ["smoke-checks", "- path: health"],
+  ["smoke-checks", "- path: /\n  status: 2xx"],
+  ["smoke-checks", "- path: /\n  colour: red"],
+  ["smoke-checks", "- path: /\n  body-regex: '(unclosed'"],
+  ["smoke-checks", "{ not: a list }"],
+  ["smoke-path", "health"],
+  ["smoke-timeout", "1 fortnight"],
+  ["check-interval", "x"],
+  ["readiness-timeout", "10q"],
+  ["deactivate-previous", "yes"],
+  ["scale-down-delay", "later"],
+  ["keep-failed-revision", "1"],
+  ["client-id", "abc"],
+  ["tenant-id", "abc"],
+  ["creds", "{not json"],
+  ["creds", '{"clientId":"00000000-0000-0000-0000-000000000001"}'],
+  ["environment", "AzureMars"],
+  ["arm-endpoint", "ftp://arm.example"],
+  ["arm-endpoint", "not a url"],
+  ["authority-host", "http://login.example"],
+  ["dry-run", "maybe"],
+];
+
+describe("Given an app and a run with one bad input", () => {
+  test.each(cases)("when %s is %p, the run exits 1 naming it and Azure is never called", async (input, value) => {
+    emulator.clearJournal();
+    const run = await runAction(emulator, { inputs: { ...valid, [input]: value } });
+    expect(run.exitCode).toBe(1);
+    const errors = run.lines.filter((l) => l.text.startsWith("::error::")).map((l) => l.text);
+    expect(errors.some((line) => line.includes(input))).toBe(true);
+    expect(armWrites(emulator)).toEqual([]);
+    expect(emulator.armJournal()).toEqual([]);
+  });
+
+  test("when several inputs are bad, every one is reported in one run", async () => {
+    emulator.clearJournal();
+    const run = await runAction(emulator, {
+      inputs: { ...valid, "traffic-steps": "50,10", "step-wait": "x", "dry-run": "perhaps" },
+    });
+    expect(run.exitCode).toBe(1);
+    for (const input of ["traffic-steps", "step-wait", "dry-run"]) expect(run.stdout).toContain(input);
+    expect(emulator.armJournal()).toEqual([]);
+  });
+
+  test("when creds carries a secret and is malformed, the secret never reaches the log", async () => {
+    const secret = "s3cr3t-value-that-must-not-leak";
+    const run = await runAction(emulator, {
+      inputs: {
+        ...valid,
+        "client-id": "",
+        "tenant-id": "",
+        creds: `{"clientId":"x","clientSecret":"${secret}","tenantId":`,
+      },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain("creds");
+    expect(run.stdout).not.toContain(secret);
+    expect(emulator.armJournal()).toEqual([]);
+  });
+});

@@ -1,0 +1,13 @@
+import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
+import {
+  GitHubHost,
+  runMain
+} from "./chunks/chunk-URG66NJI.js";
+import "./chunks/chunk-HANBNIMK.js";
+
+// src/github/main.ts
+var cancel = new AbortController();
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => cancel.abort(new Error(`received ${signal}`)));
+}
+process.exitCode = await runMain(new GitHubHost(), cancel.signal);

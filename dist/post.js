@@ -1,0 +1,9 @@
+import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
+import {
+  GitHubHost,
+  runPost
+} from "./chunks/chunk-URG66NJI.js";
+import "./chunks/chunk-HANBNIMK.js";
+
+// src/github/post.ts
+process.exitCode = await runPost(new GitHubHost());
