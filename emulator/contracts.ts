@@ -45,8 +45,7 @@ export interface RouteTarget {
 }
 
 export type Route =
-  | { kind: "app" | "label" | "revision"; targets: RouteTarget[] }
-  | { kind: "unknown" };
+  { kind: "app" | "label" | "revision"; targets: RouteTarget[] } | { kind: "unknown" };
 
 export interface RoutingTable {
   /** Resolve a request's host name (no port) to where it may go. */

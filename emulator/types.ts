@@ -159,7 +159,12 @@ export interface Emulator {
   /** Change traffic as someone else would (validated like an ARM write, applied at once). */
   setTraffic(resourceGroup: string, app: string, traffic: TrafficEntry[]): Promise<AppView>;
   /** A running revision starts behaving as the given image behaviour (e.g. "http500"). */
-  setRevisionBehaviour(resourceGroup: string, app: string, revision: string, behaviour: string): Promise<void>;
+  setRevisionBehaviour(
+    resourceGroup: string,
+    app: string,
+    revision: string,
+    behaviour: string,
+  ): Promise<void>;
   injectArmFault(fault: ArmFault): void;
   injectRevisionFault(fault: RevisionFault): void;
   clearFaults(): void;

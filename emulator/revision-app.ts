@@ -1,0 +1,100 @@
+/**
+ * The program every emulated revision runs: a small HTTP app on 127.0.0.1 whose behaviour comes
+ * from its image (see behaviour.ts). Started by processes.ts as
+ * `node revision-app.ts <app> <revision> <image>` with an IPC channel; it reports its port on that
+ * channel and exits as soon as the channel closes, so it never outlives the emulator.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { behaviourName, behaviourOfImage, parseBehaviour, type Behaviour } from "./behaviour.ts";
+import type { EmulatorMessage, RevisionMessage } from "./revision-protocol.ts";
+
+const [app = "", revision = "", image = ""] = process.argv.slice(2);
+
+let behaviour = behaviourOfImage(image);
+/** Requests served since the behaviour was last set, for `unhealthy-after-<n>`. */
+let served = 0;
+
+if (behaviour.kind === "crash") crash(`image ${image} is built to exit at start`);
+
+// The emulator going away (even killed) closes the channel: exit rather than linger as an orphan.
+process.on("disconnect", () => process.exit(0));
+process.on("message", (message: EmulatorMessage) => {
+  if (message.type !== "set-behaviour") return;
+  const next = parseBehaviour(message.behaviour);
+  if (!next) return;
+  if (next.kind === "crash") crash("its behaviour was switched to crash");
+  behaviour = next;
+  served = 0;
+  send({ type: "behaviour-set", behaviour: behaviourName(next) });
+});
+
+const server = createServer((request, response) => {
+  const current = behaviour;
+  served += 1;
+  const failing = fails(current, served);
+  let bodyBytes = 0;
+  request.on("data", (chunk: Buffer) => (bodyBytes += chunk.length));
+  request.on("end", () => {
+    const delay = current.kind === "slow" ? current.delayMs : 0;
+    setTimeout(() => respond(request, response, current, failing, bodyBytes), delay);
+  });
+});
+server.listen(0, "127.0.0.1", () => {
+  const { port } = server.address() as AddressInfo;
+  process.stdout.write(`${revision} listening on http://127.0.0.1:${port}\n`);
+  send({ type: "listening", port });
+});
+
+function fails(current: Behaviour, count: number): boolean {
+  switch (current.kind) {
+    case "http500":
+      return true;
+    case "unhealthy-after":
+      return count > current.requests;
+    case "flaky":
+      return Math.random() * 100 < current.percent;
+    default:
+      return false;
+  }
+}
+
+function respond(
+  request: IncomingMessage,
+  response: ServerResponse,
+  current: Behaviour,
+  failing: boolean,
+  bodyBytes: number,
+): void {
+  const url = new URL(request.url ?? "/", "http://revision");
+  const status = failing ? 500 : 200;
+  const body =
+    url.pathname === "/healthz"
+      ? { status: failing ? "unhealthy" : "ok", revision }
+      : {
+          app,
+          revision,
+          image,
+          behaviour: behaviourName(current),
+          pid: process.pid,
+          method: request.method,
+          host: request.headers.host,
+          path: url.pathname,
+          query: url.search,
+          bodyBytes,
+          ...(failing
+            ? { error: `Revision ${revision} failed this request (${behaviourName(current)}).` }
+            : {}),
+        };
+  response.writeHead(status, { "content-type": "application/json", "x-revision": revision });
+  response.end(JSON.stringify(body));
+}
+
+function crash(reason: string): never {
+  process.stderr.write(`Revision ${revision} of ${app} crashed: ${reason}.\n`);
+  process.exit(1);
+}
+
+function send(message: RevisionMessage): void {
+  if (process.connected) process.send?.(message);
+}
