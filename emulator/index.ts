@@ -1,0 +1,172 @@
+/**
+ * The Azure Container Apps emulator: `startEmulator()` starts its CA, ARM, Entra ID and OIDC
+ * issuers, control API, ingress and proxy on ephemeral loopback ports, and `stop()` takes all of
+ * it down again, revision processes included. See README.md beside this file.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createArmHandler } from "./arm.ts";
+import { createCertificateAuthority } from "./ca.ts";
+import { createControlHandler } from "./control.ts";
+import { FaultInjector } from "./faults.ts";
+import { createIdentity } from "./identity.ts";
+import { startIngress } from "./ingress.ts";
+import { Journal } from "./journal.ts";
+import { closeServer, listenOnLoopback, trackSockets } from "./net-util.ts";
+import { startRevisionProcess } from "./processes.ts";
+import { startProxy } from "./proxy.ts";
+import { EmulatorState } from "./state.ts";
+import type { Emulator, EmulatorInfo, EmulatorOptions } from "./types.ts";
+
+export type * from "./types.ts";
+
+const defaults = {
+  operationDelayMs: 300,
+  provisioningDelayMs: 300,
+  retryAfterSeconds: 1,
+  tenantId: "72c5d4e1-0f3b-4d8a-9e6b-5a1c2d3e4f50",
+  clientId: "1f0e9d8c-7b6a-4c5d-8e4f-3a2b1c0d9e8f",
+  subscriptionId: "5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716",
+  location: "westeurope",
+};
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const settings = {
+    ...defaults,
+    ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
+  } as typeof defaults & EmulatorOptions;
+  for (const name of ["operationDelayMs", "provisioningDelayMs", "retryAfterSeconds"] as const) {
+    const value = settings[name];
+    if (!Number.isInteger(value) || value < 0) {
+      throw new Error(`${name} must be a non-negative integer, got ${String(value)}.`);
+    }
+  }
+  // Random unless given: nothing outside this run can hold a valid secret or request token.
+  const clientSecret = settings.clientSecret ?? `emu8Q~${randomBytes(24).toString("base64url")}`;
+
+  // Undone in reverse order when a later step fails or the emulator stops.
+  const teardown: Array<() => Promise<unknown>> = [];
+  const ownsDataDir = settings.dataDir === undefined;
+  const dataDir = settings.dataDir ?? (await mkdtemp(join(tmpdir(), "aca-emulator-")));
+  if (ownsDataDir) teardown.push(() => rm(dataDir, { recursive: true, force: true }));
+
+  async function runTeardown(): Promise<void> {
+    const errors: unknown[] = [];
+    for (const step of teardown.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, "The emulator did not stop cleanly.");
+  }
+
+  try {
+    const ca = await createCertificateAuthority(dataDir);
+    const serverCertificate = await ca.issue(["127.0.0.1", "localhost"]);
+    const journal = new Journal();
+    const faults = new FaultInjector();
+
+    const identityServer = createHttpsServer(serverCertificate);
+    const identityPort = await serve(identityServer, teardown);
+    const identity = await createIdentity({
+      port: identityPort,
+      tenantId: settings.tenantId,
+      clientId: settings.clientId,
+      clientSecret,
+    });
+    identityServer.on("request", identity.handle);
+
+    const state = new EmulatorState({
+      subscriptionId: settings.subscriptionId,
+      location: settings.location,
+      operationDelayMs: settings.operationDelayMs,
+      provisioningDelayMs: settings.provisioningDelayMs,
+      startProcess: startRevisionProcess,
+      takeRevisionFault: (app, image) => faults.takeRevision(app, image),
+    });
+    teardown.push(() => state.stop());
+
+    const armServer = createHttpsServer(
+      serverCertificate,
+      createArmHandler({
+        state,
+        identity,
+        faults,
+        journal,
+        retryAfterSeconds: settings.retryAfterSeconds,
+        actor: settings.clientId,
+      }),
+    );
+    const armPort = await serve(armServer, teardown);
+
+    const ingress = await startIngress({
+      ca,
+      routing: state.routing,
+      record: (entry) => journal.recordIngress(entry),
+    });
+    teardown.push(() => ingress.stop());
+    const proxy = await startProxy({
+      ingressPort: ingress.port,
+      isIngressHost: (host) => state.routing.isIngressHost(host),
+    });
+    teardown.push(() => proxy.stop());
+
+    const controlServer = createHttpServer();
+    const controlPort = await serve(controlServer, teardown);
+
+    const info: EmulatorInfo = {
+      arm: `https://127.0.0.1:${armPort}`,
+      authorityHost: identity.authorityHost,
+      tenantId: settings.tenantId,
+      clientId: settings.clientId,
+      clientSecret,
+      subscriptionId: settings.subscriptionId,
+      location: settings.location,
+      caFile: ca.caFile,
+      proxy: proxy.url,
+      control: `http://127.0.0.1:${controlPort}`,
+      githubOidcUrl: identity.githubOidcUrl,
+      githubOidcToken: identity.githubOidcToken,
+      adoOidcUrl: identity.adoOidcUrl,
+      adoAccessToken: identity.adoAccessToken,
+      adoServiceConnectionId: identity.adoServiceConnectionId,
+    };
+
+    let stopping: Promise<void> | undefined;
+    const emulator: Emulator = {
+      info,
+      seed: (spec) => state.seed(spec),
+      getApp: (resourceGroup, app) => state.appView(state.findApp(resourceGroup, app)),
+      setTraffic: async (resourceGroup, app, traffic) =>
+        state.setTraffic(resourceGroup, app, traffic),
+      setRevisionBehaviour: (resourceGroup, app, revision, behaviour) =>
+        state.setRevisionBehaviour(resourceGroup, app, revision, behaviour),
+      injectArmFault: (fault) => faults.injectArm(fault),
+      injectRevisionFault: (fault) => faults.injectRevision(fault),
+      clearFaults: () => faults.clear(),
+      armJournal: () => journal.arm(),
+      ingressJournal: () => journal.ingress(),
+      clearJournal: () => journal.clear(),
+      stop: () => (stopping ??= runTeardown()),
+    };
+    controlServer.on("request", createControlHandler(emulator));
+    return emulator;
+  } catch (error) {
+    await runTeardown().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Listens on an ephemeral loopback port and registers the server's shutdown. */
+async function serve(server: Server, teardown: Array<() => Promise<unknown>>): Promise<number> {
+  const sockets = trackSockets(server);
+  const port = await listenOnLoopback(server);
+  teardown.push(() => closeServer(server, sockets));
+  return port;
+}
