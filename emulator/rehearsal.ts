@@ -195,3 +195,20 @@ export function startLoad(
     },
   };
 }
+
+/**
+ * The traffic steps of a run, each from its first progress line (`[2/3] 50% …`, printed once the
+ * weights are in place) to its last one (printed when its bake ends) or to the end of the run.
+ */
+export function stepWindows(run: RehearsalRun): { title: string; from: number; to: number }[] {
+  const steps = new Map<string, { title: string; from: number; to: number }>();
+  const end = run.lines.at(-1)?.time ?? Date.now();
+  for (const line of run.lines) {
+    const match = /^(\[(\d+)\/\d+\] \d+%)/.exec(line.text);
+    if (!match) continue;
+    const step = steps.get(match[2]);
+    if (step) step.to = line.time;
+    else steps.set(match[2], { title: match[1], from: line.time, to: end });
+  }
+  return [...steps.values()];
+}

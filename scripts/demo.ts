@@ -6,7 +6,12 @@
  */
 import { resolve } from "node:path";
 import { startEmulator } from "../emulator/index.ts";
-import { runActionBundle, startLoad, type RehearsalRun } from "../emulator/rehearsal.ts";
+import {
+  runActionBundle,
+  startLoad,
+  stepWindows,
+  type RehearsalRun,
+} from "../emulator/rehearsal.ts";
 import type { Emulator, IngressJournalEntry } from "../emulator/types.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -43,7 +48,9 @@ async function main(): Promise<number> {
     const app = emulator.getApp(RESOURCE_GROUP, APP);
     console.log(bold("\n▶ The app now"));
     for (const entry of app.traffic) {
-      console.log(`  ${entry.revisionName} ${entry.weight}%${entry.label ? ` (label ${entry.label})` : ""}`);
+      console.log(
+        `  ${entry.revisionName} ${entry.weight}%${entry.label ? ` (label ${entry.label})` : ""}`,
+      );
     }
     const ok = v2.outputs.result === "promoted" && v3.outputs.result === "rolled-back";
     console.log(
@@ -87,19 +94,12 @@ async function deploy(
 
 /** Where the public URL's requests went during each step, from the emulator's ingress journal. */
 function report(emulator: Emulator, fqdn: string, run: RehearsalRun, candidate: string): void {
-  const marks = new Map<string, { time: number; text: string }>();
-  for (const line of run.lines) {
-    const step = /^\[(\d+)\/\d+\] \d+%/.exec(line.text)?.[1];
-    if (step && !marks.has(step)) marks.set(step, line);
-  }
   const ingress = emulator.ingressJournal().filter((e) => e.host === fqdn && e.route === "app");
   console.log(`  result: ${run.outputs.result} (exit code ${run.exitCode})`);
-  const windows = [...marks.values()];
-  windows.forEach((mark, i) => {
-    const to = windows[i + 1]?.time ?? run.lines.at(-1)?.time ?? Date.now();
-    const served = ingress.filter((e) => e.time >= mark.time && e.time < to);
-    console.log(`  ${mark.text.split(/[,:]/)[0]}: ${describe(served, candidate)}`);
-  });
+  for (const step of stepWindows(run)) {
+    const served = ingress.filter((e) => e.time >= step.from && e.time < step.to);
+    console.log(`  ${step.title}: ${describe(served, candidate)}`);
+  }
 }
 
 function describe(entries: IngressJournalEntry[], candidate: string): string {

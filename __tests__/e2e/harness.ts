@@ -25,7 +25,11 @@ export function image(behaviour: string): string {
 }
 
 /** Seeds `app` serving v1 at 100% under the production label. */
-export function seedApp(emulator: Emulator, app: string, extra: Partial<SeedSpec> = {}): Promise<AppView> {
+export function seedApp(
+  emulator: Emulator,
+  app: string,
+  extra: Partial<SeedSpec> = {},
+): Promise<AppView> {
   return emulator.seed({
     resourceGroup: RESOURCE_GROUP,
     environment: ENVIRONMENT,
