@@ -34,14 +34,18 @@ const CHECK_REQUEST_TIMEOUT_MS = 10_000;
 /** Margin on top of the planned duration before another run may take the lease over. */
 const LEASE_MARGIN_MS = 15 * 60_000;
 
-/** Everything the engine learns before its first write. */
-interface Snapshot {
+/** The app as the run found it, before its first write. */
+interface AppSnapshot {
   app: AppState;
   revisions: RevisionState[];
   traffic: TrafficWeight[];
   fqdn: string;
-  candidate: string;
   containerName: string;
+}
+
+/** The snapshot and the revision this run deploys. */
+interface Snapshot extends AppSnapshot {
+  candidate: string;
   /** The candidate revision when it already exists (a rerun of the same release). */
   existing?: RevisionState;
 }
@@ -66,7 +70,7 @@ class Deployment {
   #shifted = false;
 
   constructor(inputs: Inputs, deps: EngineDeps) {
-    this.#inputs = inputs;
+    this.#inputs = { ...inputs };
     this.#deps = deps;
     this.#report = {
       action: "deploy",
@@ -86,7 +90,9 @@ class Deployment {
   async run(): Promise<DeploymentReport> {
     let snapshot: Snapshot | undefined;
     try {
-      snapshot = await this.#phase("Snapshot", () => this.#snapshot());
+      const found = await this.#phase("Snapshot", () => this.#snapshot());
+      if (this.#deps.image) await this.#phase("Build image", () => this.#build());
+      snapshot = this.#chooseCandidate(found);
       if (snapshot.existing && this.#isAlreadyPromoted(snapshot)) {
         return this.#finish(
           "unchanged",
@@ -123,8 +129,30 @@ class Deployment {
     }
   }
 
-  async #snapshot(): Promise<Snapshot> {
-    const { apps, log, run } = this.#deps;
+  /** Builds and pushes the image; the revision then runs exactly what was built, by digest. */
+  async #build(): Promise<void> {
+    const source = this.#deps.image!;
+    this.#deps.log.info(`Building ${source.describe()}`);
+    try {
+      const built = await source.build(this.#deps.signal);
+      this.#inputs.image = built.image;
+      this.#report.image = built.image;
+      this.#deps.log.info(`Pushed ${built.image}`);
+    } catch (error) {
+      throw new DeployFailure(
+        `The image build failed, so nothing was deployed: ${errorMessage(error)}`,
+        {
+          code: errorCode(error) ?? "BuildFailed",
+          nextSteps:
+            'Fix the build (its output is in the "Build image" group above) and run again.',
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async #snapshot(): Promise<AppSnapshot> {
+    const { apps, log } = this.#deps;
     const inputs = this.#inputs;
     const [app, revisions] = await Promise.all([apps.getApp(), apps.listRevisions()]);
     if (!app.ingress) {
@@ -171,6 +199,20 @@ class Deployment {
         { code: "ContainerNotFound" },
       );
     }
+    this.#report.initialTraffic = traffic;
+    this.#report.appUrl = `https://${fqdn}`;
+    log.info(
+      `App ${app.name} (${app.activeRevisionsMode} revision mode), ${revisions.length} revisions, ${active.size} active`,
+    );
+    log.info(`Traffic now: ${formatTraffic(traffic)}`);
+    return { app, revisions, traffic, fqdn, containerName };
+  }
+
+  /** Names the candidate: from revision-suffix, or derived from the commit and image. */
+  #chooseCandidate(found: AppSnapshot): Snapshot {
+    const { log, run } = this.#deps;
+    const inputs = this.#inputs;
+    const { app, revisions, traffic, fqdn, containerName } = found;
     const suffix = inputs.revisionSuffix ?? deriveRevisionSuffix(run.commitSha, inputs.image ?? "");
     const candidate = revisionName(app.name, suffix);
     const existing = revisions.find((r) => r.name === candidate);
@@ -186,25 +228,23 @@ class Deployment {
         );
       }
     }
-    this.#report.initialTraffic = traffic;
     this.#report.previous = planRollout({
       initial: traffic,
       candidate,
       steps: [100],
-      labels: { candidate: inputs.candidateLabel, production: inputs.productionLabel, previous: inputs.previousLabel },
+      labels: {
+        candidate: inputs.candidateLabel,
+        production: inputs.productionLabel,
+        previous: inputs.previousLabel,
+      },
       retireAtOnce: false,
     }).previousProduction;
     this.#report.candidate = candidate;
-    this.#report.appUrl = `https://${fqdn}`;
     this.#report.labelUrl = labelUrl(fqdn, app.name, inputs.candidateLabel);
-    log.info(
-      `App ${app.name} (${app.activeRevisionsMode} revision mode), ${revisions.length} revisions, ${active.size} active`,
-    );
-    log.info(`Traffic now: ${formatTraffic(traffic)}`);
     log.info(
       `Candidate: ${candidate}${existing ? " (exists already; reused)" : ""}, image ${inputs.image}`,
     );
-    return { app, revisions, traffic, fqdn, candidate, containerName, existing };
+    return { ...found, candidate, existing };
   }
 
   #isAlreadyPromoted(snapshot: Snapshot): boolean {

@@ -106,6 +106,14 @@ export interface StateStore {
   load(key: string): string | undefined;
 }
 
+/** Builds and pushes the release's image when the deploy starts from source. */
+export interface ImageSource {
+  /** What will be built, for the log (e.g. `./app with buildah -> myacr.azurecr.io/shop:sha-1a2b3c4`). */
+  describe(): string;
+  /** Builds and pushes; resolves with the pushed image by digest (`repo@sha256:...`). */
+  build(signal?: AbortSignal): Promise<{ image: string; digest: string }>;
+}
+
 export interface EngineDeps {
   apps: ContainerAppsPort;
   probe: HttpProbe;
@@ -115,6 +123,8 @@ export interface EngineDeps {
   run: RunContext;
   /** Aborts when the job is cancelled; the engine then restores the snapshot and stops. */
   signal?: AbortSignal;
+  /** Set when the deploy builds its image: the build runs after the snapshot, before any write. */
+  image?: ImageSource;
   /** Poll cadence bounds while waiting for a revision (injected short in tests). */
   pollIntervalMs?: { min: number; max: number };
 }

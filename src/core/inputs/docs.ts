@@ -1,9 +1,10 @@
 /**
- * Renders the schema into the files users read: action.yml and the README's input and output
- * tables. Pure text; writing and formatting the files is the generator's job.
+ * Renders the schema into the files users read: action.yml, the Azure Pipelines task.json, and
+ * the input and output tables of the README and of the task's guide. Pure text; writing and
+ * formatting the files is the generator's job.
  */
 import { stringify } from "yaml";
-import { ACTIONS, INPUTS, OUTPUTS, isAlwaysRequired } from "./schema.ts";
+import { ACTIONS, INPUTS, OUTPUTS, isAlwaysRequired, taskInputName } from "./schema.ts";
 import type { InputGroup, InputSpec, OutputSpec } from "./schema.ts";
 
 export const ACTION_NAME = "Azure Container Apps Blue-Green Deploy";
@@ -75,6 +76,212 @@ export function renderOutputsTable(outputs: readonly OutputSpec[] = OUTPUTS): st
   return `<!-- ${GENERATED_NOTE} -->\n\n${markdownTable(["Output", "Description"], rows)}\n`;
 }
 
+/** The task's identity in Azure DevOps: fixed for good once the task is published. */
+export const TASK_ID = "fc75ab24-988b-497d-a11a-d759de0a6f1e";
+const TASK_NAME = "AcaBlueGreen";
+const TASK_VERSION = { Major: 1, Minor: 0, Patch: 0 } as const;
+/** Agent 3.232.1 is the first with the Node20_1 handler; newer agents pick Node24. */
+const TASK_MINIMUM_AGENT_VERSION = "3.232.1";
+const TASK_HELP_URL =
+  "https://github.com/aca-blue-green/aca-blue-green/blob/main/docs/azure-pipelines.md";
+/** The task input holding the Azure Resource Manager service connection. */
+export const SERVICE_CONNECTION_INPUT = "azureSubscription";
+
+const SERVICE_CONNECTION_HELP =
+  "Azure Resource Manager service connection to deploy with: workload identity federation (recommended), a service principal with a secret or a certificate, or a managed identity. It also gives the subscription (unless `subscriptionId` is set) and the Azure cloud.";
+
+export interface TaskInput {
+  name: string;
+  type: string;
+  label: string;
+  defaultValue?: string;
+  required: boolean;
+  helpMarkDown: string;
+  groupName?: string;
+  visibleRule?: string;
+  options?: Record<string, string>;
+  properties?: Record<string, string>;
+}
+
+export interface TaskJson {
+  $schema: string;
+  id: string;
+  name: string;
+  friendlyName: string;
+  description: string;
+  helpMarkDown: string;
+  category: "Deploy";
+  visibility: string[];
+  runsOn: string[];
+  author: string;
+  version: { Major: number; Minor: number; Patch: number };
+  minimumAgentVersion: string;
+  instanceNameFormat: string;
+  groups: { name: string; displayName: string; isExpanded: boolean }[];
+  inputs: TaskInput[];
+  outputVariables: { name: string; description: string }[];
+  execution: Record<string, { target: string }>;
+  postjobexecution: Record<string, { target: string }>;
+}
+
+/**
+ * task.json of the Azure Pipelines task: every input the service connection does not replace,
+ * under its camelCase name, grouped like the README, shown only for the actions that read it.
+ */
+export function renderTaskJson(
+  inputs: readonly InputSpec[] = INPUTS,
+  outputs: readonly OutputSpec[] = OUTPUTS,
+): TaskJson {
+  const offered = taskInputs(inputs);
+  const groups = GROUP_ORDER.filter((group) => offered.some((input) => input.group === group));
+  // Both handlers run the same bundle; an agent picks the newest it has.
+  const handlers = (target: string) => ({ Node24: { target }, Node20_1: { target } });
+  return {
+    $schema:
+      "https://raw.githubusercontent.com/Microsoft/azure-pipelines-task-lib/master/tasks.schema.json",
+    id: TASK_ID,
+    name: TASK_NAME,
+    friendlyName: ACTION_NAME,
+    description: ACTION_DESCRIPTION,
+    helpMarkDown: `[How to use it](${TASK_HELP_URL})`,
+    category: "Deploy",
+    visibility: ["Build", "Release"],
+    runsOn: ["Agent"],
+    author: ACTION_AUTHOR,
+    version: TASK_VERSION,
+    minimumAgentVersion: TASK_MINIMUM_AGENT_VERSION,
+    instanceNameFormat: "Blue-green $(action): $(containerApp)",
+    groups: groups.map((group) => ({
+      name: taskGroupName(group),
+      displayName: group,
+      isExpanded: group !== "Advanced",
+    })),
+    inputs: [
+      {
+        name: SERVICE_CONNECTION_INPUT,
+        type: "connectedService:AzureRM",
+        label: "Azure Resource Manager connection",
+        required: true,
+        helpMarkDown: SERVICE_CONNECTION_HELP,
+      },
+      ...groups.flatMap((group) =>
+        offered.filter((input) => input.group === group).map(renderTaskInput),
+      ),
+    ],
+    outputVariables: outputs.map((output) => ({
+      name: taskInputName(output.name),
+      description: inTaskNames(output.description),
+    })),
+    execution: handlers("index.js"),
+    postjobexecution: handlers("post.js"),
+  };
+}
+
+/** The schema inputs the task offers: all but those its service connection replaces. */
+function taskInputs(inputs: readonly InputSpec[] = INPUTS): InputSpec[] {
+  return inputs.filter((input) => !input.githubOnly);
+}
+
+/**
+ * Required in the task when every action that shows it needs it: Pipelines enforces `required`
+ * only on visible inputs, so `image` is required exactly when `action` is `deploy`.
+ */
+function isTaskRequired(input: InputSpec): boolean {
+  const shownFor = input.actions ?? ACTIONS;
+  return shownFor.every((action) => input.requiredFor?.includes(action) ?? false);
+}
+
+function renderTaskInput(input: InputSpec): TaskInput {
+  const rendered: TaskInput = {
+    name: taskInputName(input.name),
+    type: TASK_INPUT_TYPES[input.kind],
+    label: taskInputLabel(input.name),
+    ...(input.default !== undefined && { defaultValue: input.default }),
+    required: isTaskRequired(input),
+    helpMarkDown: inTaskNames(describeInput(input)),
+    groupName: taskGroupName(input.group),
+  };
+  if (input.actions && input.actions.length < ACTIONS.length) {
+    rendered.visibleRule = input.actions.map((action) => `action = ${action}`).join(" || ");
+  }
+  if (input.kind === "enum") {
+    rendered.options = Object.fromEntries((input.options ?? []).map((option) => [option, option]));
+    rendered.properties = { EditableOptions: "False" };
+  }
+  if (input.kind === "yaml" || input.kind === "json") {
+    rendered.properties = { resizable: "true", rows: "8" };
+  }
+  return rendered;
+}
+
+const TASK_INPUT_TYPES: Record<InputSpec["kind"], string> = {
+  string: "string",
+  boolean: "boolean",
+  enum: "pickList",
+  duration: "string",
+  "percent-list": "string",
+  yaml: "multiLine",
+  json: "multiLine",
+  url: "string",
+};
+
+const LABEL_WORDS: Record<string, string> = { id: "ID", url: "URL", arm: "ARM" };
+
+/** `subscription-id` → `Subscription ID`. */
+function taskInputLabel(name: string): string {
+  const words = name.split("-").map((word) => LABEL_WORDS[word] ?? word);
+  return `${words[0].charAt(0).toUpperCase()}${words[0].slice(1)} ${words.slice(1).join(" ")}`.trim();
+}
+
+function taskGroupName(group: InputGroup): string {
+  return group.toLowerCase();
+}
+
+/** Descriptions name inputs as a workflow writes them; the task's users write camelCase. */
+export function inTaskNames(text: string): string {
+  const names = new Set(INPUTS.map((input) => input.name));
+  return text
+    .replace(/`([a-z0-9-]+)`/g, (span, name: string) =>
+      names.has(name) ? `\`${taskInputName(name)}\`` : span,
+    )
+    .replace(/<([a-z0-9-]+)>/g, (placeholder, name: string) =>
+      names.has(name) ? `<${taskInputName(name)}>` : placeholder,
+    );
+}
+
+/** The task's inputs, one table per group, with the service connection first. */
+export function renderTaskInputsTable(inputs: readonly InputSpec[] = INPUTS): string {
+  const offered = taskInputs(inputs);
+  const blocks: string[] = [];
+  for (const group of GROUP_ORDER) {
+    const members = offered.filter((input) => input.group === group);
+    if (members.length === 0) continue;
+    const rows = members.map((input) => [
+      `\`${taskInputName(input.name)}\``,
+      inTaskNames(describeInput(input)),
+      input.default === undefined ? "" : codeSpan(input.default),
+      requiredText(input),
+      input.actions ? input.actions.map((action) => `\`${action}\``).join(", ") : "all",
+    ]);
+    if (group === "Target") {
+      rows.unshift([`\`${SERVICE_CONNECTION_INPUT}\``, SERVICE_CONNECTION_HELP, "", "yes", "all"]);
+    }
+    blocks.push(
+      `#### ${group}\n\n${markdownTable(["Input", "Description", "Default", "Required", "Used by"], rows)}`,
+    );
+  }
+  return `<!-- ${GENERATED_NOTE} -->\n\n${blocks.join("\n\n")}\n`;
+}
+
+/** The task's output variables, named like its inputs. */
+export function renderTaskOutputsTable(outputs: readonly OutputSpec[] = OUTPUTS): string {
+  const rows = outputs.map((output) => [
+    `\`${taskInputName(output.name)}\``,
+    inTaskNames(output.description),
+  ]);
+  return `<!-- ${GENERATED_NOTE} -->\n\n${markdownTable(["Output variable", "Description"], rows)}\n`;
+}
+
 function describeInput(input: InputSpec): string {
   const notes = [input.description];
   if (input.secret) notes.push("Treated as a secret: never printed.");
@@ -104,7 +311,15 @@ function markdownTable(header: string[], rows: string[][]): string {
 
 export const README_TITLE = `# ${ACTION_NAME}`;
 
-export type ReadmeSection = "inputs" | "outputs";
+/** Marked sections: the README's tables for the Action, the task guide's for the task. */
+export type ReadmeSection = "inputs" | "outputs" | "task-inputs" | "task-outputs";
+
+const SECTION_HEADINGS: Record<ReadmeSection, string> = {
+  inputs: "## Inputs",
+  outputs: "## Outputs",
+  "task-inputs": "## Inputs",
+  "task-outputs": "## Output variables",
+};
 
 /** A README holding just the title and the marked sections, for a repository that has none. */
 export function skeletonReadme(): string {
@@ -121,7 +336,7 @@ export function replaceReadmeSection(readme: string, name: ReadmeSection, body: 
   const from = readme.indexOf(start);
   const to = readme.indexOf(end, from === -1 ? 0 : from);
   if (from === -1 || to === -1) {
-    const heading = name === "inputs" ? "## Inputs" : "## Outputs";
+    const heading = SECTION_HEADINGS[name];
     const separator = readme.endsWith("\n") ? "\n" : "\n\n";
     return `${readme}${separator}${heading}\n\n${start}\n\n${body.trim()}\n\n${end}\n`;
   }
