@@ -71,18 +71,24 @@ const cases: [string, string][] = [
   ["arm-endpoint", "not a url"],
   ["authority-host", "http://login.example"],
   ["dry-run", "maybe"],
+  ["registry", "myacr.azurecr.io"],
+  ["registry-identity", "system"],
+  ["build-context", "./app"],
 ];
 
 describe("Given an app and a run with one bad input", () => {
-  test.each(cases)("when %s is %p, the run exits 1 naming it and Azure is never called", async (input, value) => {
-    emulator.clearJournal();
-    const run = await runAction(emulator, { inputs: { ...valid, [input]: value } });
-    expect(run.exitCode).toBe(1);
-    const errors = run.lines.filter((l) => l.text.startsWith("::error::")).map((l) => l.text);
-    expect(errors.some((line) => line.includes(input))).toBe(true);
-    expect(armWrites(emulator)).toEqual([]);
-    expect(emulator.armJournal()).toEqual([]);
-  });
+  test.each(cases)(
+    "when %s is %p, the run exits 1 naming it and Azure is never called",
+    async (input, value) => {
+      emulator.clearJournal();
+      const run = await runAction(emulator, { inputs: { ...valid, [input]: value } });
+      expect(run.exitCode).toBe(1);
+      const errors = run.lines.filter((l) => l.text.startsWith("::error::")).map((l) => l.text);
+      expect(errors.some((line) => line.includes(input))).toBe(true);
+      expect(armWrites(emulator)).toEqual([]);
+      expect(emulator.armJournal()).toEqual([]);
+    },
+  );
 
   test("when several inputs are bad, every one is reported in one run", async () => {
     emulator.clearJournal();
@@ -90,7 +96,8 @@ describe("Given an app and a run with one bad input", () => {
       inputs: { ...valid, "traffic-steps": "50,10", "step-wait": "x", "dry-run": "perhaps" },
     });
     expect(run.exitCode).toBe(1);
-    for (const input of ["traffic-steps", "step-wait", "dry-run"]) expect(run.stdout).toContain(input);
+    for (const input of ["traffic-steps", "step-wait", "dry-run"])
+      expect(run.stdout).toContain(input);
     expect(emulator.armJournal()).toEqual([]);
   });
 

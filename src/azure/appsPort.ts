@@ -3,10 +3,12 @@ import type {
   AppState,
   ContainerAppsPort,
   CreateRevisionRequest,
+  PullAccessCheck,
   RevisionState,
   WriteOptions,
 } from "../core/ports.ts";
 import type { TrafficWeight } from "../core/types.ts";
+import { describePullAccess } from "./acr.ts";
 import type { ContainerAppsGateway } from "./containerApps.ts";
 import { AzureError } from "./errors.ts";
 
@@ -56,6 +58,7 @@ export class ContainerAppsAdapter implements ContainerAppsPort {
       template: { ...template, containers, revisionSuffix: request.revisionSuffix },
       configuration: {
         ...(request.multipleRevisions ? { activeRevisionsMode: "Multiple" } : {}),
+        ...(request.registries ? { registries: request.registries } : {}),
         ingress: { traffic: request.traffic.map(toSdkTraffic) },
       },
     };
@@ -80,6 +83,20 @@ export class ContainerAppsAdapter implements ContainerAppsPort {
   async updateTags(tags: Record<string, string>, options?: WriteOptions): Promise<AppState> {
     const patch: ContainerApp = { location: this.#lastApp?.location ?? "", tags };
     return this.#remember(await this.#gateway.update(patch, "Updating tags", options));
+  }
+
+  describePullAccess(registry: string, identity?: string): PullAccessCheck {
+    const access = describePullAccess(this.#lastApp ?? {}, registry, identity ? { identity } : {});
+    return {
+      configured: access.configured,
+      message: access.message,
+      registries: access.patch?.configuration.registries.map((entry) => ({
+        server: entry.server ?? registry,
+        ...(entry.identity ? { identity: entry.identity } : {}),
+        ...(entry.username ? { username: entry.username } : {}),
+        ...(entry.passwordSecretRef ? { passwordSecretRef: entry.passwordSecretRef } : {}),
+      })),
+    };
   }
 
   activateRevision(name: string, options?: WriteOptions): Promise<void> {

@@ -19,8 +19,15 @@ export interface AppConnection {
   debug?: (message: string) => void;
 }
 
+export interface ConnectedApp {
+  apps: ContainerAppsPort;
+  armEndpoint: string;
+  /** An access token for Resource Manager (also what an ACR token exchange accepts). */
+  armToken(): Promise<string>;
+}
+
 /** The engine's port to one container app: cloud endpoints, credential, SDK client, retries. */
-export async function connectContainerApp(connection: AppConnection): Promise<ContainerAppsPort> {
+export async function connectContainerApp(connection: AppConnection): Promise<ConnectedApp> {
   const cloud = await withDiscoveredAudience(resolveCloud(connection.auth));
   const credential = createCredential(connection.source, cloud);
   const client = new ContainerAppsAPIClient(credential, connection.subscriptionId, {
@@ -32,5 +39,13 @@ export async function connectContainerApp(connection: AppConnection): Promise<Co
     clock: connection.clock,
     debug: connection.debug,
   });
-  return new ContainerAppsAdapter(gateway);
+  return {
+    apps: new ContainerAppsAdapter(gateway),
+    armEndpoint: cloud.armEndpoint,
+    armToken: async () => {
+      const token = await credential.getToken(cloud.armScope);
+      if (!token) throw new Error(`No access token for ${cloud.armScope}`);
+      return token.token;
+    },
+  };
 }

@@ -12,8 +12,14 @@ import {
   withTag,
   type DeployJournal,
 } from "./journal.ts";
-import { appFqdn, deriveRevisionSuffix, labelUrl, revisionName } from "./naming.ts";
-import type { AppState, EngineDeps, RevisionState } from "./ports.ts";
+import {
+  appFqdn,
+  deriveRevisionSuffix,
+  isAcrLoginServer,
+  labelUrl,
+  revisionName,
+} from "./naming.ts";
+import type { AppState, EngineDeps, RegistryEntry, RevisionState } from "./ports.ts";
 import { failedState, isReady, waitForRevisionReady } from "./readiness.ts";
 import { formatDuration, formatStepProgress, formatTraffic } from "./report/format.ts";
 import { currentTraffic, restoreSnapshot } from "./restore.ts";
@@ -66,6 +72,8 @@ class Deployment {
   readonly #steps: StepRecord[] = [];
   readonly #report: DeploymentReport;
   #journal?: DeployJournal;
+  /** Registries entry to add with the candidate, when managed-identity pull is being set up. */
+  #registries?: RegistryEntry[];
   /** Whether any production traffic has been sent to the candidate. */
   #shifted = false;
 
@@ -91,7 +99,7 @@ class Deployment {
     let snapshot: Snapshot | undefined;
     try {
       const found = await this.#phase("Snapshot", () => this.#snapshot());
-      if (this.#deps.image) await this.#phase("Build image", () => this.#build());
+      if (this.#deps.image) await this.#phase("Build image", () => this.#build(found));
       snapshot = this.#chooseCandidate(found);
       if (snapshot.existing && this.#isAlreadyPromoted(snapshot)) {
         return this.#finish(
@@ -130,8 +138,10 @@ class Deployment {
   }
 
   /** Builds and pushes the image; the revision then runs exactly what was built, by digest. */
-  async #build(): Promise<void> {
+  async #build(found: AppSnapshot): Promise<void> {
     const source = this.#deps.image!;
+    const build = this.#inputs.build;
+    if (build) this.#checkPullAccess(found, build.registry);
     this.#deps.log.info(`Building ${source.describe()}`);
     try {
       const built = await source.build(this.#deps.signal);
@@ -149,6 +159,37 @@ class Deployment {
         },
       );
     }
+  }
+
+  /**
+   * The app must be able to pull what is about to be built: checked before the build, so that a
+   * missing registry entry fails fast and before any write. With registry-identity, the entry is
+   * added in the same PATCH that creates the revision.
+   */
+  #checkPullAccess(found: AppSnapshot, registry: string): void {
+    const { apps, log } = this.#deps;
+    const access = apps.describePullAccess(registry, this.#inputs.registryIdentity);
+    if (access.configured) {
+      log.info(access.message);
+      return;
+    }
+    if (access.registries) {
+      log.info(
+        `${found.app.name} has no entry for ${registry}; adding managed-identity pull (${this.#inputs.registryIdentity}) with the new revision.`,
+      );
+      this.#registries = access.registries;
+      return;
+    }
+    if (!isAcrLoginServer(registry)) {
+      // Another registry may serve the image anonymously; only an ACR always needs a login.
+      log.warning(`${access.message} This only works if ${registry} allows anonymous pulls.`);
+      return;
+    }
+    throw new DeployFailure(access.message, {
+      code: "RegistryAccessMissing",
+      nextSteps:
+        "Give the app access to the registry (or set registry-identity), then run again. Nothing was built or changed.",
+    });
   }
 
   async #snapshot(): Promise<AppSnapshot> {
@@ -353,6 +394,7 @@ class Deployment {
         image: inputs.image ?? "",
         traffic: plan.create,
         multipleRevisions: single,
+        ...(this.#registries ? { registries: this.#registries } : {}),
       },
       { signal },
     );

@@ -29,3 +29,11 @@ export function labelUrl(appFqdn: string, app: string, label: string): string {
 export function appFqdn(app: string, defaultDomain: string, external: boolean): string {
   return external ? `${app}.${defaultDomain}` : `${app}.internal.${defaultDomain}`;
 }
+
+/** Login server host names of Azure Container Registry in the public and sovereign clouds. */
+const ACR_LOGIN_SERVER = /^[a-z0-9]+\.azurecr\.(io|us|cn)$/i;
+
+/** Whether the registry host is an Azure Container Registry login server. */
+export function isAcrLoginServer(registry: string): boolean {
+  return ACR_LOGIN_SERVER.test(registry);
+}

@@ -52,6 +52,23 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
+/** One entry of the app's `configuration.registries`. */
+export interface RegistryEntry {
+  server: string;
+  identity?: string;
+  username?: string;
+  passwordSecretRef?: string;
+}
+
+export interface PullAccessCheck {
+  /** Whether the app already has a usable identity or credentials for the registry. */
+  configured: boolean;
+  /** How the app pulls from the registry, or what is missing and what to do. */
+  message: string;
+  /** The complete registries array that adds managed-identity pull, when it was asked for and can be set up. */
+  registries?: RegistryEntry[];
+}
+
 export interface CreateRevisionRequest {
   revisionSuffix: string;
   containerName: string;
@@ -59,6 +76,8 @@ export interface CreateRevisionRequest {
   traffic: TrafficWeight[];
   /** Switch the app to Multiple revision mode in the same write. */
   multipleRevisions: boolean;
+  /** Replace `configuration.registries` in the same write (to add managed-identity pull). */
+  registries?: RegistryEntry[];
 }
 
 /** Azure Container Apps, as the engine needs it, for one app. */
@@ -77,6 +96,8 @@ export interface ContainerAppsPort {
     options?: WriteOptions,
   ): Promise<AppState>;
   updateTags(tags: Record<string, string>, options?: WriteOptions): Promise<AppState>;
+  /** Whether the app, as last read, can pull from `registry`; with `identity`, how it could. */
+  describePullAccess(registry: string, identity?: string): PullAccessCheck;
   activateRevision(name: string, options?: WriteOptions): Promise<void>;
   deactivateRevision(name: string, options?: WriteOptions): Promise<void>;
 }
@@ -98,6 +119,8 @@ export interface RunContext {
   holder: string;
   runUrl?: string;
   commitSha?: string;
+  /** Web URL of the source repository, for the image's source label. */
+  repositoryUrl?: string;
 }
 
 /** Durable per-job state, read back by the post step when the main step was killed. */

@@ -50,6 +50,49 @@ export interface SmokeCheck {
   maxLatencyMs?: number;
 }
 
+/** A builder that can be asked for by name. */
+export type BuilderName = "docker" | "podman" | "buildah" | "acr";
+/** `auto` picks the first local builder that works, else `acr` for an Azure Container Registry. */
+export type BuilderChoice = BuilderName | "auto";
+export const BUILDER_CHOICES: readonly BuilderChoice[] = [
+  "auto",
+  "docker",
+  "podman",
+  "buildah",
+  "acr",
+];
+
+/**
+ * How to log in to the registry before building (a private base image may live there) and pushing.
+ * - `password`: a user name and password or token (any registry).
+ * - `entra`: an Azure Container Registry without admin user: the Azure access token is exchanged
+ *   for an ACR refresh token, used with the all-zero user name.
+ * - `none`: no login (the machine is already logged in, or the registry takes anonymous pushes).
+ */
+export type RegistryAuth =
+  { kind: "password"; username: string; password: string } | { kind: "entra" } | { kind: "none" };
+
+/** What to build and where to push it, when a deploy starts from source. */
+export interface BuildInputs {
+  /** Build context folder. */
+  context: string;
+  /** Dockerfile path (by default `Dockerfile` inside the context). */
+  dockerfile: string;
+  /** `--build-arg` values, in the order given. */
+  buildArgs: Record<string, string>;
+  /** Registry host, with a port when not 443 (e.g. `myacr.azurecr.io`). */
+  registry: string;
+  /** Repository inside the registry (e.g. `team/web`). */
+  imageName: string;
+  tag: string;
+  builder: BuilderChoice;
+  auth: RegistryAuth;
+  /** Repository URL, for the `org.opencontainers.image.source` label. */
+  source?: string;
+  /** Commit the image is built from, for the `org.opencontainers.image.revision` label. */
+  revision?: string;
+}
+
 /** Validated inputs of any action. Durations are milliseconds. */
 export interface Inputs {
   action: ActionName;
@@ -57,6 +100,10 @@ export interface Inputs {
   resourceGroup: string;
   containerApp: string;
   image?: string;
+  /** Set when the image is built from source before the deploy. */
+  build?: BuildInputs;
+  /** Managed identity the app pulls the built image with: `system` or a user-assigned resource id. */
+  registryIdentity?: string;
   containerName?: string;
   /** Explicit suffix; undefined means derive it from the commit. */
   revisionSuffix?: string;

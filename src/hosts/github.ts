@@ -62,7 +62,9 @@ export class GitHubHost implements Host {
     const attempt = env.GITHUB_RUN_ATTEMPT ?? "1";
     const repository = env.GITHUB_REPOSITORY;
     return {
-      runId: runId ? `github:${repository ?? ""}/${runId}/${attempt}` : `local:${process.pid}-${Date.now()}`,
+      runId: runId
+        ? `github:${repository ?? ""}/${runId}/${attempt}`
+        : `local:${process.pid}-${Date.now()}`,
       holder: runId
         ? `workflow "${env.GITHUB_WORKFLOW ?? "?"}" run ${runId} attempt ${attempt}${repository ? ` in ${repository}` : ""}${env.GITHUB_ACTOR ? ` by ${env.GITHUB_ACTOR}` : ""}`
         : `a local run (pid ${process.pid})`,
@@ -71,6 +73,9 @@ export class GitHubHost implements Host {
           ? `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${repository}/actions/runs/${runId}`
           : undefined,
       commitSha: env.GITHUB_SHA,
+      repositoryUrl: repository
+        ? `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${repository}`
+        : undefined,
     };
   }
 

@@ -1,4 +1,4 @@
-import { connectContainerApp } from "../azure/client.ts";
+import { connectContainerApp, type ConnectedApp } from "../azure/client.ts";
 import { describeCredential } from "../azure/credentials.ts";
 import { createHttpProbe } from "../azure/httpProbe.ts";
 import { systemClock } from "../core/clock.ts";
@@ -6,11 +6,12 @@ import { deploy } from "../core/deploy.ts";
 import { errorMessage } from "../core/failure.ts";
 import { readInputs } from "../core/inputs/validate.ts";
 import { JOURNAL_STATE_KEY, type DeployJournal } from "../core/journal.ts";
-import type { ContainerAppsPort } from "../core/ports.ts";
+import type { ImageSource } from "../core/ports.ts";
 import { renderOutputs, renderSummary } from "../core/report/summary.ts";
 import { formatTraffic } from "../core/report/format.ts";
 import { restoreSnapshot } from "../core/restore.ts";
-import type { DeploymentReport, Inputs } from "../core/types.ts";
+import type { BuildInputs, DeploymentReport, Inputs } from "../core/types.ts";
+import { buildAndPush } from "../image/buildAndPush.ts";
 import type { Host } from "./host.ts";
 
 /** Results a pipeline treats as success. */
@@ -21,7 +22,11 @@ const SUCCESSFUL = new Set<DeploymentReport["result"]>(["promoted", "unchanged",
  * publish outputs and the summary. Returns the process exit code.
  */
 export async function runMain(host: Host, signal: AbortSignal): Promise<number> {
-  const parsed = readInputs((name) => host.getInput(name));
+  const run = host.context();
+  const parsed = readInputs((name) => host.getInput(name), {
+    commitSha: run.commitSha,
+    repositoryUrl: run.repositoryUrl,
+  });
   if (!parsed.ok) {
     for (const problem of parsed.errors) host.error(problem.message);
     host.setFailed(
@@ -37,20 +42,21 @@ export async function runMain(host: Host, signal: AbortSignal): Promise<number> 
     );
     return 1;
   }
-  let apps: ContainerAppsPort;
+  let connection: ConnectedApp;
   try {
-    apps = await connect(host, inputs);
+    connection = await connect(host, inputs);
   } catch (error) {
     host.setFailed(`Could not set up Azure authentication: ${errorMessage(error)}`);
     return 1;
   }
   const report = await deploy(inputs, {
-    apps,
+    apps: connection.apps,
+    ...(inputs.build && { image: imageSource(host, inputs, inputs.build, connection) }),
     probe: createHttpProbe(),
     clock: systemClock,
     log: host,
     state: host.state,
-    run: host.context(),
+    run,
     signal,
   });
   await publish(host, report);
@@ -77,7 +83,7 @@ export async function runPost(host: Host): Promise<number> {
     return 1;
   }
   try {
-    const apps = await connect(host, parsed.inputs);
+    const { apps } = await connect(host, parsed.inputs);
     const outcome = await host.group("Restore", () =>
       restoreSnapshot(apps, journal, { log: host, clock: systemClock }),
     );
@@ -93,7 +99,7 @@ export async function runPost(host: Host): Promise<number> {
   }
 }
 
-async function connect(host: Host, inputs: Inputs): Promise<ContainerAppsPort> {
+async function connect(host: Host, inputs: Inputs): Promise<ConnectedApp> {
   const source = await host.credentialSource(inputs);
   host.info(`Authenticating with ${describeCredential(source)}`);
   return connectContainerApp({
@@ -105,6 +111,33 @@ async function connect(host: Host, inputs: Inputs): Promise<ContainerAppsPort> {
     clock: systemClock,
     debug: (message) => host.debug(message),
   });
+}
+
+/** Builds with the chosen builder and pushes; ACR logins use the same Azure identity. */
+function imageSource(
+  host: Host,
+  inputs: Inputs,
+  build: BuildInputs,
+  connection: ConnectedApp,
+): ImageSource {
+  const target = `${build.registry}/${build.imageName}:${build.tag}`;
+  return {
+    describe: () => `${build.context} with ${build.builder} builder -> ${target}`,
+    build: async (signal) => {
+      if (build.auth.kind === "password") host.setSecret(build.auth.password);
+      const built = await buildAndPush(build, {
+        log: host,
+        signal,
+        azure: {
+          armEndpoint: connection.armEndpoint,
+          subscriptionId: inputs.subscriptionId,
+          tenantId: inputs.auth.tenantId ?? inputs.auth.creds?.tenantId,
+          armToken: connection.armToken,
+        },
+      });
+      return { image: built.image, digest: built.digest };
+    },
+  };
 }
 
 async function publish(host: Host, report: DeploymentReport): Promise<void> {

@@ -3,13 +3,7 @@
  * reading an auth challenge, getting a bearer token, and reading a manifest digest with HEAD.
  */
 
-/** Login server host names of Azure Container Registry in the public and sovereign clouds. */
-const ACR_LOGIN_SERVER = /^[a-z0-9]+\.azurecr\.(io|us|cn)$/i;
-
-/** Whether the registry host is an Azure Container Registry login server. */
-export function isAcrLoginServer(registry: string): boolean {
-  return ACR_LOGIN_SERVER.test(registry);
-}
+export { isAcrLoginServer } from "../core/naming.ts";
 
 /** The media types a manifest HEAD accepts, so the registry answers for any kind of image. */
 export const MANIFEST_MEDIA_TYPES = [

@@ -2,20 +2,14 @@
  * The vocabulary of building and pushing a container image: what to build, where to push it, the
  * log the build output streams into, and the command runner the local builders go through.
  */
+import type { BuilderName, BuildInputs } from "../core/types.ts";
 
-/** A builder that can be asked for by name. */
-export type BuilderName = "docker" | "podman" | "buildah" | "acr";
-
-/** `auto` picks the first local builder that works, else `acr` for an Azure Container Registry. */
-export type BuilderChoice = BuilderName | "auto";
-
-export const BUILDER_CHOICES: readonly BuilderChoice[] = [
-  "auto",
-  "docker",
-  "podman",
-  "buildah",
-  "acr",
-];
+export {
+  BUILDER_CHOICES,
+  type BuilderChoice,
+  type BuilderName,
+  type RegistryAuth,
+} from "../core/types.ts";
 
 /** Where the build output goes; each host (GitHub, Azure Pipelines, the demo) provides one. */
 export interface BuildLog {
@@ -24,34 +18,7 @@ export interface BuildLog {
   group<T>(title: string, fn: () => Promise<T>): Promise<T>;
 }
 
-/**
- * How to log in to the registry before building (a private base image may live there) and pushing.
- * - `password`: a user name and password or token (any registry).
- * - `entra`: an Azure Container Registry without admin user: the Azure access token is exchanged
- *   for an ACR refresh token, used with the all-zero user name.
- * - `none`: no login (the machine is already logged in, or the registry takes anonymous pushes).
- */
-export type RegistryAuth =
-  { kind: "password"; username: string; password: string } | { kind: "entra" } | { kind: "none" };
-
-export interface BuildRequest {
-  /** Build context folder. */
-  context: string;
-  /** Dockerfile path (by default `Dockerfile` inside the context). */
-  dockerfile: string;
-  /** `--build-arg` values, in the order given. */
-  buildArgs: Record<string, string>;
-  /** Registry host, with a port when not 443 (e.g. `myacr.azurecr.io`). */
-  registry: string;
-  /** Repository inside the registry (e.g. `team/web`). */
-  imageName: string;
-  tag: string;
-  builder: BuilderChoice;
-  auth: RegistryAuth;
-  /** Repository URL, for the `org.opencontainers.image.source` label. */
-  source?: string;
-  /** Commit the image is built from, for the `org.opencontainers.image.revision` label. */
-  revision?: string;
+export interface BuildRequest extends BuildInputs {
   /** Folder of extra CA certificates (`*.crt`) trusted for the registry (buildah, podman). */
   certDir?: string;
   /** containers-storage location for buildah (by default the system's). */

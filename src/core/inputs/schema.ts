@@ -74,8 +74,7 @@ export const INPUTS: readonly InputSpec[] = [
   {
     name: "image",
     description:
-      "Container image of the new revision, such as `myregistry.azurecr.io/api:1.4.2`; a digest (`@sha256:...`) pins exactly what runs. Required for `deploy`.",
-    requiredFor: ["deploy"],
+      "Container image of the new revision, such as `myregistry.azurecr.io/api:1.4.2`; a digest (`@sha256:...`) pins exactly what runs. Required for `deploy` unless `build-context` builds the image.",
     kind: "string",
     group: "Image",
     actions: ["deploy"],
@@ -92,6 +91,85 @@ export const INPUTS: readonly InputSpec[] = [
     name: "revision-suffix",
     description:
       "Suffix of the new revision's name: lower-case letters, digits and hyphens, at most 54 characters together with the app name. Default: derived from the commit, so a rerun of the same commit reuses its revision.",
+    kind: "string",
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "build-context",
+    description:
+      "Folder to build an image from before deploying. The image is pushed to `registry` and deployed by digest. Leave empty to deploy `image` as it is.",
+    kind: "string",
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "dockerfile",
+    description: "Path of the Dockerfile. Default: `Dockerfile` in `build-context`.",
+    kind: "string",
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "build-args",
+    description:
+      "Build arguments, one `KEY=VALUE` a line. Not for secrets: they stay in the image's history.",
+    kind: "string",
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "registry",
+    description:
+      "Registry to push the built image to, e.g. `myacr.azurecr.io`. Required with `build-context`.",
+    kind: "string",
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "image-name",
+    description: "Repository in the registry, e.g. `team/web`. Required with `build-context`.",
+    kind: "string",
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "image-tag",
+    description: "Tag of the built image. Default: the commit SHA.",
+    kind: "string",
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "registry-username",
+    description:
+      "User name for the registry. Not needed for an Azure Container Registry: the Azure login is used (the identity needs AcrPush).",
+    kind: "string",
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "registry-password",
+    description: "Password or token for `registry-username`.",
+    kind: "string",
+    group: "Image",
+    secret: true,
+    actions: ["deploy"],
+  },
+  {
+    name: "builder",
+    description:
+      "How to build: `docker`, `podman`, `buildah` (no daemon needed), `acr` (a remote build in the Azure Container Registry), or `auto`: the first local builder that works, else `acr` for an Azure Container Registry.",
+    default: "auto",
+    kind: "enum",
+    options: ["auto", "docker", "podman", "buildah", "acr"],
+    group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "registry-identity",
+    description:
+      "Managed identity the app pulls the built image with: `system`, or the resource ID of a user-assigned identity of the app. When the app has no entry for `registry`, the deploy adds one with this identity (it needs AcrPull on the registry); without it, a missing entry fails the deploy before any change.",
     kind: "string",
     group: "Image",
     actions: ["deploy"],

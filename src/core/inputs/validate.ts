@@ -23,11 +23,16 @@ import {
   resourceGroupProblem,
   revisionSuffixProblem,
 } from "./names.ts";
+import { readBuildInputs } from "./build.ts";
 import { ACTIONS, INPUTS, inputSpec, isAlwaysRequired } from "./schema.ts";
 
 export interface ReadInputsContext {
   /** The subscription of the Azure Pipelines service connection, used when subscription-id is not given. */
   subscriptionId?: string;
+  /** Commit being deployed: the default image tag of a build. */
+  commitSha?: string;
+  /** Repository URL, for the image's source label. */
+  repositoryUrl?: string;
 }
 
 export type ReadInputsResult = { ok: true; inputs: Inputs } | { ok: false; errors: InputError[] };
@@ -38,6 +43,8 @@ export const MAX_DURATION_MS = 24 * 3_600_000;
 const DURATION_HELP =
   "use a number with a unit such as 30s, 5m, 1h or 250ms (a bare number is seconds)";
 const STEPS_EXAMPLE = '(e.g. "10,50,100")';
+const USER_ASSIGNED_IDENTITY =
+  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i;
 const IMAGE_FORM =
   "expected registry/repository[:tag][@sha256:<64 hex digits>], e.g. myregistry.azurecr.io/api:1.4.2";
 
@@ -95,10 +102,28 @@ export function readInputs(
     }
   }
 
-  const image = required("image", `give the image of the new revision (${IMAGE_FORM})`);
+  const builds = readBuildInputs(get, context);
+  if (!builds.ok) for (const problem of builds.errors) fail(problem.input, problem.message);
+  const build = builds.ok ? builds.build : undefined;
+  const image = text("image");
+  if (image === undefined && action === "deploy" && !given("build-context")) {
+    fail(
+      "image",
+      `is required for action "deploy"; give the image of the new revision (${IMAGE_FORM}), or a build-context to build it`,
+    );
+  }
   if (image !== undefined) {
     const problem = imageReferenceProblem(image);
     if (problem) fail("image", `"${image}" ${problem} (${IMAGE_FORM})`);
+  }
+  const registryIdentity = text("registry-identity");
+  if (registryIdentity !== undefined && !USER_ASSIGNED_IDENTITY.test(registryIdentity)) {
+    if (registryIdentity.toLowerCase() !== "system") {
+      fail(
+        "registry-identity",
+        `"${registryIdentity}" is neither "system" nor a user-assigned identity's resource ID (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>)`,
+      );
+    }
   }
 
   const containerName = text("container-name");
@@ -205,6 +230,10 @@ export function readInputs(
       resourceGroup: resourceGroup as string,
       containerApp: containerApp as string,
       ...(image !== undefined && { image }),
+      ...(build !== undefined && { build }),
+      ...(registryIdentity !== undefined && {
+        registryIdentity: registryIdentity.toLowerCase() === "system" ? "system" : registryIdentity,
+      }),
       ...(containerName !== undefined && { containerName }),
       ...(revisionSuffix !== undefined && { revisionSuffix }),
       candidateLabel: labels[0]?.value as string,

@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { IMAGE_INPUTS, readBuildInputs } from "../../src/image/inputs.ts";
+import { readBuildInputs } from "../../src/core/inputs/build.ts";
+import { INPUTS } from "../../src/core/inputs/schema.ts";
 
 const COMMIT = "9f3c2a1b7d4e5f60718293a4b5c6d7e8f9012345";
 
@@ -144,8 +145,20 @@ describe("readBuildInputs", () => {
   });
 });
 
-describe("IMAGE_INPUTS", () => {
+describe("the build inputs in the schema", () => {
   test("are all in the Image group, with the password the only secret and auto the default builder", () => {
+    const BUILD = new Set([
+      "build-context",
+      "dockerfile",
+      "build-args",
+      "registry",
+      "image-name",
+      "image-tag",
+      "registry-username",
+      "registry-password",
+      "builder",
+    ]);
+    const IMAGE_INPUTS = INPUTS.filter((input) => BUILD.has(input.name));
     expect(IMAGE_INPUTS.map((input) => input.name)).toEqual([
       "build-context",
       "dockerfile",

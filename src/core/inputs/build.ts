@@ -1,88 +1,15 @@
 /**
  * The inputs that ask for an image to be built and pushed before the deployment, and their
- * validation into a `BuildRequest`. Pure: no file system, no network.
+ * validation into a `BuildInputs`. Pure: no file system, no network.
  */
 import { join } from "node:path";
-import { isAcrLoginServer } from "./registry.ts";
+import { isAcrLoginServer } from "../naming.ts";
 import {
   BUILDER_CHOICES,
-  type BuildRequest,
+  type BuildInputs,
   type BuilderChoice,
   type RegistryAuth,
-} from "./types.ts";
-
-/** The shape the inputs schema takes its entries in. */
-export interface ImageInputSpec {
-  name: string;
-  description: string;
-  default?: string;
-  kind: string;
-  group: "Image";
-  secret?: boolean;
-}
-
-export const IMAGE_INPUTS: readonly ImageInputSpec[] = [
-  {
-    name: "build-context",
-    description:
-      "Folder to build an image from before deploying. The image is pushed to `registry` and deployed by digest. Leave empty to deploy `image` as it is.",
-    kind: "path",
-    group: "Image",
-  },
-  {
-    name: "dockerfile",
-    description: "Path of the Dockerfile. Default: `Dockerfile` in `build-context`.",
-    kind: "path",
-    group: "Image",
-  },
-  {
-    name: "build-args",
-    description:
-      "Build arguments, one `KEY=VALUE` a line. Not for secrets: they stay in the image's history.",
-    kind: "multiline",
-    group: "Image",
-  },
-  {
-    name: "registry",
-    description: "Registry to push the built image to, e.g. `myacr.azurecr.io`.",
-    kind: "string",
-    group: "Image",
-  },
-  {
-    name: "image-name",
-    description: "Repository in the registry, e.g. `team/web`.",
-    kind: "string",
-    group: "Image",
-  },
-  {
-    name: "image-tag",
-    description: "Tag of the built image. Default: the commit SHA.",
-    kind: "string",
-    group: "Image",
-  },
-  {
-    name: "registry-username",
-    description:
-      "User name for the registry. Not needed for an Azure Container Registry: the Azure login is used (the identity needs AcrPush).",
-    kind: "string",
-    group: "Image",
-  },
-  {
-    name: "registry-password",
-    description: "Password or token for `registry-username`.",
-    kind: "string",
-    group: "Image",
-    secret: true,
-  },
-  {
-    name: "builder",
-    description:
-      "How to build: `docker`, `podman`, `buildah` (no daemon needed), `acr` (a remote build in the Azure Container Registry), or `auto`: the first local builder that works, else `acr` for an Azure Container Registry.",
-    default: "auto",
-    kind: "choice",
-    group: "Image",
-  },
-];
+} from "../types.ts";
 
 export interface BuildInputError {
   input: string;
@@ -90,7 +17,20 @@ export interface BuildInputError {
 }
 
 export type BuildInputsResult =
-  { ok: true; build?: BuildRequest } | { ok: false; errors: BuildInputError[] };
+  { ok: true; build?: BuildInputs } | { ok: false; errors: BuildInputError[] };
+
+/** Inputs that mean something only when an image is built. */
+const BUILD_ONLY_INPUTS = [
+  "dockerfile",
+  "build-args",
+  "registry",
+  "image-name",
+  "image-tag",
+  "registry-username",
+  "registry-password",
+  "builder",
+  "registry-identity",
+] as const;
 
 /** A registry host with an optional port: no scheme, no path. */
 const REGISTRY_HOST =
@@ -159,7 +99,15 @@ export function readBuildInputs(
 ): BuildInputsResult {
   const errors: BuildInputError[] = [];
   const buildContext = present(get("build-context"));
-  if (!buildContext) return { ok: true };
+  if (!buildContext) {
+    // Build settings without a build-context would be silently ignored: say so instead.
+    for (const name of BUILD_ONLY_INPUTS) {
+      if (present(get(name)) !== undefined && !(name === "builder" && get(name) === "auto")) {
+        errors.push({ input: name, message: "is only used together with build-context" });
+      }
+    }
+    return errors.length > 0 ? { ok: false, errors } : { ok: true };
+  }
 
   if (present(get("image"))) {
     errors.push({
@@ -234,7 +182,7 @@ export function readBuildInputs(
   else if (isAcrLoginServer(registry)) auth = { kind: "entra" };
 
   const dockerfile = present(get("dockerfile")) ?? join(buildContext, "Dockerfile");
-  const build: BuildRequest = {
+  const build: BuildInputs = {
     context: buildContext,
     dockerfile,
     buildArgs,
