@@ -72,6 +72,8 @@ describe("readInputs defaults", () => {
       keepFailedRevision: false,
       auth: { cloud: "AzureCloud" },
       dryRun: false,
+      autoPromote: true,
+      skipChecks: false,
     });
   });
 

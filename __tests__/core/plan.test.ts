@@ -1,4 +1,9 @@
-import { planRollout, sameTraffic, scaleBase, withoutRevisions } from "../../src/core/traffic/plan.ts";
+import {
+  planRollout,
+  sameTraffic,
+  scaleBase,
+  withoutRevisions,
+} from "../../src/core/traffic/plan.ts";
 import type { TrafficWeight } from "../../src/core/types.ts";
 
 const labels = { candidate: "green", production: "blue", previous: "previous" };
@@ -36,7 +41,13 @@ describe("planRollout", () => {
       { revisionName: "app--b", weight: 30, label: "canary" },
       { revisionName: "app--c", weight: 20 },
     ];
-    const plan = planRollout({ initial, candidate: "app--d", steps: [25, 100], labels, retireAtOnce: false });
+    const plan = planRollout({
+      initial,
+      candidate: "app--d",
+      steps: [25, 100],
+      labels,
+      retireAtOnce: false,
+    });
     expect(plan.steps[0]).toEqual([
       { revisionName: "app--a", weight: 38, label: "stable" },
       { revisionName: "app--b", weight: 22, label: "canary" },
@@ -107,5 +118,10 @@ test("sameTraffic ignores order and unlabelled zero entries", () => {
       ],
     ),
   ).toBe(true);
-  expect(sameTraffic([{ revisionName: "a", weight: 100 }], [{ revisionName: "a", weight: 100, label: "x" }])).toBe(false);
+  expect(
+    sameTraffic(
+      [{ revisionName: "a", weight: 100 }],
+      [{ revisionName: "a", weight: 100, label: "x" }],
+    ),
+  ).toBe(false);
 });

@@ -291,6 +291,7 @@ describe("renderOutputs", () => {
       "app-url": "https://my-api.example.io",
       traffic: JSON.stringify(AFTER),
       image: "myregistry.azurecr.io/api:1.4.2",
+      status: "",
     });
     expect(JSON.parse(outputs.traffic)).toEqual(AFTER);
   });

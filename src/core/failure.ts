@@ -26,3 +26,16 @@ export function errorCode(error: unknown): string | undefined {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Whether an Azure call may succeed when tried again: throttling, server errors, a lock held by
+ * another write, and connections that broke (no status at all).
+ */
+export function isRetryable(error: unknown): boolean {
+  if (!error || typeof error !== "object") return false;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === "number")
+    return status === 408 || status === 409 || status === 429 || status >= 500;
+  const code = errorCode(error);
+  return code !== undefined && /^(E[A-Z]+|RequestAborted|REQUEST_SEND_ERROR)$/.test(code);
+}

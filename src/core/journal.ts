@@ -5,6 +5,8 @@ import type { RunContext } from "./ports.ts";
 export const LEASE_TAG = "aca-blue-green.lease";
 /** Tag recording the last promotion (the revision to roll back to). */
 export const LAST_TAG = "aca-blue-green.last";
+/** Prefix of the tags that record a held deployment (split over several tags: values hold 256 characters). */
+export const HELD_TAG_PREFIX = "aca-blue-green.held";
 /** Key of the journal in the host's per-job state. */
 export const JOURNAL_STATE_KEY = "aca-blue-green-journal";
 
@@ -95,4 +97,70 @@ export function withTag(
   if (value === undefined) delete next[name];
   else next[name] = value;
   return next;
+}
+
+/** A deploy stopped after its checks, waiting for `promote` or `reject`; recorded in the app's tags. */
+export interface HeldDeployment {
+  candidate: string;
+  createdCandidate: boolean;
+  image?: string;
+  /** Traffic before the deploy: what `reject` restores. */
+  snapshot: TrafficWeight[];
+  /** Traffic while held: promote and reject refuse when the app no longer routes this. */
+  traffic: TrafficWeight[];
+  /** The deploy's planned candidate weights, and how many of them are done. */
+  steps: number[];
+  done: number;
+  labels: { candidate: string; production: string; previous: string };
+  holder: string;
+  at: string;
+}
+
+/** Tags that record a held deployment, in chunks that fit Azure's tag value limit. */
+export function encodeHeldTags(held: HeldDeployment): Record<string, string> {
+  const text = JSON.stringify(held);
+  const tags: Record<string, string> = {};
+  for (let i = 0; i * TAG_VALUE_LIMIT < text.length; i++) {
+    tags[`${HELD_TAG_PREFIX}.${i}`] = text.slice(i * TAG_VALUE_LIMIT, (i + 1) * TAG_VALUE_LIMIT);
+  }
+  return tags;
+}
+
+/** The held deployment recorded in the tags; throws when the record is unreadable. */
+export function decodeHeldTags(tags: Record<string, string>): HeldDeployment | undefined {
+  const chunks: string[] = [];
+  for (let i = 0; tags[`${HELD_TAG_PREFIX}.${i}`] !== undefined; i++) {
+    chunks.push(tags[`${HELD_TAG_PREFIX}.${i}`]);
+  }
+  if (chunks.length === 0) return undefined;
+  try {
+    const held = JSON.parse(chunks.join("")) as HeldDeployment;
+    if (typeof held.candidate === "string" && Array.isArray(held.snapshot)) return held;
+  } catch {
+    // Reported below.
+  }
+  throw new Error(
+    `The held deployment recorded in the app's tags (${HELD_TAG_PREFIX}.*) is unreadable; remove those tags and deploy again.`,
+  );
+}
+
+/** The app's tags without this tool's run-time records (lease, held deployment). */
+export function userTags(tags: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(tags).filter(
+      ([name]) => name !== LEASE_TAG && !name.startsWith(`${HELD_TAG_PREFIX}.`),
+    ),
+  );
+}
+
+export function decodeLastPromotion(value: string | undefined): LastPromotion | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(value) as Partial<LastPromotion>;
+    return typeof parsed.revision === "string"
+      ? { revision: parsed.revision, previous: parsed.previous, at: parsed.at ?? "" }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

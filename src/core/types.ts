@@ -124,6 +124,16 @@ export interface Inputs {
   keepFailedRevision: boolean;
   auth: AuthInputs;
   dryRun: boolean;
+  /** false: stop once the checks pass (at holdAt, or 0%) and wait for promote or reject. */
+  autoPromote: boolean;
+  /** Candidate weight while a deploy is held. */
+  holdAt?: number;
+  /** Full revision name to roll back to. */
+  rollbackTo?: string;
+  /** Rollback without checking the revision first. */
+  skipChecks: boolean;
+  /** Token for GitHub Deployments; undefined or empty turns them off. */
+  githubToken?: string;
 }
 
 export interface InputError {

@@ -2,17 +2,27 @@ import { connectContainerApp, type ConnectedApp } from "../azure/client.ts";
 import { describeCredential } from "../azure/credentials.ts";
 import { createHttpProbe } from "../azure/httpProbe.ts";
 import { systemClock } from "../core/clock.ts";
-import { deploy } from "../core/deploy.ts";
+import { deploy, promote } from "../core/actions/deploy.ts";
+import { reject } from "../core/actions/reject.ts";
+import { rollback } from "../core/actions/rollback.ts";
+import { status } from "../core/actions/status.ts";
+import { renderStatusSummary } from "../core/report/status.ts";
 import { errorMessage } from "../core/failure.ts";
 import { readInputs } from "../core/inputs/validate.ts";
 import { JOURNAL_STATE_KEY, type DeployJournal } from "../core/journal.ts";
-import type { ImageSource } from "../core/ports.ts";
+import type { EngineDeps, ImageSource } from "../core/ports.ts";
 import { renderOutputs, renderSummary } from "../core/report/summary.ts";
 import { formatTraffic } from "../core/report/format.ts";
 import { restoreSnapshot } from "../core/restore.ts";
-import type { BuildInputs, DeploymentReport, Inputs } from "../core/types.ts";
+import type { ActionName, BuildInputs, DeploymentReport, Inputs } from "../core/types.ts";
 import { buildAndPush } from "../image/buildAndPush.ts";
 import type { Host } from "./host.ts";
+
+/** The actions that change traffic, by name. */
+const ACTIONS: Record<
+  Exclude<ActionName, "status">,
+  (inputs: Inputs, deps: EngineDeps) => Promise<DeploymentReport>
+> = { deploy, promote, reject, rollback };
 
 /** Results a pipeline treats as success. */
 const SUCCESSFUL = new Set<DeploymentReport["result"]>(["promoted", "unchanged", "held"]);
@@ -36,12 +46,6 @@ export async function runMain(host: Host, signal: AbortSignal): Promise<number> 
   }
   const inputs = parsed.inputs;
   if (inputs.auth.creds) host.setSecret(inputs.auth.creds.clientSecret);
-  if (inputs.action !== "deploy") {
-    host.setFailed(
-      `action: "${inputs.action}" is not available in this version; only "deploy" is. Nothing was changed in Azure.`,
-    );
-    return 1;
-  }
   let connection: ConnectedApp;
   try {
     connection = await connect(host, inputs);
@@ -49,7 +53,7 @@ export async function runMain(host: Host, signal: AbortSignal): Promise<number> 
     host.setFailed(`Could not set up Azure authentication: ${errorMessage(error)}`);
     return 1;
   }
-  const report = await deploy(inputs, {
+  const deps: EngineDeps = {
     apps: connection.apps,
     ...(inputs.build && { image: imageSource(host, inputs, inputs.build, connection) }),
     probe: createHttpProbe(),
@@ -58,8 +62,22 @@ export async function runMain(host: Host, signal: AbortSignal): Promise<number> 
     state: host.state,
     run,
     signal,
-  });
-  await publish(host, report);
+  };
+  let report: DeploymentReport;
+  if (inputs.action === "status") {
+    const outcome = await status(inputs, deps);
+    report = outcome.report;
+    if (outcome.status) {
+      await publish(host, report, renderStatusSummary(outcome.status));
+      host.setOutput("status", JSON.stringify(outcome.status));
+    } else {
+      await publish(host, report);
+    }
+    if (outcome.status) return 0;
+  } else {
+    report = await ACTIONS[inputs.action](inputs, deps);
+    await publish(host, report);
+  }
   if (SUCCESSFUL.has(report.result)) return 0;
   host.setFailed(`${report.reason}${report.errorCode ? ` [${report.errorCode}]` : ""}`);
   return 1;
@@ -140,10 +158,10 @@ function imageSource(
   };
 }
 
-async function publish(host: Host, report: DeploymentReport): Promise<void> {
+async function publish(host: Host, report: DeploymentReport, summary?: string): Promise<void> {
   for (const [name, value] of Object.entries(renderOutputs(report))) host.setOutput(name, value);
   try {
-    await host.writeSummary(renderSummary(report));
+    await host.writeSummary(summary ?? renderSummary(report));
   } catch (error) {
     host.warning(`Could not write the job summary: ${errorMessage(error)}`);
   }

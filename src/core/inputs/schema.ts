@@ -208,6 +208,40 @@ export const INPUTS: readonly InputSpec[] = [
     actions: ["deploy", "promote"],
   },
   {
+    name: "auto-promote",
+    description:
+      "`false` stops the deploy once the checks pass (at 0%, or at `hold-at`) and records it in the app's tags, with `result` `held`; a later run with `action: promote` or `action: reject` finishes it.",
+    default: "true",
+    kind: "boolean",
+    group: "Traffic",
+    actions: ["deploy"],
+  },
+  {
+    name: "hold-at",
+    description:
+      "With `auto-promote: false`: the percentage of traffic (1-99) the new revision keeps while the deploy is held, e.g. `10` for a canary that people look at before promoting.",
+    kind: "string",
+    group: "Traffic",
+    actions: ["deploy"],
+  },
+  {
+    name: "rollback-to",
+    description:
+      "For `action: rollback`: the revision to go back to (its full name or its suffix). Default: the previous production revision, from the last promotion recorded on the app or the `previous-label`.",
+    kind: "string",
+    group: "Traffic",
+    actions: ["rollback"],
+  },
+  {
+    name: "skip-checks",
+    description:
+      "For `action: rollback`: `true` skips the smoke checks of the revision rolled back to, for emergencies.",
+    default: "false",
+    kind: "boolean",
+    group: "Checks",
+    actions: ["rollback"],
+  },
+  {
     name: "step-wait",
     description: `How long each traffic step bakes, with the smoke checks repeating, before the next one: ${DURATION_FORMAT}.`,
     default: "60s",
@@ -333,6 +367,16 @@ export const INPUTS: readonly InputSpec[] = [
     githubOnly: true,
   },
   {
+    name: "github-token",
+    description:
+      "Token for GitHub Deployments (one deployment per deploy, with its statuses and the app URL). Needs `deployments: write`; an empty value turns GitHub Deployments off.",
+    default: "${{ github.token }}",
+    kind: "string",
+    group: "Advanced",
+    secret: true,
+    githubOnly: true,
+  },
+  {
     name: "dry-run",
     description:
       "`true` validates the inputs, reads the app and reports the planned traffic changes without writing anything to Azure.",
@@ -364,6 +408,11 @@ export const OUTPUTS: readonly OutputSpec[] = [
       'Traffic at the end of the run, as the JSON array of `{"revisionName", "weight", "label"}` entries.',
   },
   { name: "image", description: "Image the candidate revision runs." },
+  {
+    name: "status",
+    description:
+      "For `action: status`: the app's revisions, traffic, labels, lease and held deployment as JSON.",
+  },
 ];
 
 /** Kebab-case input name to the camelCase name of the Azure Pipelines task (`traffic-steps` → `trafficSteps`). */

@@ -184,6 +184,37 @@ export function readInputs(
   const deactivatePrevious = readBoolean("deactivate-previous", text, fail);
   const keepFailedRevision = readBoolean("keep-failed-revision", text, fail);
   const dryRun = readBoolean("dry-run", text, fail);
+  const autoPromote = readBoolean("auto-promote", text, fail);
+  const skipChecks = readBoolean("skip-checks", text, fail);
+  const holdAtText = text("hold-at");
+  let holdAt: number | undefined;
+  if (holdAtText !== undefined) {
+    const value = holdAtText.replace(/%$/, "");
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 99) {
+      fail("hold-at", `"${holdAtText}" is not a whole percentage from 1 to 99 (e.g. "10")`);
+    } else if (autoPromote !== false) {
+      fail("hold-at", "is only used with auto-promote: false (a held deployment)");
+    } else {
+      holdAt = Number(value);
+    }
+  }
+  let rollbackTo = text("rollback-to");
+  if (rollbackTo !== undefined && containerApp !== undefined) {
+    const suffix = rollbackTo.startsWith(`${containerApp}--`)
+      ? rollbackTo.slice(containerApp.length + 2)
+      : rollbackTo;
+    const problem = revisionSuffixProblem(suffix, containerApp);
+    if (problem) {
+      fail(
+        "rollback-to",
+        `"${rollbackTo}" is not a revision of ${containerApp}: give its name (${containerApp}--<suffix>) or its suffix; the suffix ${problem}`,
+      );
+      rollbackTo = undefined;
+    } else {
+      rollbackTo = `${containerApp}--${suffix}`;
+    }
+  }
+  const githubToken = given("github-token")?.trim();
 
   let smokeChecks: SmokeCheck[] = [];
   const smokeChecksText = given("smoke-checks");
@@ -250,6 +281,11 @@ export function readInputs(
       keepFailedRevision: keepFailedRevision as boolean,
       auth,
       dryRun: dryRun as boolean,
+      autoPromote: autoPromote as boolean,
+      ...(holdAt !== undefined && { holdAt }),
+      ...(rollbackTo !== undefined && { rollbackTo }),
+      skipChecks: skipChecks as boolean,
+      ...(githubToken !== undefined && { githubToken }),
     },
   };
 }

@@ -1,47 +1,45 @@
-import { runCheckRound, waitForPassingRound } from "./checks/run.ts";
-import { DeployFailure, errorCode, errorMessage } from "./failure.ts";
+import { runCheckRound } from "../checks/run.ts";
+import { DeployFailure, errorCode, errorMessage } from "../failure.ts";
 import {
   JOURNAL_STATE_KEY,
   LAST_TAG,
-  LEASE_TAG,
-  decodeLease,
+  decodeHeldTags,
+  encodeHeldTags,
   encodeLastPromotion,
-  encodeLease,
-  isLive,
-  newLease,
+  userTags,
   withTag,
   type DeployJournal,
-} from "./journal.ts";
+  type HeldDeployment,
+} from "../journal.ts";
+import { acquireLease, assertLeaseHeld } from "../lease.ts";
 import {
   appFqdn,
   deriveRevisionSuffix,
   isAcrLoginServer,
   labelUrl,
   revisionName,
-} from "./naming.ts";
-import type { AppState, EngineDeps, RegistryEntry, RevisionState } from "./ports.ts";
-import { failedState, isReady, waitForRevisionReady } from "./readiness.ts";
-import { formatDuration, formatStepProgress, formatTraffic } from "./report/format.ts";
-import { currentTraffic, restoreSnapshot } from "./restore.ts";
-import { planRollout, sameTraffic, weightsByRevision, withoutRevisions } from "./traffic/plan.ts";
-import { totalWeight } from "./traffic/resolve.ts";
-import type {
-  CheckRound,
-  DeploymentReport,
-  Inputs,
-  PhaseTiming,
-  StepRecord,
-  TrafficWeight,
-} from "./types.ts";
+} from "../naming.ts";
+import type { AppState, EngineDeps, RegistryEntry, RevisionState } from "../ports.ts";
+import { failedState, isReady, waitForRevisionReady } from "../readiness.ts";
+import { formatDuration, formatStepProgress, formatTraffic } from "../report/format.ts";
+import { currentTraffic, restoreSnapshot } from "../restore.ts";
+import { CHECK_REQUEST_TIMEOUT_MS, describeFailures, smokeCheck } from "../smoke.ts";
+import {
+  planRollout,
+  sameTraffic,
+  weightsByRevision,
+  withoutRevisions,
+  type RolloutLabels,
+} from "../traffic/plan.ts";
+import { totalWeight } from "../traffic/resolve.ts";
+import type { DeploymentReport, Inputs, PhaseTiming, StepRecord, TrafficWeight } from "../types.ts";
 
-const DEFAULT_POLL = { min: 500, max: 5_000 };
-/** Longest a single smoke-check request may take. */
-const CHECK_REQUEST_TIMEOUT_MS = 10_000;
+export const DEFAULT_POLL = { min: 500, max: 5_000 };
 /** Margin on top of the planned duration before another run may take the lease over. */
 const LEASE_MARGIN_MS = 15 * 60_000;
 
 /** The app as the run found it, before its first write. */
-interface AppSnapshot {
+export interface AppSnapshot {
   app: AppState;
   revisions: RevisionState[];
   traffic: TrafficWeight[];
@@ -58,19 +56,31 @@ interface Snapshot extends AppSnapshot {
 
 /**
  * `action: deploy`: create the candidate at 0%, check it on its label URL, shift traffic step by
- * step while checking, promote — or put the app back exactly as it was. Never throws: every
- * outcome, failures included, comes back as a report.
+ * step while checking, promote — or put the app back exactly as it was. With `auto-promote:
+ * false` it stops after the checks (at `hold-at`) and records the held deployment in the app's
+ * tags. Never throws: every outcome, failures included, comes back as a report.
  */
 export async function deploy(inputs: Inputs, deps: EngineDeps): Promise<DeploymentReport> {
-  return new Deployment(inputs, deps).run();
+  return new Rollout(inputs, deps).deploy();
 }
 
-class Deployment {
+/**
+ * `action: promote`: continue a held deployment from where it stopped, through its remaining
+ * steps, to promotion — or back to the pre-deploy traffic when a check fails.
+ */
+export async function promote(inputs: Inputs, deps: EngineDeps): Promise<DeploymentReport> {
+  return new Rollout(inputs, deps).promote();
+}
+
+class Rollout {
   readonly #inputs: Inputs;
   readonly #deps: EngineDeps;
   readonly #phases: PhaseTiming[] = [];
   readonly #steps: StepRecord[] = [];
   readonly #report: DeploymentReport;
+  #labels: RolloutLabels;
+  /** Candidate weights of the plan, ascending, ending at 100. */
+  #weights: number[];
   #journal?: DeployJournal;
   /** Registries entry to add with the candidate, when managed-identity pull is being set up. */
   #registries?: RegistryEntry[];
@@ -80,8 +90,15 @@ class Deployment {
   constructor(inputs: Inputs, deps: EngineDeps) {
     this.#inputs = { ...inputs };
     this.#deps = deps;
+    this.#labels = {
+      candidate: inputs.candidateLabel,
+      production: inputs.productionLabel,
+      previous: inputs.previousLabel,
+    };
+    const hold = inputs.autoPromote ? [] : [inputs.holdAt ?? 0].filter((w) => w > 0);
+    this.#weights = [...new Set([...inputs.trafficSteps, ...hold])].sort((a, b) => a - b);
     this.#report = {
-      action: "deploy",
+      action: inputs.action,
       app: inputs.containerApp,
       resourceGroup: inputs.resourceGroup,
       image: inputs.image,
@@ -95,10 +112,11 @@ class Deployment {
     };
   }
 
-  async run(): Promise<DeploymentReport> {
+  async deploy(): Promise<DeploymentReport> {
     let snapshot: Snapshot | undefined;
     try {
       const found = await this.#phase("Snapshot", () => this.#snapshot());
+      refuseHeld(found.app);
       if (this.#deps.image) await this.#phase("Build image", () => this.#build(found));
       snapshot = this.#chooseCandidate(found);
       if (snapshot.existing && this.#isAlreadyPromoted(snapshot)) {
@@ -109,12 +127,16 @@ class Deployment {
         );
       }
       if (this.#inputs.dryRun) return this.#dryRun(snapshot);
-      await this.#phase("Lease", () => this.#takeLease(snapshot!));
-      await this.#phase("Create revision", () => this.#createCandidate(snapshot!));
+      const leased = await this.#phase("Lease", () => this.#takeLease(snapshot!.app));
+      await this.#phase("Create revision", () => this.#createCandidate(snapshot!, leased));
       await this.#phase("Readiness", () => this.#waitReady(snapshot!));
       await this.#phase("Smoke checks", () => this.#smoke());
-      const final = await this.#phase("Traffic shift", () => this.#shift(snapshot!));
-      const settled = await this.#phase("Promote", () => this.#promote(snapshot!, final));
+      const holdAt = this.#inputs.autoPromote ? 100 : (this.#inputs.holdAt ?? 0);
+      const through = this.#weights.filter((weight) => weight <= holdAt).length;
+      const traffic = await this.#phase("Traffic shift", () => this.#shift(snapshot!, 0, through));
+      if (!this.#inputs.autoPromote)
+        return await this.#phase("Hold", () => this.#hold(snapshot!, through, traffic));
+      const settled = await this.#phase("Promote", () => this.#promote(snapshot!, traffic));
       return this.#finish(
         "promoted",
         `${snapshot.candidate} passed every check and serves 100% of traffic.`,
@@ -123,6 +145,57 @@ class Deployment {
     } catch (error) {
       return this.#fail(error, snapshot);
     }
+  }
+
+  async promote(): Promise<DeploymentReport> {
+    let snapshot: Snapshot | undefined;
+    try {
+      const { found, held } = await this.#phase("Snapshot", async () => {
+        const found = await this.#snapshot();
+        const held = decodeHeldTags(found.app.tags);
+        if (!held) {
+          throw new DeployFailure(`${found.app.name} has no held deployment to promote.`, {
+            code: "NothingHeld",
+            nextSteps: "Deploy with auto-promote: false first, or use action: deploy.",
+          });
+        }
+        assertStillHeld(found, held);
+        return { found, held };
+      });
+      this.#resumeFrom(held);
+      const existing = found.revisions.find((r) => r.name === held.candidate);
+      snapshot = { ...found, traffic: held.snapshot, candidate: held.candidate, existing };
+      this.#report.initialTraffic = held.snapshot;
+      this.#report.image = held.image;
+      this.#report.labelUrl = labelUrl(found.fqdn, found.app.name, this.#labels.candidate);
+      if (!existing || !isReady(existing)) {
+        throw new DeployFailure(
+          `The held revision ${held.candidate} is not ready (${existing ? (failedState(existing) ?? "not running") : "it no longer exists"}).`,
+          { code: "RevisionNotReady", nextSteps: "Reject the held deployment and deploy again." },
+        );
+      }
+      const leased = await this.#phase("Lease", () => this.#takeLease(found.app));
+      this.#startJournal(snapshot, held.createdCandidate, leased);
+      this.#shifted = held.done > 0;
+      const traffic = await this.#phase("Traffic shift", () =>
+        this.#shift(snapshot!, held.done, this.#weights.length),
+      );
+      const settled = await this.#phase("Promote", () => this.#promote(snapshot!, traffic));
+      return this.#finish(
+        "promoted",
+        `${held.candidate} passed every check and serves 100% of traffic.`,
+        settled,
+      );
+    } catch (error) {
+      return this.#fail(error, snapshot);
+    }
+  }
+
+  /** Labels and steps come from the held deploy, so promote continues exactly that plan. */
+  #resumeFrom(held: HeldDeployment): void {
+    this.#labels = held.labels;
+    this.#weights = held.steps;
+    this.#report.candidate = held.candidate;
   }
 
   async #phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -234,7 +307,10 @@ class Deployment {
       );
     }
     const containerName = inputs.containerName ?? app.containers[0]?.name;
-    if (!containerName || !app.containers.some((c) => c.name === containerName)) {
+    if (
+      inputs.action === "deploy" &&
+      (!containerName || !app.containers.some((c) => c.name === containerName))
+    ) {
       throw new DeployFailure(
         `container-name: the app has no container "${inputs.containerName}" (it has ${app.containers.map((c) => c.name).join(", ") || "none"}).`,
         { code: "ContainerNotFound" },
@@ -246,7 +322,7 @@ class Deployment {
       `App ${app.name} (${app.activeRevisionsMode} revision mode), ${revisions.length} revisions, ${active.size} active`,
     );
     log.info(`Traffic now: ${formatTraffic(traffic)}`);
-    return { app, revisions, traffic, fqdn, containerName };
+    return { app, revisions, traffic, fqdn, containerName: containerName ?? "" };
   }
 
   /** Names the candidate: from revision-suffix, or derived from the commit and image. */
@@ -273,15 +349,11 @@ class Deployment {
       initial: traffic,
       candidate,
       steps: [100],
-      labels: {
-        candidate: inputs.candidateLabel,
-        production: inputs.productionLabel,
-        previous: inputs.previousLabel,
-      },
+      labels: this.#labels,
       retireAtOnce: false,
     }).previousProduction;
     this.#report.candidate = candidate;
-    this.#report.labelUrl = labelUrl(fqdn, app.name, inputs.candidateLabel);
+    this.#report.labelUrl = labelUrl(fqdn, app.name, this.#labels.candidate);
     log.info(
       `Candidate: ${candidate}${existing ? " (exists already; reused)" : ""}, image ${inputs.image}`,
     );
@@ -298,12 +370,8 @@ class Deployment {
     return planRollout({
       initial: snapshot.traffic,
       candidate: snapshot.candidate,
-      steps: inputs.trafficSteps,
-      labels: {
-        candidate: inputs.candidateLabel,
-        production: inputs.productionLabel,
-        previous: inputs.previousLabel,
-      },
+      steps: this.#weights,
+      labels: this.#labels,
       retireAtOnce: inputs.deactivatePrevious && inputs.scaleDownDelayMs === 0,
     });
   }
@@ -322,45 +390,19 @@ class Deployment {
     );
   }
 
-  async #takeLease(snapshot: Snapshot): Promise<void> {
-    const { apps, clock, log, run } = this.#deps;
+  #takeLease(app: AppState): Promise<AppState> {
     const inputs = this.#inputs;
-    const found = decodeLease(snapshot.app.tags[LEASE_TAG]);
-    const now = clock.now();
-    if (found && found.runId !== run.runId) {
-      if (isLive(found, now)) {
-        throw new DeployFailure(
-          `Another deployment holds ${snapshot.app.name}: ${found.holder}, since ${found.since} (lease until ${found.until}).`,
-          {
-            code: "LeaseHeld",
-            nextSteps: "Wait for that run to finish, or cancel it; its lease expires on its own.",
-          },
-        );
-      }
-      log.warning(`Taking over the expired lease of ${found.holder} (expired ${found.until}).`);
-    }
     const planned =
       inputs.readinessTimeoutMs +
       inputs.smokeTimeoutMs +
-      inputs.trafficSteps.length * inputs.stepWaitMs +
+      this.#weights.length * inputs.stepWaitMs +
       inputs.scaleDownDelayMs;
-    const lease = newLease(run, now, planned + LEASE_MARGIN_MS);
-    const tags = withTag(snapshot.app.tags, LEASE_TAG, encodeLease(lease));
-    const written = await apps.updateTags(tags, { signal: this.#deps.signal });
-    const holder = decodeLease(written.tags[LEASE_TAG]);
-    if (holder?.runId !== run.runId) {
-      throw new DeployFailure(
-        `Another deployment took ${snapshot.app.name} at the same moment: ${holder?.holder ?? "unknown"}.`,
-        { code: "LeaseHeld", nextSteps: "Run again once that deployment has finished." },
-      );
-    }
-    log.info(`Lease taken until ${lease.until}`);
+    return acquireLease(app, planned + LEASE_MARGIN_MS, this.#deps);
   }
 
-  async #createCandidate(snapshot: Snapshot): Promise<void> {
-    const { apps, log, state, signal } = this.#deps;
+  /** Saves what a restore needs in the host's state before the first write that moves traffic. */
+  #startJournal(snapshot: Snapshot, createdCandidate: boolean, leased: AppState): void {
     const inputs = this.#inputs;
-    const plan = this.#plan(snapshot);
     this.#journal = {
       version: 1,
       subscriptionId: inputs.subscriptionId,
@@ -368,23 +410,32 @@ class Deployment {
       app: snapshot.app.name,
       runId: this.#deps.run.runId,
       candidate: snapshot.candidate,
-      createdCandidate: !snapshot.existing,
+      createdCandidate,
       keepFailedRevision: inputs.keepFailedRevision,
       snapshot: snapshot.traffic,
-      tags: withTag(snapshot.app.tags, LEASE_TAG, undefined),
+      tags: userTags(leased.tags),
       phase: "shifting",
     };
-    state.save(JOURNAL_STATE_KEY, JSON.stringify(this.#journal));
+    this.#deps.state.save(JOURNAL_STATE_KEY, JSON.stringify(this.#journal));
+  }
+
+  async #createCandidate(snapshot: Snapshot, leased: AppState): Promise<void> {
+    const { apps, log, run, signal } = this.#deps;
+    const inputs = this.#inputs;
+    const plan = this.#plan(snapshot);
+    this.#startJournal(snapshot, !snapshot.existing, leased);
     const single = snapshot.app.activeRevisionsMode.toLowerCase() === "single";
     if (single) {
       log.warning(
         `${snapshot.app.name} is in Single revision mode; switching it to Multiple so that two revisions can share traffic.`,
       );
     }
+    // A run that took the app at the same moment would have replaced our lease by now.
+    assertLeaseHeld(await apps.getApp({ signal }), run, "while this run took its lease");
     if (snapshot.existing) {
       if (!snapshot.existing.active) await apps.activateRevision(snapshot.candidate, { signal });
       await apps.updateTraffic(plan.create, undefined, { signal });
-      log.info(`Reusing ${snapshot.candidate} at 0% with label ${inputs.candidateLabel}`);
+      log.info(`Reusing ${snapshot.candidate} at 0% with label ${this.#labels.candidate}`);
       return;
     }
     const app = await apps.createRevision(
@@ -399,7 +450,7 @@ class Deployment {
       { signal },
     );
     this.#assertTraffic(app, plan.create, "creating the candidate");
-    log.info(`Created ${snapshot.candidate} at 0% with label ${inputs.candidateLabel}`);
+    log.info(`Created ${snapshot.candidate} at 0% with label ${this.#labels.candidate}`);
   }
 
   async #waitReady(snapshot: Snapshot): Promise<void> {
@@ -416,49 +467,28 @@ class Deployment {
   }
 
   async #smoke(): Promise<void> {
-    const { clock, log, probe, signal } = this.#deps;
-    const inputs = this.#inputs;
-    const baseUrl = this.#report.labelUrl ?? "";
-    log.info(
-      `Checking ${baseUrl} (${inputs.smokeChecks.length} checks, up to ${formatDuration(inputs.smokeTimeoutMs)})`,
-    );
-    const outcome = await waitForPassingRound({
-      baseUrl,
-      checks: inputs.smokeChecks,
-      probe,
-      clock,
-      signal,
-      deadline: clock.now() + inputs.smokeTimeoutMs,
-      intervalMs: Math.min(inputs.checkIntervalMs, 2_000),
-      requestTimeoutMs: CHECK_REQUEST_TIMEOUT_MS,
-      onRound: (round, attempt) => {
-        if (!round.ok) log.info(`attempt ${attempt}: ${describeFailures(round)}`);
-      },
-    });
-    this.#report.smoke = outcome.round;
-    for (const result of outcome.round.results) {
-      log.info(
-        `${result.ok ? "ok  " : "FAIL"} ${result.check}${result.status ? ` -> ${result.status}` : ""}${result.latencyMs !== undefined ? ` in ${result.latencyMs} ms` : ""}${result.failure ? `: ${result.failure}` : ""}`,
-      );
-    }
-    if (!outcome.ok) {
-      throw new DeployFailure(
-        `Smoke checks on ${baseUrl} did not pass within smoke-timeout (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome.round)}.`,
-        {
-          code: "SmokeChecksFailed",
-          nextSteps: "Fix the release and deploy again; production traffic never reached it.",
-        },
-      );
+    try {
+      this.#report.smoke = await smokeCheck(this.#report.labelUrl ?? "", this.#inputs, this.#deps, {
+        code: "SmokeChecksFailed",
+        nextSteps: "Fix the release and deploy again; production traffic never reached it.",
+      });
+    } catch (error) {
+      const round = (error as { round?: DeploymentReport["smoke"] }).round;
+      if (round) this.#report.smoke = round;
+      throw error;
     }
   }
 
-  async #shift(snapshot: Snapshot): Promise<TrafficWeight[]> {
+  /** Shifts through plan steps `from` (inclusive) to `to` (exclusive), baking each. */
+  async #shift(snapshot: Snapshot, from: number, to: number): Promise<TrafficWeight[]> {
     const { apps, clock, log, signal } = this.#deps;
     const inputs = this.#inputs;
     const plan = this.#plan(snapshot);
-    let traffic = plan.create;
-    for (const [i, target] of plan.steps.entries()) {
-      const weight = inputs.trafficSteps[i];
+    let traffic = from === 0 ? plan.create : plan.steps[from - 1];
+    const total = plan.steps.length;
+    for (let i = from; i < to; i++) {
+      const target = plan.steps[i];
+      const weight = this.#weights[i];
       const started = clock.now();
       const record: StepRecord = {
         index: i + 1,
@@ -471,42 +501,40 @@ class Deployment {
         ok: false,
       };
       this.#steps.push(record);
+      const progress = () =>
+        formatStepProgress({
+          index: i + 1,
+          total,
+          weight,
+          label: this.#labels.candidate,
+          bakeMs: inputs.stepWaitMs,
+          checksPassed: record.checksPassed,
+          checksRun: record.checksRun,
+        });
       const app = await apps.updateTraffic(target, undefined, { signal });
       this.#shifted = true;
       this.#assertTraffic(app, target, `step ${i + 1}`);
       traffic = target;
-      log.info(
-        `${formatStepProgress({ index: i + 1, total: plan.steps.length, weight, label: inputs.candidateLabel, bakeMs: inputs.stepWaitMs, checksPassed: 0, checksRun: 0 })}: ${formatTraffic(target)}`,
-      );
+      log.info(`${progress()}: ${formatTraffic(target)}`);
       try {
         await this.#bake(record, snapshot, target);
         record.ok = true;
       } finally {
         record.durationMs = clock.now() - started;
       }
-      log.info(
-        formatStepProgress({
-          index: i + 1,
-          total: plan.steps.length,
-          weight,
-          label: inputs.candidateLabel,
-          bakeMs: inputs.stepWaitMs,
-          checksPassed: record.checksPassed,
-          checksRun: record.checksRun,
-        }) + ` (${formatDuration(record.durationMs)})`,
-      );
+      log.info(`${progress()} (${formatDuration(record.durationMs)})`);
     }
     return traffic;
   }
 
-  /** Keeps the checks running for the step's bake, then confirms traffic and health held. */
+  /** Keeps the checks running for the step's bake, then confirms traffic, health and lease held. */
   async #bake(record: StepRecord, snapshot: Snapshot, expected: TrafficWeight[]): Promise<void> {
-    const { apps, clock, probe, signal } = this.#deps;
+    const { apps, clock, probe, run, signal } = this.#deps;
     const inputs = this.#inputs;
     const end = clock.now() + inputs.stepWaitMs;
     // The last step moves the production label to the candidate: check it where it now answers.
     const label = expected.find((e) => e.revisionName === snapshot.candidate && e.label)?.label;
-    const baseUrl = labelUrl(snapshot.fqdn, snapshot.app.name, label ?? inputs.candidateLabel);
+    const baseUrl = labelUrl(snapshot.fqdn, snapshot.app.name, label ?? this.#labels.candidate);
     for (;;) {
       const round = await runCheckRound(
         baseUrl,
@@ -535,6 +563,7 @@ class Deployment {
       apps.getApp({ signal }),
       apps.getRevision(snapshot.candidate, { signal }),
     ]);
+    assertLeaseHeld(app, run, `during step ${record.index}`);
     if (!isReady(revision)) {
       record.failure = `revision is ${failedState(revision) ?? "no longer ready"}`;
       throw new DeployFailure(
@@ -553,8 +582,41 @@ class Deployment {
     }
   }
 
+  /** Records the held deployment in the app's tags and gives the lease back. */
+  async #hold(
+    snapshot: Snapshot,
+    done: number,
+    traffic: TrafficWeight[],
+  ): Promise<DeploymentReport> {
+    const { apps, clock, log, run, signal } = this.#deps;
+    const journal = this.#journal!;
+    const held: HeldDeployment = {
+      candidate: snapshot.candidate,
+      createdCandidate: journal.createdCandidate,
+      image: this.#inputs.image,
+      snapshot: snapshot.traffic,
+      traffic,
+      steps: this.#weights,
+      done,
+      labels: this.#labels,
+      holder: run.holder,
+      at: new Date(clock.now()).toISOString(),
+    };
+    await apps.updateTags({ ...journal.tags, ...encodeHeldTags(held) }, { signal });
+    this.#markSettled();
+    const weight = weightsByRevision(traffic).get(snapshot.candidate) ?? 0;
+    log.info(
+      `Held at ${weight}% to ${snapshot.candidate}; run action: promote or action: reject to finish.`,
+    );
+    return this.#finish(
+      "held",
+      `${snapshot.candidate} passed its checks and is held at ${weight}% of traffic until a promote or reject run.`,
+      traffic,
+    );
+  }
+
   async #promote(snapshot: Snapshot, final: TrafficWeight[]): Promise<TrafficWeight[]> {
-    const { apps, clock, log, state, signal } = this.#deps;
+    const { apps, clock, log, signal } = this.#deps;
     const inputs = this.#inputs;
     const plan = this.#plan(snapshot);
     const retiring = plan.retiring.filter((name) => name !== snapshot.candidate);
@@ -589,9 +651,9 @@ class Deployment {
         log.info(`Deactivated ${name}`);
       }
     }
-    this.#markSettled(state);
+    this.#markSettled();
     await apps.updateTags(tags, { signal });
-    log.info(`Lease released; ${inputs.productionLabel} -> ${snapshot.candidate}`);
+    log.info(`Lease released; ${this.#labels.production} -> ${snapshot.candidate}`);
     return traffic;
   }
 
@@ -604,14 +666,14 @@ class Deployment {
     }
   }
 
-  #markSettled(state: EngineDeps["state"]): void {
+  #markSettled(): void {
     if (!this.#journal) return;
     this.#journal.phase = "settled";
-    state.save(JOURNAL_STATE_KEY, JSON.stringify(this.#journal));
+    this.#deps.state.save(JOURNAL_STATE_KEY, JSON.stringify(this.#journal));
   }
 
   async #fail(error: unknown, snapshot: Snapshot | undefined): Promise<DeploymentReport> {
-    const { apps, clock, log, state } = this.#deps;
+    const { apps, clock, log } = this.#deps;
     const cancelled = this.#deps.signal?.aborted === true;
     const reason = cancelled ? "The run was cancelled." : errorMessage(error);
     const code = cancelled ? "Cancelled" : errorCode(error);
@@ -622,27 +684,28 @@ class Deployment {
       this.#report.nextSteps ??= "Nothing was changed; fix the cause and run again.";
       return this.#finish("failed", reason, snapshot?.traffic ?? []);
     }
-    if (error instanceof ExternalChange) {
-      this.#markSettled(state);
-      await this.#releaseLease().catch((e) =>
-        log.warning(`Could not release the lease: ${errorMessage(e)}`),
-      );
-      this.#report.nextSteps = "Decide which traffic split is right, set it, and deploy again.";
-      return this.#finish(
-        "failed",
-        reason,
-        currentTraffic(await apps.getApp().catch(() => snapshot.app)),
-      );
+    if (error instanceof ExternalChange || code === "LeaseLost") {
+      // Someone else's change is never silently overwritten, and their lease is theirs.
+      this.#markSettled();
+      if (code !== "LeaseLost") {
+        await this.#deps.apps
+          .updateTags(this.#journal.tags)
+          .catch((e) => log.warning(`Could not release the lease: ${errorMessage(e)}`));
+      }
+      this.#report.nextSteps ??= "Decide which traffic split is right, set it, and deploy again.";
+      const now = await apps.getApp().catch(() => snapshot.app);
+      return this.#finish("failed", reason, currentTraffic(now));
     }
     const result = this.#shifted ? "rolled-back" : "failed-before-traffic";
     try {
+      const journal = this.#journal;
       const restored = await this.#phase("Restore", async () => {
-        const outcome = await restoreSnapshot(apps, this.#journal!, { log, clock });
+        const outcome = await restoreSnapshot(apps, journal, { log, clock });
         log.info(`Traffic restored: ${formatTraffic(outcome.traffic)}`);
-        if (outcome.candidateDeactivated) log.info(`Deactivated ${this.#journal!.candidate}`);
+        if (outcome.candidateDeactivated) log.info(`Deactivated ${journal.candidate}`);
         return outcome.traffic;
       });
-      this.#markSettled(state);
+      this.#markSettled();
       return this.#finish(result, reason, restored);
     } catch (restoreError) {
       const journal = this.#journal;
@@ -650,11 +713,6 @@ class Deployment {
       log.error(this.#report.nextSteps);
       return this.#finish("failed", `${reason} Restoring the previous traffic failed too.`, []);
     }
-  }
-
-  async #releaseLease(): Promise<void> {
-    if (!this.#journal) return;
-    await this.#deps.apps.updateTags(this.#journal.tags);
   }
 
   #finish(
@@ -669,14 +727,34 @@ class Deployment {
   }
 }
 
+/** A new deploy must not run over a held one: promote or reject it first. */
+function refuseHeld(app: AppState): void {
+  const held = decodeHeldTags(app.tags);
+  if (held) {
+    throw new DeployFailure(
+      `A deployment of ${held.candidate} is held on ${app.name} (since ${held.at}, by ${held.holder}).`,
+      { code: "DeploymentHeld", nextSteps: "Run action: promote or action: reject first." },
+    );
+  }
+}
+
+/** Promote and reject act only on the state that was held: anything else is someone else's. */
+export function assertStillHeld(found: AppSnapshot, held: HeldDeployment): void {
+  if (!sameTraffic(found.traffic, held.traffic)) {
+    throw new DeployFailure(
+      `The traffic of ${found.app.name} changed since the deployment of ${held.candidate} was held: expected ${formatTraffic(held.traffic)}, found ${formatTraffic(found.traffic)}.`,
+      {
+        code: "HeldStateChanged",
+        nextSteps:
+          "Check who changed the traffic; set it back to the held split, or reject and deploy again.",
+      },
+    );
+  }
+}
+
 /** Someone else changed the app mid-run: report it, never overwrite it. */
 class ExternalChange extends DeployFailure {
   constructor(message: string) {
     super(message, { code: "TrafficChangedExternally" });
   }
-}
-
-function describeFailures(round: CheckRound): string {
-  const failed = round.results.filter((r) => !r.ok);
-  return failed.map((r) => `${r.check}: ${r.failure ?? "failed"}`).join("; ") || "no check passed";
 }

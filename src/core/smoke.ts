@@ -1,0 +1,60 @@
+import { waitForPassingRound } from "./checks/run.ts";
+import { DeployFailure } from "./failure.ts";
+import type { EngineDeps } from "./ports.ts";
+import { formatDuration } from "./report/format.ts";
+import type { CheckResult, CheckRound, Inputs } from "./types.ts";
+
+/** Longest a single smoke-check request may take. */
+export const CHECK_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs the smoke checks against `baseUrl` until a round passes or smoke-timeout runs out, logging
+ * each result. Throws a DeployFailure naming what failed; returns the passing round.
+ */
+export async function smokeCheck(
+  baseUrl: string,
+  inputs: Pick<Inputs, "smokeChecks" | "smokeTimeoutMs" | "checkIntervalMs">,
+  deps: Pick<EngineDeps, "clock" | "log" | "probe" | "signal">,
+  failure: { code: string; nextSteps: string },
+): Promise<CheckRound> {
+  const { clock, log, probe, signal } = deps;
+  log.info(
+    `Checking ${baseUrl} (${inputs.smokeChecks.length} checks, up to ${formatDuration(inputs.smokeTimeoutMs)})`,
+  );
+  const outcome = await waitForPassingRound({
+    baseUrl,
+    checks: inputs.smokeChecks,
+    probe,
+    clock,
+    signal,
+    deadline: clock.now() + inputs.smokeTimeoutMs,
+    intervalMs: Math.min(inputs.checkIntervalMs, 2_000),
+    requestTimeoutMs: CHECK_REQUEST_TIMEOUT_MS,
+    onRound: (round, attempt) => {
+      if (!round.ok) log.info(`attempt ${attempt}: ${describeFailures(round)}`);
+    },
+  });
+  for (const result of outcome.round.results) log.info(describeResult(result));
+  if (!outcome.ok) {
+    throw Object.assign(
+      new DeployFailure(
+        `Smoke checks on ${baseUrl} did not pass within smoke-timeout (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome.round)}.`,
+        failure,
+      ),
+      { round: outcome.round },
+    );
+  }
+  return outcome.round;
+}
+
+export function describeFailures(round: CheckRound): string {
+  const failed = round.results.filter((r) => !r.ok);
+  return failed.map((r) => `${r.check}: ${r.failure ?? "failed"}`).join("; ") || "no check passed";
+}
+
+function describeResult(result: CheckResult): string {
+  const status = result.status ? ` -> ${result.status}` : "";
+  const latency = result.latencyMs !== undefined ? ` in ${result.latencyMs} ms` : "";
+  const failure = result.failure ? `: ${result.failure}` : "";
+  return `${result.ok ? "ok  " : "FAIL"} ${result.check}${status}${latency}${failure}`;
+}
