@@ -24,8 +24,12 @@ const ACTIONS: Record<
   (inputs: Inputs, deps: EngineDeps) => Promise<DeploymentReport>
 > = { deploy, promote, reject, rollback };
 
-/** Results a pipeline treats as success. */
-const SUCCESSFUL = new Set<DeploymentReport["result"]>(["promoted", "unchanged", "held"]);
+/** Results a pipeline treats as success: a rollback is the goal of reject and rollback. */
+function succeeded(report: DeploymentReport): boolean {
+  const goal =
+    report.action === "reject" || report.action === "rollback" ? "rolled-back" : "promoted";
+  return report.result === goal || report.result === "unchanged" || report.result === "held";
+}
 
 /**
  * The main step on any host: validate every input before touching Azure, run the action, and
@@ -78,7 +82,7 @@ export async function runMain(host: Host, signal: AbortSignal): Promise<number> 
     report = await ACTIONS[inputs.action](inputs, deps);
     await publish(host, report);
   }
-  if (SUCCESSFUL.has(report.result)) return 0;
+  if (succeeded(report)) return 0;
   host.setFailed(`${report.reason}${report.errorCode ? ` [${report.errorCode}]` : ""}`);
   return 1;
 }
