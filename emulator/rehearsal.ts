@@ -24,6 +24,8 @@ export interface RehearsalOptions {
   onLine?: (text: string) => void;
   /** Send a signal to the process once a stdout line matches. */
   signalOn?: { pattern: RegExp; signal: NodeJS.Signals };
+  /** Called with the process id once the bundle is started. */
+  onSpawn?: (pid: number) => void;
   /** Node binary; defaults to the one running this code. */
   node?: string;
 }
@@ -97,6 +99,7 @@ export async function runActionBundle(
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   const lines: RehearsalRun["lines"] = [];
   let stdout = "";
   let stderr = "";
