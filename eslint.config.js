@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "task/index.cjs", "node_modules/", "coverage/"] },
+  { ignores: ["dist/", "task/index.cjs", "task/*.js", "node_modules/", "coverage/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -20,8 +20,14 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["@actions/*", "azure-pipelines-task-lib", "azure-pipelines-task-lib/*"], message: "src/core is platform-neutral: hosts depend on core, never the reverse." },
-            { group: ["**/hosts/*", "**/github/*", "**/ado/*"], message: "src/core never imports a host or an entry." },
+            {
+              group: ["@actions/*", "azure-pipelines-task-lib", "azure-pipelines-task-lib/*"],
+              message: "src/core is platform-neutral: hosts depend on core, never the reverse.",
+            },
+            {
+              group: ["**/hosts/*", "**/github/*", "**/ado/*"],
+              message: "src/core never imports a host or an entry.",
+            },
           ],
         },
       ],

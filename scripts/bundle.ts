@@ -25,3 +25,29 @@ await build({
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
 });
+
+// The task: the agent runs index.js, and post.js after the job. CommonJS cannot split chunks, so
+// both entries require one shared bundle of the steps instead of carrying two copies of it.
+await build({
+  ...common,
+  entryPoints: { steps: "src/ado/steps.ts" },
+  outdir: "task",
+  format: "cjs",
+});
+await build({
+  ...common,
+  entryPoints: { index: "src/ado/main.ts", post: "src/ado/post.ts" },
+  outdir: "task",
+  format: "cjs",
+  plugins: [
+    {
+      name: "shared-steps",
+      setup(build) {
+        build.onResolve({ filter: /^\.\/steps\.ts$/ }, () => ({
+          path: "./steps.js",
+          external: true,
+        }));
+      },
+    },
+  ],
+});

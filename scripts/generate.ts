@@ -1,15 +1,19 @@
 /**
- * Writes action.yml and the README's input and output tables from the input schema.
+ * Writes action.yml, task/task.json, and the input and output tables of README.md and
+ * docs/azure-pipelines.md from the input schema.
  * `--check` writes nothing and exits 1 when a file is out of date.
  */
-import { readFile, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as prettier from "prettier";
 import {
   renderActionYml,
   renderInputsTable,
   renderOutputsTable,
+  renderTaskInputsTable,
+  renderTaskJson,
+  renderTaskOutputsTable,
   replaceReadmeSection,
   skeletonReadme,
 } from "../src/core/inputs/docs.ts";
@@ -21,8 +25,12 @@ export interface GeneratedFile {
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-/** What action.yml and README.md must contain, formatted as the repository's prettier formats them. */
+/** What the generated files must contain, formatted as the repository's prettier formats them. */
 export async function generatedFiles(root: string = ROOT): Promise<GeneratedFile[]> {
+  return [...(await actionFiles(root)), ...(await taskFiles(root))];
+}
+
+async function actionFiles(root: string): Promise<GeneratedFile[]> {
   const actionPath = join(root, "action.yml");
   const readmePath = join(root, "README.md");
   const current = await readOptional(readmePath);
@@ -36,6 +44,30 @@ export async function generatedFiles(root: string = ROOT): Promise<GeneratedFile
       path: readmePath,
       content: current === undefined ? await format(readme, readmePath) : readme,
     },
+  ];
+}
+
+/** The Pipelines task's task.json, and the tables of its guide (whose prose stays as written). */
+async function taskFiles(root: string): Promise<GeneratedFile[]> {
+  const taskJsonPath = join(root, "task", "task.json");
+  const guidePath = join(root, "docs", "azure-pipelines.md");
+  let guide = (await readOptional(guidePath)) ?? "# Azure Pipelines task\n";
+  guide = replaceReadmeSection(
+    guide,
+    "task-inputs",
+    await format(renderTaskInputsTable(), guidePath),
+  );
+  guide = replaceReadmeSection(
+    guide,
+    "task-outputs",
+    await format(renderTaskOutputsTable(), guidePath),
+  );
+  return [
+    {
+      path: taskJsonPath,
+      content: await format(`${JSON.stringify(renderTaskJson(), null, 2)}\n`, taskJsonPath),
+    },
+    { path: guidePath, content: guide },
   ];
 }
 
@@ -63,11 +95,12 @@ async function main(argv: string[]): Promise<number> {
       stale += 1;
       console.error(`${name} is out of date with src/core/inputs/schema.ts; run npm run generate`);
     } else {
+      await mkdir(dirname(file.path), { recursive: true });
       await writeFile(file.path, file.content);
       console.log(`wrote ${name}`);
     }
   }
-  if (check && stale === 0) console.log("action.yml and README.md match the input schema");
+  if (check && stale === 0) console.log("every generated file matches the input schema");
   return stale > 0 ? 1 : 0;
 }
 
