@@ -2,7 +2,7 @@ import { createRequire as __createRequire } from 'node:module'; const require = 
 import {
   GitHubHost,
   runMain
-} from "./chunks/chunk-G7OCRHI7.js";
+} from "./chunks/chunk-YDPQ3P6S.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/main.ts

@@ -48619,6 +48619,9 @@ var AzurePipelinesHost = class {
   };
   #outputs = /* @__PURE__ */ new Map();
   #connectionId;
+  inputName(name3) {
+    return taskInputName(name3);
+  }
   getInput(name3) {
     switch (name3) {
       case "subscription-id":
@@ -85772,10 +85775,14 @@ async function runMain(host, signal) {
     repositoryUrl: run.repositoryUrl
   });
   if (!parsed.ok) {
-    for (const problem of parsed.errors) host.error(problem.message);
-    host.setFailed(
-      `Invalid input: ${parsed.errors.map((e) => e.input).join(", ")}. Nothing was changed in Azure.`
-    );
+    for (const problem of parsed.errors) {
+      const prefix = `${problem.input}:`;
+      host.error(
+        problem.message.startsWith(prefix) ? `${host.inputName(problem.input)}:${problem.message.slice(prefix.length)}` : problem.message
+      );
+    }
+    const names = [...new Set(parsed.errors.map((e) => host.inputName(e.input)))];
+    host.setFailed(`Invalid input: ${names.join(", ")}. Nothing was changed in Azure.`);
     return 1;
   }
   const inputs = parsed.inputs;

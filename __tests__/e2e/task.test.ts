@@ -215,10 +215,10 @@ describe.each([
     });
     expect(run.exitCode).toBe(1);
     const errors = run.record.issues.filter((issue) => issue.type === "error");
-    expect(errors.some((issue) => issue.message.startsWith("traffic-steps:"))).toBe(true);
+    expect(errors.some((issue) => issue.message.startsWith("trafficSteps:"))).toBe(true);
     expect(run.record.result).toEqual({
       result: "Failed",
-      message: "Invalid input: traffic-steps. Nothing was changed in Azure.",
+      message: "Invalid input: trafficSteps. Nothing was changed in Azure.",
     });
     expect(emulator.armJournal()).toEqual([]);
   });

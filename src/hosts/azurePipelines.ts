@@ -48,6 +48,10 @@ export class AzurePipelinesHost implements Host {
   readonly #outputs = new Map<string, string>();
   #connectionId: string | null | undefined;
 
+  inputName(name: string): string {
+    return taskInputName(name);
+  }
+
   getInput(name: string): string | undefined {
     switch (name) {
       case "subscription-id":

@@ -19,6 +19,10 @@ export class GitHubHost implements Host {
     return core.getInput(name) || undefined;
   }
 
+  inputName(name: string): string {
+    return name;
+  }
+
   setOutput(name: string, value: string): void {
     core.setOutput(name, value);
   }

@@ -42,10 +42,16 @@ export async function runMain(host: Host, signal: AbortSignal): Promise<number> 
     repositoryUrl: run.repositoryUrl,
   });
   if (!parsed.ok) {
-    for (const problem of parsed.errors) host.error(problem.message);
-    host.setFailed(
-      `Invalid input: ${parsed.errors.map((e) => e.input).join(", ")}. Nothing was changed in Azure.`,
-    );
+    for (const problem of parsed.errors) {
+      const prefix = `${problem.input}:`;
+      host.error(
+        problem.message.startsWith(prefix)
+          ? `${host.inputName(problem.input)}:${problem.message.slice(prefix.length)}`
+          : problem.message,
+      );
+    }
+    const names = [...new Set(parsed.errors.map((e) => host.inputName(e.input)))];
+    host.setFailed(`Invalid input: ${names.join(", ")}. Nothing was changed in Azure.`);
     return 1;
   }
   const inputs = parsed.inputs;
