@@ -2,7 +2,7 @@ import { createRequire as __createRequire } from 'node:module'; const require = 
 import {
   GitHubHost,
   runPost
-} from "./chunks/chunk-YDPQ3P6S.js";
+} from "./chunks/chunk-5IZS3BPP.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/post.ts

@@ -11,7 +11,9 @@ import {
   runAction,
   seedApp,
   startWorld,
+  visibleLog,
 } from "./harness.ts";
+import { startGitHubApi } from "../support/githubApi.ts";
 
 let emulator: Emulator;
 const FAST = {
@@ -282,5 +284,41 @@ describe("Given two runs against the same app", () => {
     expectInvariants(emulator, app, run, {
       traffic: [{ revisionName: `${app}--v2`, weight: 100, label: "blue" }],
     });
+  });
+});
+
+describe("Given a workflow token that may write deployments", () => {
+  test("when v2 then v3 are deployed, GitHub gets a deployment each, in_progress then success with the app URL, and v2's turns inactive", async () => {
+    const app = "ops-deployments";
+    const view = await seedApp(emulator, app);
+    const api = await startGitHubApi({
+      tokens: { "ghs-deploy-token": "write" },
+      repository: "contoso/shop",
+    });
+    try {
+      const deployOf = (suffix: string) =>
+        runAction(emulator, {
+          inputs: {
+            "container-app": app,
+            image: image(`healthy-${suffix}`),
+            "revision-suffix": suffix,
+            "github-token": "ghs-deploy-token",
+            ...FAST,
+          },
+          env: { GITHUB_API_URL: api.url, NO_PROXY: "127.0.0.1" },
+        });
+      const v2 = await deployOf("v2");
+      expect(v2.exitCode).toBe(0);
+      const v3 = await deployOf("v3");
+      expect(v3.exitCode).toBe(0);
+      const deployments = api.deployments().filter((d) => d.environment === app);
+      expect(deployments).toHaveLength(2);
+      expect(deployments[0].states).toEqual(["in_progress", "success", "inactive"]);
+      expect(deployments[1].states).toEqual(["in_progress", "success"]);
+      expect(deployments[1].environmentUrl).toBe(`https://${view.fqdn}`);
+      expect(visibleLog(v3)).not.toContain("ghs-deploy-token");
+    } finally {
+      await api.close();
+    }
   });
 });

@@ -35,7 +35,19 @@ function succeeded(report: DeploymentReport): boolean {
  * The main step on any host: validate every input before touching Azure, run the action, and
  * publish outputs and the summary. Returns the process exit code.
  */
-export async function runMain(host: Host, signal: AbortSignal): Promise<number> {
+/** Platform extras around a run (GitHub Deployments); they never change its outcome. */
+export interface RunHooks {
+  /** After the inputs validated, before anything else. */
+  before?(inputs: Inputs): Promise<void>;
+  /** After the outputs and the summary are published. */
+  after?(inputs: Inputs, report: DeploymentReport): Promise<void>;
+}
+
+export async function runMain(
+  host: Host,
+  signal: AbortSignal,
+  hooks: RunHooks = {},
+): Promise<number> {
   const run = host.context();
   const parsed = readInputs((name) => host.getInput(name), {
     commitSha: run.commitSha,
@@ -63,6 +75,7 @@ export async function runMain(host: Host, signal: AbortSignal): Promise<number> 
     host.setFailed(`Could not set up Azure authentication: ${errorMessage(error)}`);
     return 1;
   }
+  await hooks.before?.(inputs);
   const deps: EngineDeps = {
     apps: connection.apps,
     ...(inputs.build && { image: imageSource(host, inputs, inputs.build, connection) }),
@@ -87,6 +100,7 @@ export async function runMain(host: Host, signal: AbortSignal): Promise<number> 
   } else {
     report = await ACTIONS[inputs.action](inputs, deps);
     await publish(host, report);
+    await hooks.after?.(inputs, report);
   }
   if (succeeded(report)) return 0;
   host.setFailed(`${report.reason}${report.errorCode ? ` [${report.errorCode}]` : ""}`);

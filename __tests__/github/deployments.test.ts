@@ -1,0 +1,379 @@
+import type {
+  GitHubDeployments as GitHubDeploymentsClass,
+  StartOptions,
+} from "../../src/github/deployments.ts";
+import { startGitHubApi, type GitHubApi } from "../support/githubApi.ts";
+
+const TOKEN = "ghs_writeTokenForDeployments0001";
+const READ_ONLY_TOKEN = "ghs_readOnlyTokenForDeployments02";
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+const RUN_URL = "https://github.com/contoso/shop/actions/runs/4242";
+const APP_URL = "https://shop.happyhill-1a2b3c.westeurope.azurecontainerapps.io";
+
+interface Recorded {
+  debug: string[];
+  info: string[];
+  warning: string[];
+}
+
+function recordingLog() {
+  const lines: Recorded = { debug: [], info: [], warning: [] };
+  return {
+    lines,
+    debug: (m: string) => lines.debug.push(m),
+    info: (m: string) => lines.info.push(m),
+    warning: (m: string) => lines.warning.push(m),
+  };
+}
+
+function startOptions(revision: string, extra: Partial<StartOptions> = {}): StartOptions {
+  return {
+    environment: "shop",
+    action: "deploy",
+    app: "shop",
+    resourceGroup: "rg-shop",
+    revision,
+    image: `myregistry.azurecr.io/shop:${revision}`,
+    description: `Deploying ${revision} to shop`,
+    ...extra,
+  };
+}
+
+let api: GitHubApi;
+let GitHubDeployments: typeof GitHubDeploymentsClass;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  api = await startGitHubApi({ tokens: { [TOKEN]: "write", [READ_ONLY_TOKEN]: "read" } });
+  Object.assign(process.env, {
+    GITHUB_API_URL: api.url,
+    GITHUB_REPOSITORY: "contoso/shop",
+    GITHUB_SHA: SHA,
+    GITHUB_REF: "refs/heads/main",
+    GITHUB_SERVER_URL: "https://github.com",
+    GITHUB_RUN_ID: "4242",
+  });
+  // @actions/github reads the workflow's environment once, when it is first imported.
+  ({ GitHubDeployments } = await import("../../src/github/deployments.ts"));
+});
+
+afterAll(async () => {
+  await api.close();
+  process.env = savedEnv;
+});
+
+function connect(token: string | undefined, timeoutMs?: number) {
+  const log = recordingLog();
+  const deployments = GitHubDeployments.fromEnvironment(token, log, { timeoutMs });
+  return { log, deployments };
+}
+
+function connected(token = TOKEN, timeoutMs?: number) {
+  const { log, deployments } = connect(token, timeoutMs);
+  if (!deployments) throw new Error("expected GitHub Deployments to be on");
+  return { log, deployments };
+}
+
+function byId(id: number | undefined) {
+  const found = api.deployments().find((d) => d.id === id);
+  if (!found) throw new Error(`deployment ${id} is not in the stand-in`);
+  return found;
+}
+
+describe("GitHubDeployments against the GitHub API", () => {
+  it("records a deploy: created, in_progress, then success with the app and run URLs", async () => {
+    const { log, deployments } = connected();
+    const before = api.requests.length;
+
+    expect(await deployments.start(startOptions("shop--sha-0123456"))).toBe(true);
+    await deployments.update("success", {
+      description: "shop--sha-0123456 serves 100% of shop",
+      environmentUrl: APP_URL,
+    });
+
+    const requests = api.requests.slice(before);
+    expect(requests[0]).toMatchObject({
+      method: "POST",
+      path: "/repos/contoso/shop/deployments",
+      authorization: `token ${TOKEN}`,
+      body: {
+        ref: SHA,
+        environment: "shop",
+        auto_merge: false,
+        required_contexts: [],
+        transient_environment: false,
+        production_environment: true,
+        payload: {
+          tool: "aca-blue-green",
+          action: "deploy",
+          app: "shop",
+          resourceGroup: "rg-shop",
+          revision: "shop--sha-0123456",
+          image: "myregistry.azurecr.io/shop:shop--sha-0123456",
+        },
+      },
+    });
+    const recorded = byId(deployments.deploymentId);
+    expect(recorded).toMatchObject({
+      ref: SHA,
+      environment: "shop",
+      productionEnvironment: true,
+      states: ["in_progress", "success"],
+      environmentUrl: APP_URL,
+      logUrl: RUN_URL,
+    });
+    expect(log.lines.warning).toEqual([]);
+  });
+
+  it("makes the deployment it replaces inactive when the next one succeeds", async () => {
+    const first = connected().deployments;
+    await first.start(startOptions("shop--v1", { environment: "replace" }));
+    await first.update("success", { description: "v1 live", environmentUrl: APP_URL });
+
+    const second = connected().deployments;
+    await second.start(startOptions("shop--v2", { environment: "replace" }));
+    expect(byId(first.deploymentId).states.at(-1)).toBe("success");
+    await second.update("success", { description: "v2 live", environmentUrl: APP_URL });
+
+    expect(byId(first.deploymentId).states).toEqual(["in_progress", "success", "inactive"]);
+    expect(byId(second.deploymentId).states).toEqual(["in_progress", "success"]);
+  });
+
+  it("leaves the serving deployment active when a rollout fails", async () => {
+    const first = connected().deployments;
+    await first.start(startOptions("shop--v1", { environment: "failed-rollout" }));
+    await first.update("success", { description: "v1 live", environmentUrl: APP_URL });
+
+    const second = connected().deployments;
+    await second.start(startOptions("shop--v2", { environment: "failed-rollout" }));
+    await second.update("failure", {
+      description: "Smoke check GET /healthz failed at 10%; traffic restored to shop--v1",
+    });
+
+    expect(byId(second.deploymentId)).toMatchObject({
+      states: ["in_progress", "failure"],
+      logUrl: RUN_URL,
+    });
+    expect(byId(first.deploymentId).states).toEqual(["in_progress", "success"]);
+  });
+
+  it("retires the replaced deployment in an environment that is not production too", async () => {
+    const options = { environment: "staging", productionEnvironment: false };
+    const first = connected().deployments;
+    await first.start(startOptions("shop--v1", options));
+    await first.update("success", { description: "v1 live" });
+    const second = connected().deployments;
+    await second.start(startOptions("shop--v2", options));
+    await second.update("success", { description: "v2 live" });
+
+    expect(byId(first.deploymentId).states).toEqual(["in_progress", "success", "inactive"]);
+    expect(byId(second.deploymentId)).toMatchObject({
+      productionEnvironment: false,
+      states: ["in_progress", "success"],
+    });
+  });
+
+  it("resumes the deployment of a held rollout in a later run", async () => {
+    const deployRun = connected().deployments;
+    await deployRun.start(startOptions("shop--v3", { environment: "held" }));
+    await deployRun.update("in_progress", { description: "Held at 10%: promote or reject" });
+
+    const promoteRun = connected().deployments;
+    const found = await promoteRun.resume({
+      environment: "held",
+      app: "shop",
+      resourceGroup: "rg-shop",
+      revision: "shop--v3",
+    });
+    await promoteRun.update("success", { description: "Promoted", environmentUrl: APP_URL });
+
+    expect(found).toBe(true);
+    expect(promoteRun.deploymentId).toBe(deployRun.deploymentId);
+    expect(byId(deployRun.deploymentId).states).toEqual(["in_progress", "in_progress", "success"]);
+  });
+
+  it("resumes a held rollout whose deployment started before its revision was known", async () => {
+    const options = { environment: "built", revision: undefined };
+    const failed = connected().deployments;
+    await failed.start(startOptions("unused", options));
+    await failed.update("failure", { description: "Build failed" });
+
+    const deployRun = connected().deployments;
+    const resume = { environment: "built", app: "shop", resourceGroup: "rg-shop" };
+    expect(await deployRun.resume({ ...resume, revision: "shop--v12" })).toBe(false);
+    await deployRun.start(startOptions("unused", options));
+    await deployRun.update("in_progress", { description: "Held at 10%: promote or reject" });
+
+    const promoteRun = connected().deployments;
+    expect(await promoteRun.resume({ ...resume, revision: "shop--v12" })).toBe(true);
+    await promoteRun.update("success", { description: "Promoted", environmentUrl: APP_URL });
+
+    expect(byId(deployRun.deploymentId)).toMatchObject({
+      payload: { tool: "aca-blue-green", app: "shop" },
+      states: ["in_progress", "in_progress", "success"],
+    });
+    expect(byId(deployRun.deploymentId).payload).not.toHaveProperty("revision");
+    expect(byId(failed.deploymentId).states).toEqual(["in_progress", "failure"]);
+  });
+
+  it("finds nothing to resume for a revision no run recorded", async () => {
+    const { log, deployments } = connected();
+    const found = await deployments.resume({
+      environment: "held",
+      app: "shop",
+      resourceGroup: "rg-shop",
+      revision: "shop--never-deployed",
+    });
+    const before = api.requests.length;
+    await deployments.update("success", { description: "Promoted" });
+
+    expect(found).toBe(false);
+    expect(deployments.deploymentId).toBeUndefined();
+    expect(api.requests.length).toBe(before);
+    expect(log.lines.warning).toEqual([]);
+  });
+
+  it("cuts a long description to the 140 characters GitHub accepts", async () => {
+    const { log, deployments } = connected();
+    await deployments.start(startOptions("shop--v4", { environment: "long" }));
+    await deployments.update("failure", { description: `Smoke checks failed: ${"x".repeat(300)}` });
+
+    const last = api.requests.at(-1)?.body as { description: string };
+    expect(last.description).toHaveLength(140);
+    expect(byId(deployments.deploymentId).states).toEqual(["in_progress", "failure"]);
+    expect(log.lines.warning).toEqual([]);
+  });
+
+  it("never marks inactive a deployment it did not record", async () => {
+    const foreign = await fetch(`${api.url}/repos/contoso/shop/deployments`, {
+      method: "POST",
+      headers: { authorization: `token ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ ref: "main", environment: "shared", required_contexts: [] }),
+    }).then((r) => r.json() as Promise<{ id: number; statuses_url: string }>);
+    await fetch(foreign.statuses_url, {
+      method: "POST",
+      headers: { authorization: `token ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ state: "success" }),
+    });
+
+    const ours = connected().deployments;
+    await ours.start(startOptions("shop--v10", { environment: "shared" }));
+    await ours.update("success", { description: "v10 live", environmentUrl: APP_URL });
+
+    expect(byId(foreign.id).states).toEqual(["success"]);
+    expect(byId(ours.deploymentId).states).toEqual(["in_progress", "success"]);
+  });
+});
+
+describe("GitHubDeployments when the API fails", () => {
+  it("warns about a token without deployments: write and records nothing", async () => {
+    const { log, deployments } = connected(READ_ONLY_TOKEN);
+    const count = api.deployments().length;
+
+    const started = await deployments.start(startOptions("shop--v5", { environment: "denied" }));
+    await deployments.update("success", { description: "v5 live", environmentUrl: APP_URL });
+
+    expect(started).toBe(false);
+    expect(api.deployments().length).toBe(count);
+    expect(log.lines.warning).toHaveLength(1);
+    expect(log.lines.warning[0]).toContain("HTTP 403: Resource not accessible by integration");
+    expect(log.lines.warning[0]).toContain("deployments: write");
+    expect(log.lines.warning[0]).toContain("The rollout is not affected.");
+    const everything = [...log.lines.debug, ...log.lines.info, ...log.lines.warning].join("\n");
+    expect(everything).not.toContain(READ_ONLY_TOKEN);
+  });
+
+  it("warns about a server error on a status and keeps recording the rest", async () => {
+    const { log, deployments } = connected();
+    await deployments.start(startOptions("shop--v6", { environment: "flaky" }));
+    api.failNext({ status: 502, message: "Server Error" }, { method: "POST", path: /statuses$/ });
+
+    await deployments.update("in_progress", { description: "10% of traffic" });
+    await deployments.update("success", { description: "v6 live", environmentUrl: APP_URL });
+
+    expect(log.lines.warning).toEqual([
+      expect.stringContaining(
+        `could not mark GitHub deployment ${deployments.deploymentId} in_progress: HTTP 502: Server Error`,
+      ),
+    ]);
+    expect(byId(deployments.deploymentId).states).toEqual(["in_progress", "success"]);
+  });
+
+  it("warns when the connection drops, and makes no further calls in that run", async () => {
+    const { log, deployments } = connected();
+    api.failNext("reset", { method: "POST" });
+
+    const started = await deployments.start(startOptions("shop--v7", { environment: "reset" }));
+    const before = api.requests.length;
+    const again = await deployments.start(startOptions("shop--v7", { environment: "reset" }));
+
+    expect([started, again]).toEqual([false, false]);
+    expect(api.requests.length).toBe(before);
+    expect(log.lines.warning).toEqual([
+      expect.stringContaining('could not create a deployment in the environment "reset"'),
+    ]);
+    expect(log.lines.warning[0]).toContain("Later calls of this run are skipped.");
+  });
+
+  it("gives up on an API that does not answer within its time budget", async () => {
+    const { log, deployments } = connected(TOKEN, 300);
+    await deployments.start(startOptions("shop--v8", { environment: "hang" }));
+    api.failNext("hang", { method: "POST", path: /statuses$/ });
+
+    await deployments.update("success", { description: "v8 live", environmentUrl: APP_URL });
+    const before = api.requests.length;
+    await deployments.update("failure", { description: "v8 failed" });
+
+    expect(log.lines.warning).toEqual([
+      expect.stringContaining(
+        `could not mark GitHub deployment ${deployments.deploymentId} success: no answer within 300 ms.`,
+      ),
+    ]);
+    expect(api.requests.length).toBe(before);
+    expect(byId(deployments.deploymentId).states).toEqual(["in_progress"]);
+  });
+
+  it("does not blame the permission for an exhausted rate limit", async () => {
+    const { log, deployments } = connected();
+    api.failNext({ status: 403, message: "API rate limit exceeded for installation ID 1." });
+
+    expect(await deployments.start(startOptions("shop--v11", { environment: "rate" }))).toBe(false);
+    expect(log.lines.warning).toEqual([
+      expect.stringContaining("HTTP 403: API rate limit exceeded for installation ID 1"),
+    ]);
+    expect(log.lines.warning[0]).not.toContain("deployments: write");
+  });
+
+  it("warns about a token the API refuses", async () => {
+    const { log, deployments } = connected("ghs_unknownToken000000000000000000");
+
+    expect(await deployments.start(startOptions("shop--v9", { environment: "bad" }))).toBe(false);
+    expect(log.lines.warning).toEqual([expect.stringContaining("HTTP 401: Bad credentials")]);
+    expect(log.lines.warning[0]).not.toContain("ghs_unknownToken");
+  });
+});
+
+describe("GitHubDeployments turned off", () => {
+  it("is off, with a debug note, when there is no token", () => {
+    const before = api.requests.length;
+    for (const token of [undefined, ""]) {
+      const { log, deployments } = connect(token);
+      expect(deployments).toBeUndefined();
+      expect(log.lines.debug).toEqual([expect.stringContaining("no github-token")]);
+      expect(log.lines.warning).toEqual([]);
+    }
+    expect(api.requests.length).toBe(before);
+  });
+
+  it("is off outside a GitHub workflow", () => {
+    const repository = process.env.GITHUB_REPOSITORY;
+    delete process.env.GITHUB_REPOSITORY;
+    try {
+      const { log, deployments } = connect(TOKEN);
+      expect(deployments).toBeUndefined();
+      expect(log.lines.debug).toEqual([expect.stringContaining("GITHUB_REPOSITORY")]);
+    } finally {
+      process.env.GITHUB_REPOSITORY = repository;
+    }
+  });
+});
