@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-5IZS3BPP.js";
+} from "./chunks/chunk-H26R7C2F.js";
 import {
   __commonJS,
   __require,
@@ -24165,7 +24165,7 @@ function outcome(inputs, report) {
       return ["in_progress", `${revision} is held; promote or reject it`];
     case "rolled-back":
       if (inputs.action === "rollback") return ["success", `Rolled back to ${revision}`];
-      if (inputs.action === "reject") return ["inactive", `${revision} was rejected`];
+      if (inputs.action === "reject") return ["failure", `${revision} was rejected`];
       return ["failure", `${revision} was rolled back: ${report.reason}`];
     default:
       return ["failure", report.reason];

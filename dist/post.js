@@ -2,7 +2,7 @@ import { createRequire as __createRequire } from 'node:module'; const require = 
 import {
   GitHubHost,
   runPost
-} from "./chunks/chunk-5IZS3BPP.js";
+} from "./chunks/chunk-H26R7C2F.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/post.ts

@@ -48391,7 +48391,7 @@ var INPUTS = [
     default: "100",
     kind: "percent-list",
     group: "Traffic",
-    actions: ["deploy", "promote"]
+    actions: ["deploy", "rollback"]
   },
   {
     name: "auto-promote",
@@ -48429,7 +48429,7 @@ var INPUTS = [
     default: "60s",
     kind: "duration",
     group: "Traffic",
-    actions: ["deploy", "promote"]
+    actions: ["deploy", "promote", "rollback"]
   },
   {
     name: "smoke-checks",
@@ -85768,7 +85768,7 @@ function succeeded(report) {
   const goal = report.action === "reject" || report.action === "rollback" ? "rolled-back" : "promoted";
   return report.result === goal || report.result === "unchanged" || report.result === "held";
 }
-async function runMain(host, signal) {
+async function runMain(host, signal, hooks = {}) {
   const run = host.context();
   const parsed = readInputs((name3) => host.getInput(name3), {
     commitSha: run.commitSha,
@@ -85794,6 +85794,7 @@ async function runMain(host, signal) {
     host.setFailed(`Could not set up Azure authentication: ${errorMessage(error)}`);
     return 1;
   }
+  await hooks.before?.(inputs);
   const deps = {
     apps: connection.apps,
     ...inputs.build && { image: imageSource(host, inputs, inputs.build, connection) },
@@ -85818,6 +85819,7 @@ async function runMain(host, signal) {
   } else {
     report = await ACTIONS2[inputs.action](inputs, deps);
     await publish(host, report);
+    await hooks.after?.(inputs, report);
   }
   if (succeeded(report)) return 0;
   host.setFailed(`${report.reason}${report.errorCode ? ` [${report.errorCode}]` : ""}`);

@@ -6,7 +6,7 @@ import { GitHubDeployments, type DeploymentState } from "./deployments.ts";
 /**
  * GitHub Deployments for the actions that change what serves the app: one deployment per deploy
  * or rollback, in the environment named after the container app, with `in_progress` while it
- * runs, then `success` (with the app URL), `failure`, or `inactive` for a rejected candidate.
+ * runs, then `success` (with the app URL) or `failure` (rolled back, rejected or failed).
  * Promote and reject finish the deployment their held deploy opened.
  */
 export function deploymentHooks(log: Pick<Log, "debug" | "info" | "warning">): RunHooks {
@@ -63,7 +63,7 @@ function outcome(inputs: Inputs, report: DeploymentReport): [DeploymentState, st
       return ["in_progress", `${revision} is held; promote or reject it`];
     case "rolled-back":
       if (inputs.action === "rollback") return ["success", `Rolled back to ${revision}`];
-      if (inputs.action === "reject") return ["inactive", `${revision} was rejected`];
+      if (inputs.action === "reject") return ["failure", `${revision} was rejected`];
       return ["failure", `${revision} was rolled back: ${report.reason}`];
     default:
       return ["failure", report.reason];

@@ -205,7 +205,7 @@ export const INPUTS: readonly InputSpec[] = [
     default: "100",
     kind: "percent-list",
     group: "Traffic",
-    actions: ["deploy", "promote"],
+    actions: ["deploy", "rollback"],
   },
   {
     name: "auto-promote",
@@ -247,7 +247,7 @@ export const INPUTS: readonly InputSpec[] = [
     default: "60s",
     kind: "duration",
     group: "Traffic",
-    actions: ["deploy", "promote"],
+    actions: ["deploy", "promote", "rollback"],
   },
   {
     name: "smoke-checks",
