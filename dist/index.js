@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-H26R7C2F.js";
+} from "./chunks/chunk-TJOD7PRZ.js";
 import {
   __commonJS,
   __require,

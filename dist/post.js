@@ -2,7 +2,7 @@ import { createRequire as __createRequire } from 'node:module'; const require = 
 import {
   GitHubHost,
   runPost
-} from "./chunks/chunk-H26R7C2F.js";
+} from "./chunks/chunk-TJOD7PRZ.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/post.ts

@@ -94,13 +94,51 @@ export async function runActionBundle(
     else env[name] = value;
   }
 
-  const child = spawn(options.node ?? process.execPath, [options.entry], {
+  const run = await runProcess(options.node ?? process.execPath, [options.entry], {
     cwd: dir,
     env,
+    onLine: options.onLine,
+    signalOn: options.signalOn,
+    onSpawn: options.onSpawn,
+  });
+  const result: RehearsalRun = {
+    ...run,
+    outputs: parseFileCommands(readFileSync(files.GITHUB_OUTPUT, "utf8")),
+    state: parseFileCommands(readFileSync(files.GITHUB_STATE, "utf8")),
+    summary: readFileSync(files.GITHUB_STEP_SUMMARY, "utf8"),
+  };
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+export interface ProcessRun {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Each stdout line with the time it arrived. */
+  lines: { time: number; text: string }[];
+}
+
+/**
+ * Runs a program to its end, collecting its output line by line as it arrives, so that callers
+ * can react to progress (or send it a signal when a line matches) and time what happened.
+ */
+export async function runProcess(
+  command: string,
+  args: string[],
+  options: Pick<RehearsalOptions, "onLine" | "signalOn" | "onSpawn"> & {
+    cwd: string;
+    env: Record<string, string>;
+  },
+): Promise<ProcessRun> {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
-  const lines: RehearsalRun["lines"] = [];
+  const lines: ProcessRun["lines"] = [];
   let stdout = "";
   let stderr = "";
   let pending = "";
@@ -125,18 +163,7 @@ export async function runActionBundle(
     child.on("close", (code, sig) => done([code, sig])),
   );
   if (pending) onText(pending);
-  const run: RehearsalRun = {
-    exitCode,
-    signal,
-    stdout,
-    stderr,
-    lines,
-    outputs: parseFileCommands(readFileSync(files.GITHUB_OUTPUT, "utf8")),
-    state: parseFileCommands(readFileSync(files.GITHUB_STATE, "utf8")),
-    summary: readFileSync(files.GITHUB_STEP_SUMMARY, "utf8"),
-  };
-  rmSync(dir, { recursive: true, force: true });
-  return run;
+  return { exitCode, signal, stdout, stderr, lines };
 }
 
 /** Parses the `name<<delimiter` blocks @actions/core appends to GITHUB_OUTPUT and GITHUB_STATE. */

@@ -82957,6 +82957,34 @@ function describeResult(result) {
   return `${result.ok ? "ok  " : "FAIL"} ${result.check}${status2}${latency}${failure}`;
 }
 
+// src/core/actions/report.ts
+function operatorReport(inputs) {
+  return {
+    action: inputs.action,
+    app: inputs.containerApp,
+    resourceGroup: inputs.resourceGroup,
+    result: "failed",
+    reason: "",
+    initialTraffic: [],
+    finalTraffic: [],
+    steps: [],
+    phases: [],
+    dryRun: inputs.dryRun
+  };
+}
+function timedPhase(report, deps) {
+  return async (name3, fn) => {
+    const started = deps.clock.now();
+    try {
+      return await deps.log.group(name3, fn);
+    } finally {
+      const durationMs = deps.clock.now() - started;
+      report.phases.push({ phase: name3, durationMs });
+      deps.log.info(`${name3} took ${formatDuration(durationMs)}`);
+    }
+  };
+}
+
 // src/core/actions/deploy.ts
 var DEFAULT_POLL = { min: 500, max: 5e3 };
 var LEASE_MARGIN_MS = 15 * 6e4;
@@ -82972,6 +83000,7 @@ var Rollout = class {
   #phases = [];
   #steps = [];
   #report;
+  #phase;
   #labels;
   /** Candidate weights of the plan, ascending, ending at 100. */
   #weights;
@@ -83003,6 +83032,7 @@ var Rollout = class {
       phases: this.#phases,
       dryRun: inputs.dryRun
     };
+    this.#phase = timedPhase(this.#report, deps);
   }
   async deploy() {
     let snapshot;
@@ -83087,17 +83117,6 @@ var Rollout = class {
     this.#labels = held.labels;
     this.#weights = held.steps;
     this.#report.candidate = held.candidate;
-  }
-  async #phase(name3, fn) {
-    const { clock, log: log2 } = this.#deps;
-    const started = clock.now();
-    try {
-      return await log2.group(name3, fn);
-    } finally {
-      const durationMs = clock.now() - started;
-      this.#phases.push({ phase: name3, durationMs });
-      log2.info(`${name3} took ${formatDuration(durationMs)}`);
-    }
   }
   /** Builds and pushes the image; the revision then runs exactly what was built, by digest. */
   async #build(found) {
@@ -83594,34 +83613,6 @@ var ExternalChange = class extends DeployFailure {
     super(message2, { code: "TrafficChangedExternally" });
   }
 };
-
-// src/core/actions/report.ts
-function operatorReport(inputs) {
-  return {
-    action: inputs.action,
-    app: inputs.containerApp,
-    resourceGroup: inputs.resourceGroup,
-    result: "failed",
-    reason: "",
-    initialTraffic: [],
-    finalTraffic: [],
-    steps: [],
-    phases: [],
-    dryRun: inputs.dryRun
-  };
-}
-function timedPhase(report, deps) {
-  return async (name3, fn) => {
-    const started = deps.clock.now();
-    try {
-      return await deps.log.group(name3, fn);
-    } finally {
-      const durationMs = deps.clock.now() - started;
-      report.phases.push({ phase: name3, durationMs });
-      deps.log.info(`${name3} took ${formatDuration(durationMs)}`);
-    }
-  };
-}
 
 // src/core/actions/reject.ts
 var REJECT_LEASE_MS = 15 * 6e4;

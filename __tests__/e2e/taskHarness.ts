@@ -4,12 +4,12 @@
  * OIDC endpoint, task variables for the post-job step, `##vso` commands read back from stdout —
  * against the emulator.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import type { RehearsalRun } from "../../emulator/rehearsal.ts";
+import { runProcess, type RehearsalRun } from "../../emulator/rehearsal.ts";
 import type { Emulator, EmulatorInfo } from "../../emulator/types.ts";
 import {
   CONFIDENTIAL_PARAMETERS,
@@ -131,40 +131,17 @@ export async function runTask(emulator: Emulator, options: TaskRunOptions): Prom
     else env[name] = value;
   }
 
-  const child = spawn(
+  const {
+    exitCode,
+    signal,
+    stdout,
+    stderr,
+    lines: rawLines,
+  } = await runProcess(
     options.node ?? process.execPath,
     [join(ROOT, options.entry ?? "task/index.js")],
-    {
-      cwd: dir,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
+    { cwd: dir, env, onLine: options.onLine, signalOn: options.signalOn },
   );
-  const rawLines: RehearsalRun["lines"] = [];
-  let stdout = "";
-  let stderr = "";
-  let pending = "";
-  let signalled = false;
-  const onText = (text: string) => {
-    rawLines.push({ time: Date.now(), text });
-    options.onLine?.(text);
-    if (!signalled && options.signalOn?.pattern.test(text)) {
-      signalled = true;
-      child.kill(options.signalOn.signal);
-    }
-  };
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-    pending += chunk;
-    const parts = pending.split("\n");
-    pending = parts.pop() ?? "";
-    parts.forEach(onText);
-  });
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) =>
-    child.on("close", (code, sig) => done([code, sig])),
-  );
-  if (pending) onText(pending);
 
   const commands = parseCommands(stdout);
   const record = recordOf(commands);

@@ -32,6 +32,7 @@ import {
   type RolloutLabels,
 } from "../traffic/plan.ts";
 import { totalWeight } from "../traffic/resolve.ts";
+import { timedPhase } from "./report.ts";
 import type { DeploymentReport, Inputs, PhaseTiming, StepRecord, TrafficWeight } from "../types.ts";
 
 export const DEFAULT_POLL = { min: 500, max: 5_000 };
@@ -78,6 +79,7 @@ class Rollout {
   readonly #phases: PhaseTiming[] = [];
   readonly #steps: StepRecord[] = [];
   readonly #report: DeploymentReport;
+  readonly #phase: ReturnType<typeof timedPhase>;
   #labels: RolloutLabels;
   /** Candidate weights of the plan, ascending, ending at 100. */
   #weights: number[];
@@ -110,6 +112,7 @@ class Rollout {
       phases: this.#phases,
       dryRun: inputs.dryRun,
     };
+    this.#phase = timedPhase(this.#report, deps);
   }
 
   async deploy(): Promise<DeploymentReport> {
@@ -196,18 +199,6 @@ class Rollout {
     this.#labels = held.labels;
     this.#weights = held.steps;
     this.#report.candidate = held.candidate;
-  }
-
-  async #phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const { clock, log } = this.#deps;
-    const started = clock.now();
-    try {
-      return await log.group(name, fn);
-    } finally {
-      const durationMs = clock.now() - started;
-      this.#phases.push({ phase: name, durationMs });
-      log.info(`${name} took ${formatDuration(durationMs)}`);
-    }
   }
 
   /** Builds and pushes the image; the revision then runs exactly what was built, by digest. */
