@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-TJOD7PRZ.js";
+} from "./chunks/chunk-DQKGKQEB.js";
 import {
   __commonJS,
   __require,

@@ -85813,7 +85813,8 @@ async function runMain(host, signal, hooks = {}) {
     await hooks.after?.(inputs, report);
   }
   if (succeeded(report)) return 0;
-  host.setFailed(`${report.reason}${report.errorCode ? ` [${report.errorCode}]` : ""}`);
+  const code2 = report.errorCode ? ` [${report.errorCode}]` : "";
+  host.setFailed(`${report.reason}${code2}${report.nextSteps ? ` Next: ${report.nextSteps}` : ""}`);
   return 1;
 }
 async function runPost(host) {

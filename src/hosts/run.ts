@@ -103,7 +103,8 @@ export async function runMain(
     await hooks.after?.(inputs, report);
   }
   if (succeeded(report)) return 0;
-  host.setFailed(`${report.reason}${report.errorCode ? ` [${report.errorCode}]` : ""}`);
+  const code = report.errorCode ? ` [${report.errorCode}]` : "";
+  host.setFailed(`${report.reason}${code}${report.nextSteps ? ` Next: ${report.nextSteps}` : ""}`);
   return 1;
 }
 
