@@ -76,6 +76,43 @@ const cases: [string, string][] = [
   ["build-context", "./app"],
 ];
 
+/** Cases that need the rest of a valid build from source around them. */
+const buildCases: [string, string][] = [
+  ["build-context", "   "],
+  ["build-args", "not a pair"],
+  ["build-args", "1BAD=x"],
+  ["registry", "https://myacr.azurecr.io"],
+  ["registry", "my registry"],
+  ["image-name", "shop:1.0"],
+  ["image-name", "Shop"],
+  ["image-tag", "-bad"],
+  ["image-tag", "x".repeat(129)],
+  ["registry-username", "deployer"],
+  ["registry-password", "only-a-password"],
+  ["builder", "kaniko"],
+  ["builder", "acr"],
+  ["registry-identity", "my-identity"],
+];
+const buildBase = {
+  image: "",
+  "build-context": "./app",
+  registry: "registry.example.com",
+  "image-name": "shop",
+};
+
+/** Inputs wrong in combination with others. */
+const combinationCases: [Record<string, string>, string][] = [
+  [{ dockerfile: "Dockerfile" }, "dockerfile"],
+  [{ "image-tag": "v2" }, "image-tag"],
+  [{ "auto-promote": "sometimes" }, "auto-promote"],
+  [{ "auto-promote": "false", "hold-at": "100" }, "hold-at"],
+  [{ "auto-promote": "false", "hold-at": "ten" }, "hold-at"],
+  [{ "hold-at": "10" }, "hold-at"],
+  [{ action: "rollback", "rollback-to": "Bad--Name" }, "rollback-to"],
+  [{ action: "rollback", "rollback-to": "other-app--v1--x" }, "rollback-to"],
+  [{ action: "rollback", "skip-checks": "please" }, "skip-checks"],
+];
+
 describe("Given an app and a run with one bad input", () => {
   test.each(cases)(
     "when %s is %p, the run exits 1 naming it and Azure is never called",
@@ -86,6 +123,30 @@ describe("Given an app and a run with one bad input", () => {
       const errors = run.lines.filter((l) => l.text.startsWith("::error::")).map((l) => l.text);
       expect(errors.some((line) => line.includes(input))).toBe(true);
       expect(armWrites(emulator)).toEqual([]);
+      expect(emulator.armJournal()).toEqual([]);
+    },
+  );
+
+  test.each(buildCases)(
+    "when %s is %p in a build from source, the run exits 1 naming it and Azure is never called",
+    async (input, value) => {
+      emulator.clearJournal();
+      const run = await runAction(emulator, { inputs: { ...valid, ...buildBase, [input]: value } });
+      expect(run.exitCode).toBe(1);
+      const errors = run.lines.filter((l) => l.text.startsWith("::error::")).map((l) => l.text);
+      expect(errors.some((line) => line.includes(input))).toBe(true);
+      expect(emulator.armJournal()).toEqual([]);
+    },
+  );
+
+  test.each(combinationCases)(
+    "when the inputs are %p, the run exits 1 naming %s and Azure is never called",
+    async (given, input) => {
+      emulator.clearJournal();
+      const run = await runAction(emulator, { inputs: { ...valid, ...given } });
+      expect(run.exitCode).toBe(1);
+      const errors = run.lines.filter((l) => l.text.startsWith("::error::")).map((l) => l.text);
+      expect(errors.some((line) => line.includes(input))).toBe(true);
       expect(emulator.armJournal()).toEqual([]);
     },
   );
