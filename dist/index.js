@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-DQKGKQEB.js";
+} from "./chunks/chunk-4FZRHM7P.js";
 import {
   __commonJS,
   __require,

@@ -2,7 +2,7 @@ import { createRequire as __createRequire } from 'node:module'; const require = 
 import {
   GitHubHost,
   runPost
-} from "./chunks/chunk-DQKGKQEB.js";
+} from "./chunks/chunk-4FZRHM7P.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/post.ts

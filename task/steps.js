@@ -83795,6 +83795,7 @@ async function rollback(inputs, deps) {
       let written = traffic;
       for (const [i, step] of plan.steps.entries()) {
         const last = i === plan.steps.length - 1;
+        const started = clock.now();
         const app2 = await apps2.updateTraffic(step, last ? tags : void 0, { signal });
         shifted = true;
         written = currentTraffic(app2);
@@ -83806,6 +83807,16 @@ async function rollback(inputs, deps) {
         }
         log2.info(`[${i + 1}/${plan.steps.length}] ${formatTraffic(step)}`);
         if (!last && !inputs.skipChecks) await bake(revisionUrl, inputs, deps);
+        report.steps.push({
+          index: i + 1,
+          weight: inputs.trafficSteps[i],
+          traffic: step,
+          startedAt: started,
+          durationMs: clock.now() - started,
+          checksPassed: 0,
+          checksRun: 0,
+          ok: true
+        });
       }
       return written;
     });

@@ -158,6 +158,7 @@ export async function rollback(inputs: Inputs, deps: EngineDeps): Promise<Deploy
       let written: TrafficWeight[] = traffic;
       for (const [i, step] of plan.steps.entries()) {
         const last = i === plan.steps.length - 1;
+        const started = clock.now();
         // The last write also gives the lease back: one traffic write for an immediate rollback.
         const app = await apps.updateTraffic(step, last ? tags : undefined, { signal });
         shifted = true;
@@ -170,6 +171,16 @@ export async function rollback(inputs: Inputs, deps: EngineDeps): Promise<Deploy
         }
         log.info(`[${i + 1}/${plan.steps.length}] ${formatTraffic(step)}`);
         if (!last && !inputs.skipChecks) await bake(revisionUrl, inputs, deps);
+        report.steps.push({
+          index: i + 1,
+          weight: inputs.trafficSteps[i],
+          traffic: step,
+          startedAt: started,
+          durationMs: clock.now() - started,
+          checksPassed: 0,
+          checksRun: 0,
+          ok: true,
+        });
       }
       return written;
     });
