@@ -309,3 +309,19 @@ describe("Given a deploy interrupted during the bake of step 2", () => {
     expect(final.revisions.find((r) => r.name === `${app}--v2`)?.active).toBe(false);
   });
 });
+
+describe("Given an app in Single revision mode", () => {
+  test("when v2 is deployed, the app switches to Multiple in the same write and v2 is promoted", async () => {
+    const app = "shop-single";
+    await seedApp(emulator, app, { activeRevisionsMode: "Single", traffic: undefined });
+    const run = await runAction(emulator, {
+      inputs: { "container-app": app, image: image("healthy"), "revision-suffix": "v2", ...FAST },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain("switching it to Multiple");
+    const view = expectInvariants(emulator, app, run, {
+      traffic: [{ revisionName: `${app}--v2`, weight: 100, label: "blue" }],
+    });
+    expect(view.activeRevisionsMode).toBe("Multiple");
+  });
+});
