@@ -2,6 +2,7 @@
  * Builds the committed bundles: the Action (ESM, what `uses:` runs) and the Pipelines task
  * (CommonJS, which azure-pipelines-task-lib needs). Deterministic, so CI can diff them.
  */
+import { rmSync } from "node:fs";
 import { build } from "esbuild";
 
 const common = {
@@ -12,6 +13,8 @@ const common = {
   logLevel: "warning",
 } as const;
 
+// Chunk names carry a content hash: start empty so no chunk of an older build stays behind.
+rmSync("dist", { recursive: true, force: true });
 await build({
   ...common,
   entryPoints: { index: "src/github/main.ts", post: "src/github/post.ts" },
