@@ -325,3 +325,35 @@ describe("Given an app in Single revision mode", () => {
     expect(view.activeRevisionsMode).toBe("Multiple");
   });
 });
+
+describe("Given a service principal with a client secret (creds)", () => {
+  test("when it deploys, the secret authenticates, is masked, and never reaches the log, summary or outputs", async () => {
+    const app = "shop-creds";
+    await seedApp(emulator, app);
+    const { info } = emulator;
+    const run = await runAction(emulator, {
+      inputs: {
+        "container-app": app,
+        image: image("healthy"),
+        "revision-suffix": "v2",
+        "client-id": "",
+        "tenant-id": "",
+        creds: JSON.stringify({
+          clientId: info.clientId,
+          clientSecret: info.clientSecret,
+          tenantId: info.tenantId,
+          subscriptionId: info.subscriptionId,
+        }),
+        ...FAST,
+        "step-wait": "0s",
+      },
+      env: { ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain("with a client secret");
+    expect(run.stdout).toContain(`::add-mask::${info.clientSecret}`);
+    expectInvariants(emulator, app, run, {
+      traffic: [{ revisionName: `${app}--v2`, weight: 100, label: "blue" }],
+    });
+  });
+});
