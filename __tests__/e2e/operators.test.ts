@@ -322,3 +322,38 @@ describe("Given a workflow token that may write deployments", () => {
     }
   });
 });
+
+describe("Given v2 promoted with deactivate-previous: false", () => {
+  test("when it is rolled back, v1 (still running under the previous label) takes 100% without an activation", async () => {
+    const app = "ops-kept-previous";
+    await seedApp(emulator, app);
+    const deployed = await runAction(emulator, {
+      inputs: {
+        "container-app": app,
+        image: image("healthy-v2"),
+        "revision-suffix": "v2",
+        "deactivate-previous": "false",
+        ...FAST,
+      },
+    });
+    expect(deployed.exitCode).toBe(0);
+    expectInvariants(emulator, app, deployed, {
+      traffic: [
+        { revisionName: `${app}--v2`, weight: 100, label: "blue" },
+        { revisionName: `${app}--v1`, weight: 0, label: "previous" },
+      ],
+    });
+    emulator.clearJournal();
+    const run = await runAction(emulator, {
+      inputs: { "container-app": app, action: "rollback", ...FAST },
+    });
+    expect(run.exitCode).toBe(0);
+    const posts = armWrites(emulator)
+      .filter((e) => e.method === "POST" && e.status < 400)
+      .map((e) => e.path.split("/").slice(-2).join("/"));
+    expect(posts).toEqual([`${app}--v2/deactivate`]);
+    expectInvariants(emulator, app, run, {
+      traffic: [{ revisionName: `${app}--v1`, weight: 100, label: "blue" }],
+    });
+  });
+});
