@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-4FZRHM7P.js";
+} from "./chunks/chunk-WI7ZO2K3.js";
 import {
   __commonJS,
   __require,
@@ -24178,4 +24178,11 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => cancel.abort(new Error(`received ${signal}`)));
 }
 var host = new GitHubHost();
-process.exitCode = await runMain(host, cancel.signal, deploymentHooks(host));
+var exitCode;
+try {
+  exitCode = await runMain(host, cancel.signal, deploymentHooks(host));
+} catch (error) {
+  host.setFailed(`The deployment stopped unexpectedly: ${errorMessage(error)}`);
+  exitCode = 1;
+}
+process.exit(exitCode);

@@ -1,9 +1,20 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
 import {
   GitHubHost,
+  errorMessage,
   runPost
-} from "./chunks/chunk-4FZRHM7P.js";
+} from "./chunks/chunk-WI7ZO2K3.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/post.ts
-process.exitCode = await runPost(new GitHubHost());
+var host = new GitHubHost();
+var exitCode;
+try {
+  exitCode = await runPost(host);
+} catch (error) {
+  host.setFailed(
+    `Restoring the app after an interrupted deployment failed: ${errorMessage(error)}`
+  );
+  exitCode = 1;
+}
+process.exit(exitCode);

@@ -1,10 +1,11 @@
 /**
  * The emulated Azure Container Apps world: resource groups, managed environments, container apps
- * and their revisions, with the rules the real service enforces (names, traffic, revision scope,
- * lock conflicts, revision modes, pruning) and each revision's lifecycle as a real local process.
- * ARM (arm.ts) and the control API (control.ts) are two doors into this one state.
+ * and their revisions, what a write does to them (new revisions, traffic, revision modes, pruning)
+ * and each revision's lifecycle as a real local process. Whether a write is allowed at all is
+ * decided by the rules in validation.ts. ARM (arm.ts) and the control API (control.ts) are two
+ * doors into this one state.
  */
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type {
   Route,
   RouteTarget,
@@ -13,7 +14,29 @@ import type {
   StartRevisionOptions,
 } from "./contracts.ts";
 import { HttpError, isRecord } from "./http.ts";
+import { defaultDomainFor, randomRevisionSuffix, replicaNameFor } from "./names.ts";
 import type { AppView, RevisionFault, SeedSpec, TrafficEntry } from "./types.ts";
+import {
+  checkAppBody,
+  checkAppName,
+  checkConfiguration,
+  checkEnvironmentId,
+  checkEnvironmentName,
+  checkEnvironmentUnchanged,
+  checkIdentity,
+  checkLocation,
+  checkNotLocked,
+  checkResourceGroupName,
+  checkRevisionName,
+  checkSeed,
+  checkTags,
+  checkTemplate,
+  checkTraffic,
+  checkWorkloadProfileName,
+  defaultMaxInactiveRevisions,
+  defaultTraffic,
+  revisionSuffixTaken,
+} from "./validation.ts";
 
 type Json = Record<string, unknown>;
 
@@ -113,12 +136,6 @@ interface DesiredApp {
   template: Json;
 }
 
-const defaultTraffic = (): Json[] => [{ latestRevision: true, weight: 100 }];
-const defaultMaxInactiveRevisions = 100;
-const maxAppNameLength = 32;
-const maxRevisionNameLength = 54;
-const revisionModes = ["Single", "Multiple", "Labels"];
-
 export class EmulatorState {
   readonly #options: StateOptions;
   readonly #subscriptions = new Set<string>();
@@ -150,9 +167,7 @@ export class EmulatorState {
     name: string,
     body: unknown,
   ): { group: ResourceGroup; created: boolean } {
-    if (!isRecord(body) || typeof body.location !== "string" || body.location === "") {
-      throw locationRequired();
-    }
+    checkLocation(body);
     checkResourceGroupName(name);
     const key = keyOf(subscriptionId, name);
     const existing = this.#groups.get(key);
@@ -192,9 +207,7 @@ export class EmulatorState {
     body: unknown,
   ): { environment: ManagedEnvironment; created: boolean; operation: Operation } {
     const group = this.requireResourceGroup(subscriptionId, resourceGroup);
-    if (!isRecord(body) || typeof body.location !== "string" || body.location === "") {
-      throw locationRequired();
-    }
+    checkLocation(body);
     checkEnvironmentName(name);
     const key = keyOf(subscriptionId, group.name, name);
     const existing = this.#environments.get(key);
@@ -285,10 +298,10 @@ export class EmulatorState {
   ): { app: ContainerApp; created: boolean; operation: Operation } {
     const group = this.requireResourceGroup(subscriptionId, resourceGroup);
     const existing = this.#apps.get(keyOf(subscriptionId, group.name, name));
-    if (existing) this.#checkNotLocked(existing);
+    if (existing) checkNotLocked(existing);
     else checkAppName(name);
-    if (!isRecord(body)) throw schemaError("The request body must be a container app object.");
-    if (typeof body.location !== "string" || body.location === "") throw locationRequired();
+    checkAppBody(body);
+    checkLocation(body);
     const properties = isRecord(body.properties) ? body.properties : {};
     const template = isRecord(properties.template) ? properties.template : undefined;
     const configuration = isRecord(properties.configuration) ? properties.configuration : {};
@@ -317,8 +330,8 @@ export class EmulatorState {
     body: unknown,
   ): { app: ContainerApp; operation: Operation } {
     const app = this.getApp(subscriptionId, resourceGroup, name);
-    this.#checkNotLocked(app);
-    if (!isRecord(body)) throw schemaError("The request body must be a container app object.");
+    checkNotLocked(app);
+    checkAppBody(body);
     const patchProperties = isRecord(body.properties) ? body.properties : {};
     const patchTemplate = isRecord(patchProperties.template) ? patchProperties.template : undefined;
     const patchConfiguration = isRecord(patchProperties.configuration)
@@ -380,10 +393,7 @@ export class EmulatorState {
     input: { location: string; tags: unknown; identity: unknown; properties: Json },
   ): DesiredApp {
     const { properties } = input;
-    const environmentId = properties.environmentId ?? properties.managedEnvironmentId;
-    if (typeof environmentId !== "string" || environmentId === "") {
-      throw schemaError("The field 'properties.environmentId' is required.");
-    }
+    const environmentId = checkEnvironmentId(properties);
     const environment = this.#environmentById(environmentId);
     if (!environment) {
       throw new HttpError(
@@ -392,24 +402,14 @@ export class EmulatorState {
         `Managed environment '${environmentId}' was not found.`,
       );
     }
-    if (existing && environment.id.toLowerCase() !== existing.environmentId.toLowerCase()) {
-      throw schemaError(
-        `The environment of container app '${existing.name}' cannot change from ` +
-          `'${existing.environmentId}'.`,
-      );
-    }
-    if (input.identity !== undefined && !isRecord(input.identity)) {
-      throw schemaError("The field 'identity' must be an object.");
-    }
-    const workloadProfileName = properties.workloadProfileName;
-    if (workloadProfileName !== undefined && typeof workloadProfileName !== "string") {
-      throw schemaError("The field 'properties.workloadProfileName' must be a string.");
-    }
+    if (existing) checkEnvironmentUnchanged(existing, environment.id);
+    const identity = checkIdentity(input.identity);
+    const workloadProfileName = checkWorkloadProfileName(properties.workloadProfileName);
     return {
       location: input.location,
       tags: checkTags(input.tags),
       environmentId: environment.id,
-      identity: input.identity === undefined ? undefined : structuredClone(input.identity),
+      identity,
       workloadProfileName,
       configuration: checkConfiguration(properties.configuration),
       template: checkTemplate(properties.template),
@@ -459,11 +459,7 @@ export class EmulatorState {
     app.provisioningState = "InProgress";
     if (duplicate) {
       const suffix = newRevisionName?.slice(app.name.length + 2) ?? "";
-      const detail =
-        "The following field(s) are either invalid or missing. Field 'template.revisionsuffix' " +
-        `is invalid with details: 'Invalid value: "${suffix}": revision with suffix ${suffix} ` +
-        "already exists'.";
-      return this.#startAppOperation(app, [Promise.resolve(detail)]);
+      return this.#startAppOperation(app, [Promise.resolve(revisionSuffixTaken(suffix))]);
     }
 
     app.location = desired.location;
@@ -514,21 +510,9 @@ export class EmulatorState {
   }
 
   #randomSuffix(app: ContainerApp): string {
-    const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
     for (;;) {
-      const suffix = [...randomBytes(7)].map((byte) => alphabet[byte % alphabet.length]).join("");
+      const suffix = randomRevisionSuffix();
       if (!findRevision(app, `${app.name}--${suffix}`)) return suffix;
-    }
-  }
-
-  #checkNotLocked(app: ContainerApp): void {
-    if (app.operation?.status === "InProgress") {
-      throw new HttpError(
-        409,
-        "ContainerAppLockConflict",
-        `Cannot modify container App '${app.name}' because another modification is in progress. ` +
-          "Please retry the operation.",
-      );
     }
   }
 
@@ -601,7 +585,7 @@ export class EmulatorState {
 
   activateRevision(app: ContainerApp, name: string): void {
     const revision = this.getRevision(app, name);
-    this.#checkNotLocked(app);
+    checkNotLocked(app);
     if (revision.active) return;
     revision.active = true;
     revision.lastActiveTime = new Date().toISOString();
@@ -610,7 +594,7 @@ export class EmulatorState {
 
   deactivateRevision(app: ContainerApp, name: string): void {
     const revision = this.getRevision(app, name);
-    this.#checkNotLocked(app);
+    checkNotLocked(app);
     if (!revision.active) return;
     this.#deactivate(revision);
     this.#prune(app);
@@ -618,7 +602,7 @@ export class EmulatorState {
 
   restartRevision(app: ContainerApp, name: string): void {
     const revision = this.getRevision(app, name);
-    this.#checkNotLocked(app);
+    checkNotLocked(app);
     if (!revision.active) {
       throw new HttpError(
         400,
@@ -753,34 +737,9 @@ export class EmulatorState {
 
   /** Creates an app that already runs the given revisions, as if deployed long ago. */
   async seed(spec: SeedSpec): Promise<AppView> {
-    if (!isRecord(spec)) throw schemaError("The seed must be an object.");
+    const mode = checkSeed(spec);
     const subscriptionId = spec.subscriptionId ?? this.#options.subscriptionId;
     const location = this.#options.location;
-    if (typeof spec.resourceGroup !== "string" || typeof spec.environment !== "string") {
-      throw schemaError("A seed needs resourceGroup, environment and app names.");
-    }
-    checkAppName(spec.app);
-    if (!Array.isArray(spec.revisions) || spec.revisions.length === 0) {
-      throw schemaError("A seed needs at least one revision.");
-    }
-    const suffixes = new Set<string>();
-    for (const revision of spec.revisions) {
-      if (!isRecord(revision) || typeof revision.suffix !== "string") {
-        throw schemaError("Every seeded revision needs a suffix and an image.");
-      }
-      if (typeof revision.image !== "string" || revision.image === "") {
-        throw schemaError(`Seeded revision '${revision.suffix}' needs an image.`);
-      }
-      checkRevisionName(spec.app, revision.suffix);
-      if (suffixes.has(revision.suffix)) {
-        throw schemaError(`Seeded revision suffix '${revision.suffix}' appears twice.`);
-      }
-      suffixes.add(revision.suffix);
-    }
-    const mode = normalizeMode(spec.activeRevisionsMode ?? "Multiple");
-    if (spec.maxInactiveRevisions !== undefined) {
-      checkNonNegativeInteger(spec.maxInactiveRevisions, "maxInactiveRevisions");
-    }
 
     this.#subscriptions.add(subscriptionId.toLowerCase());
     const group =
@@ -906,7 +865,7 @@ export class EmulatorState {
   /** Replaces the app's traffic at once, validated as an ARM write would be. */
   setTraffic(resourceGroup: string, name: string, traffic: TrafficEntry[]): AppView {
     const app = this.findApp(resourceGroup, name);
-    this.#checkNotLocked(app);
+    checkNotLocked(app);
     const ingress = app.configuration.ingress;
     if (!isRecord(ingress)) {
       throw new HttpError(
@@ -1093,19 +1052,7 @@ export class EmulatorState {
   }
 }
 
-// Validation
-
-function schemaError(message: string): HttpError {
-  return new HttpError(400, "ContainerAppInvalidSchema", message);
-}
-
-function locationRequired(): HttpError {
-  return new HttpError(
-    400,
-    "LocationRequired",
-    "The location property is required for this definition.",
-  );
-}
+// Small helpers
 
 function resourceNotFound(type: string, name: string, resourceGroup: string): HttpError {
   return new HttpError(
@@ -1113,309 +1060,6 @@ function resourceNotFound(type: string, name: string, resourceGroup: string): Ht
     "ResourceNotFound",
     `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found.`,
   );
-}
-
-function checkResourceGroupName(name: string): void {
-  if (!/^[-\w.()]{1,90}$/.test(name) || name.endsWith(".")) {
-    throw new HttpError(
-      400,
-      "InvalidResourceGroupName",
-      `Resource group name '${name}' is invalid: use up to 90 letters, digits, '-', '_', '.', ` +
-        "'(' or ')', not ending with '.'.",
-    );
-  }
-}
-
-function checkEnvironmentName(name: string): void {
-  if (!/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/.test(name) || name.includes("--")) {
-    throw new HttpError(
-      400,
-      "ManagedEnvironmentInvalidName",
-      `Invalid managed environment name '${name}'. A name must consist of lower case alphanumeric ` +
-        "characters or '-', start with a letter, end with an alphanumeric character, cannot have " +
-        "'--', and be 2 to 32 characters long.",
-    );
-  }
-}
-
-function checkAppName(name: unknown): asserts name is string {
-  if (
-    typeof name !== "string" ||
-    name.length < 2 ||
-    name.length > maxAppNameLength ||
-    !/^[a-z][a-z0-9-]*[a-z0-9]$/.test(name) ||
-    name.includes("--")
-  ) {
-    throw new HttpError(
-      400,
-      "ContainerAppInvalidName",
-      `Invalid ContainerApp name '${String(name)}'. A name must consist of lower case alphanumeric ` +
-        "characters or '-', start with an alphabetic character, end with an alphanumeric character, " +
-        `cannot have '--', and be 2 to ${maxAppNameLength} characters long.`,
-    );
-  }
-}
-
-/** Revision `<app>--<suffix>`: the suffix starts with a letter, has no `--`, fits 54 in all. */
-function checkRevisionName(app: string, suffix: string): void {
-  const name = `${app}--${suffix}`;
-  if (
-    !/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(suffix) ||
-    suffix.includes("--") ||
-    name.length > maxRevisionNameLength
-  ) {
-    throw invalidRevisionName(name);
-  }
-}
-
-function invalidRevisionName(name: string): HttpError {
-  return new HttpError(
-    400,
-    "ContainerAppInvalidRevisionName",
-    `Revision name has an invalid value '${name}'. A revision name is '<app>--<suffix>'; it must ` +
-      "consist of lower case alphanumeric characters or '-', its suffix must start with a letter, " +
-      "end with an alphanumeric character and cannot have '--', and the whole name must not be " +
-      `longer than ${maxRevisionNameLength} characters.`,
-  );
-}
-
-function checkTags(tags: unknown): Record<string, string> {
-  if (tags === undefined || tags === null) return {};
-  if (!isRecord(tags) || !Object.values(tags).every((value) => typeof value === "string")) {
-    throw new HttpError(400, "InvalidTag", "Tags must be an object of string values.");
-  }
-  return { ...(tags as Record<string, string>) };
-}
-
-function checkNonNegativeInteger(value: unknown, field: string): void {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-    throw schemaError(`The field '${field}' must be a non-negative integer.`);
-  }
-}
-
-function normalizeMode(mode: unknown): string {
-  const found = revisionModes.find(
-    (candidate) => typeof mode === "string" && candidate.toLowerCase() === mode.toLowerCase(),
-  );
-  if (!found) {
-    throw schemaError(
-      `The field 'configuration.activeRevisionsMode' has an invalid value '${String(mode)}'; ` +
-        `use one of ${revisionModes.join(", ")}.`,
-    );
-  }
-  return found;
-}
-
-/** The configuration with the service's defaults filled in. */
-function checkConfiguration(value: unknown): Json {
-  if (value !== undefined && !isRecord(value)) {
-    throw schemaError("The field 'properties.configuration' must be an object.");
-  }
-  const configuration: Json = structuredClone(value ?? {});
-  configuration.activeRevisionsMode = normalizeMode(configuration.activeRevisionsMode ?? "Single");
-  if (
-    configuration.maxInactiveRevisions === undefined ||
-    configuration.maxInactiveRevisions === null
-  ) {
-    configuration.maxInactiveRevisions = defaultMaxInactiveRevisions;
-  }
-  checkNonNegativeInteger(configuration.maxInactiveRevisions, "configuration.maxInactiveRevisions");
-  if (configuration.secrets !== undefined) {
-    const secrets = configuration.secrets;
-    if (
-      !Array.isArray(secrets) ||
-      !secrets.every((s) => isRecord(s) && typeof s.name === "string")
-    ) {
-      throw schemaError("The field 'configuration.secrets' must be a list of named secrets.");
-    }
-  }
-  const ingress = configuration.ingress;
-  if (ingress === undefined || ingress === null) {
-    delete configuration.ingress;
-    return configuration;
-  }
-  if (!isRecord(ingress)) throw schemaError("The field 'configuration.ingress' must be an object.");
-  ingress.external ??= false;
-  ingress.transport ??= "Auto";
-  ingress.allowInsecure ??= false;
-  if (typeof ingress.external !== "boolean") {
-    throw schemaError("The field 'configuration.ingress.external' must be a boolean.");
-  }
-  const port = ingress.targetPort;
-  if (
-    port !== undefined &&
-    (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
-  ) {
-    throw schemaError("The field 'configuration.ingress.targetPort' must be a port number.");
-  }
-  delete ingress.fqdn;
-  return configuration;
-}
-
-/** The template with the service's defaults filled in (resources, scale). */
-function checkTemplate(value: unknown): Json {
-  if (!isRecord(value)) throw schemaError("The field 'properties.template' is required.");
-  const template: Json = structuredClone(value);
-  if (template.revisionSuffix === "" || template.revisionSuffix === null)
-    delete template.revisionSuffix;
-  if (template.revisionSuffix !== undefined && typeof template.revisionSuffix !== "string") {
-    throw schemaError("The field 'template.revisionSuffix' must be a string.");
-  }
-  const containers = template.containers;
-  if (!Array.isArray(containers) || containers.length === 0) {
-    throw schemaError("The field 'template.containers' must hold at least one container.");
-  }
-  const names = new Set<string>();
-  for (const [index, container] of containers.entries()) {
-    if (!isRecord(container))
-      throw schemaError(`Field 'template.containers[${index}]' is invalid.`);
-    if (typeof container.image !== "string" || container.image.trim() === "") {
-      throw schemaError(`Field 'template.containers[${index}].image' is required.`);
-    }
-    if (
-      typeof container.name !== "string" ||
-      !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(container.name)
-    ) {
-      throw schemaError(
-        `Field 'template.containers[${index}].name' must consist of lower case alphanumeric ` +
-          "characters or '-', and start and end with an alphanumeric character.",
-      );
-    }
-    if (names.has(container.name)) {
-      throw schemaError(`Container name '${container.name}' is used twice in the template.`);
-    }
-    names.add(container.name);
-    if (container.env !== undefined) {
-      const env = container.env;
-      if (
-        !Array.isArray(env) ||
-        !env.every((item) => isRecord(item) && typeof item.name === "string")
-      ) {
-        throw schemaError(
-          `Field 'template.containers[${index}].env' must be a list of named variables.`,
-        );
-      }
-    }
-    container.resources ??= { cpu: 0.5, memory: "1Gi", ephemeralStorage: "2Gi" };
-  }
-  const scale = (template.scale ??= {});
-  if (!isRecord(scale)) throw schemaError("The field 'template.scale' must be an object.");
-  scale.maxReplicas ??= 10;
-  for (const field of ["minReplicas", "maxReplicas"]) {
-    if (scale[field] !== undefined)
-      checkNonNegativeInteger(scale[field], `template.scale.${field}`);
-  }
-  if (typeof scale.minReplicas === "number" && scale.minReplicas > Number(scale.maxReplicas)) {
-    throw schemaError("The field 'template.scale.minReplicas' must not exceed maxReplicas.");
-  }
-  return template;
-}
-
-/**
- * Validates a traffic list for the app's revision mode and returns it with only the fields the
- * service keeps. Multiple (and Labels) mode: weights are integers that total 100, labels are
- * unique, every entry names an existing revision or the latest. Single mode: only the one entry
- * that sends everything to the latest revision.
- */
-function checkTraffic(
-  value: unknown,
-  context: { app: string; mode: string; known: Set<string>; latest: string },
-): Json[] {
-  if (!Array.isArray(value)) throw schemaError("The field 'ingress.traffic' must be a list.");
-  const entries: Json[] = [];
-  const labels = new Set<string>();
-  let total = 0;
-  for (const [index, item] of value.entries()) {
-    if (!isRecord(item)) throw schemaError(`Traffic entry ${index} must be an object.`);
-    const weight = item.weight ?? 0;
-    if (typeof weight !== "number" || !Number.isInteger(weight) || weight < 0 || weight > 100) {
-      throw new HttpError(
-        400,
-        "ContainerAppInvalidTrafficWeight",
-        `Traffic entry ${index} has weight '${String(item.weight)}'; a weight is an integer from 0 to 100.`,
-      );
-    }
-    total += weight;
-    const latestRevision = item.latestRevision === true;
-    const revisionName = typeof item.revisionName === "string" ? item.revisionName : undefined;
-    if (latestRevision === (revisionName !== undefined)) {
-      throw new HttpError(
-        400,
-        "ContainerAppInvalidTrafficRevision",
-        `Traffic entry ${index} must either name a revision (revisionName) or set ` +
-          "latestRevision: true, not both.",
-      );
-    }
-    const entry: Json = latestRevision
-      ? { latestRevision: true, weight }
-      : { revisionName, weight };
-    if (revisionName !== undefined) {
-      const name = revisionName.toLowerCase();
-      if (!context.known.has(name)) {
-        if (!/^[a-z][a-z0-9-]*[a-z0-9]$/.test(name) || name.length > maxRevisionNameLength) {
-          throw invalidRevisionName(revisionName);
-        }
-        throw new HttpError(
-          400,
-          "ContainerAppInvalidTrafficRevision",
-          `Traffic entry ${index} names revision '${revisionName}', which does not exist in ` +
-            `container app '${context.app}'.`,
-        );
-      }
-      entry.revisionName = name;
-    }
-    if (item.label !== undefined && item.label !== null) {
-      const label = item.label;
-      if (
-        typeof label !== "string" ||
-        !/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(label) ||
-        label.includes("--") ||
-        `${context.app}---${label}`.length > 63
-      ) {
-        throw new HttpError(
-          400,
-          "ContainerAppInvalidTrafficLabel",
-          `Traffic label '${String(label)}' is invalid: a label consists of lower case alphanumeric ` +
-            "characters or '-', starts with a letter, ends with an alphanumeric character, has no " +
-            `'--', and '<app>---<label>' must fit in 63 characters.`,
-        );
-      }
-      if (labels.has(label)) {
-        throw new HttpError(
-          400,
-          "ContainerAppInvalidTrafficLabel",
-          `Traffic label '${label}' is used by more than one entry; labels must be unique.`,
-        );
-      }
-      labels.add(label);
-      entry.label = label;
-    }
-    entries.push(entry);
-  }
-  if (context.mode === "Single") {
-    const [only] = entries;
-    const toLatest =
-      only !== undefined &&
-      (only.latestRevision === true || only.revisionName === context.latest.toLowerCase());
-    if (entries.length !== 1 || only.weight !== 100 || only.label !== undefined || !toLatest) {
-      throw new HttpError(
-        400,
-        "ContainerAppInvalidTrafficRevisionMode",
-        `Container app '${context.app}' is in Single revision mode, where the latest revision ` +
-          "takes all traffic: traffic weights and labels need activeRevisionsMode 'Multiple'.",
-      );
-    }
-    // However the client named it, Single mode sends everything to whichever revision is latest.
-    return defaultTraffic();
-  }
-  if (total !== 100) {
-    throw new HttpError(
-      400,
-      "ContainerAppInvalidTrafficWeight",
-      `The traffic weights of container app '${context.app}' add up to ${total}; they must total 100.`,
-    );
-  }
-  return entries;
 }
 
 /**
@@ -1432,8 +1076,6 @@ function mergePatch(target: unknown, patch: unknown): Json {
   }
   return result;
 }
-
-// Small helpers
 
 function keyOf(...parts: string[]): string {
   return parts.map((part) => part.toLowerCase()).join("/");
@@ -1504,45 +1146,4 @@ function canonical(value: unknown): string {
 function imageOf(template: Json): string {
   const [first] = template.containers as Json[];
   return String(first.image);
-}
-
-function replicaNameFor(revisionName: string): string {
-  const alphabet = "bcdfghjklmnpqrstvwxz2456789";
-  const random = [...randomBytes(15)].map((byte) => alphabet[byte % alphabet.length]).join("");
-  return `${revisionName}-${random.slice(0, 10)}-${random.slice(10)}`;
-}
-
-const adjectives = [
-  "brave",
-  "calm",
-  "eager",
-  "gentle",
-  "happy",
-  "jolly",
-  "lively",
-  "proud",
-  "quiet",
-  "witty",
-];
-const nouns = [
-  "river",
-  "forest",
-  "meadow",
-  "ocean",
-  "pebble",
-  "island",
-  "canyon",
-  "glacier",
-  "harbor",
-  "valley",
-];
-
-/** `<adjective>-<noun>-<hash>.<location>.azurecontainerapps.test`, stable for an environment id. */
-function defaultDomainFor(environmentId: string, location: string): string {
-  const hash = createHash("sha256").update(environmentId.toLowerCase()).digest();
-  const region = location.toLowerCase().replace(/[^a-z0-9]/g, "");
-  return (
-    `${adjectives[hash[0] % adjectives.length]}-${nouns[hash[1] % nouns.length]}-` +
-    `${hash.subarray(2, 6).toString("hex")}.${region}.azurecontainerapps.test`
-  );
 }

@@ -2,6 +2,4 @@
 
 // src/ado/main.ts
 var import_steps = require("./steps.js");
-void (0, import_steps.mainStep)().then((exitCode) => {
-  process.exitCode = exitCode;
-});
+void (0, import_steps.mainStep)().then((exitCode) => process.exit(exitCode));

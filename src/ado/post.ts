@@ -1,6 +1,4 @@
 import { postStep } from "./steps.ts";
 
-// A CommonJS bundle has no top-level await.
-void postStep().then((exitCode) => {
-  process.exitCode = exitCode;
-});
+// A CommonJS bundle has no top-level await; exit as the main step does.
+void postStep().then((exitCode) => process.exit(exitCode));
