@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-WI7ZO2K3.js";
+} from "./chunks/chunk-CQ6RPEHF.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-WI7ZO2K3.js";
+} from "./chunks/chunk-CQ6RPEHF.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/post.ts

@@ -82701,7 +82701,7 @@ function assertLeaseHeld(app, run, when) {
 
 // src/core/readiness.ts
 var RUNNING = /* @__PURE__ */ new Set(["running", "runningatmaxscale"]);
-var FAILED_RUNNING = /* @__PURE__ */ new Set(["failed", "degraded"]);
+var FAILED_RUNNING = /* @__PURE__ */ new Set(["failed", "degraded", "activationfailed"]);
 function isReady(revision) {
   return revision.active && revision.provisioningState.toLowerCase() === "provisioned" && RUNNING.has(revision.runningState.toLowerCase()) && revision.healthState.toLowerCase() === "healthy";
 }

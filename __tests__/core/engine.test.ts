@@ -183,6 +183,17 @@ describe("the engine, against an in-memory app and a virtual clock", () => {
     expect(apps.writes).toEqual(["tags", "create", "traffic", "deactivate shop--v2"]);
   });
 
+  test("a revision whose activation failed ends the wait at once, without waiting for the timeout", async () => {
+    const apps = new FakeApps();
+    apps.nextRevision = { runningState: "ActivationFailed", healthState: "Unhealthy" };
+    const { deps, clock } = engine(apps, healthy);
+    const started = clock.now();
+    const report = await deploy(inputs({ "readiness-timeout": "10m" }), deps);
+    expect(report.result).toBe("failed-before-traffic");
+    expect(report.errorCode).toBe("RevisionFailed");
+    expect(clock.now() - started).toBe(0);
+  });
+
   test("steps bake for step-wait on the injected clock while the checks repeat every check-interval", async () => {
     const apps = new FakeApps();
     let requests = 0;

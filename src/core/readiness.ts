@@ -3,7 +3,8 @@ import { DeployFailure } from "./failure.ts";
 import type { ContainerAppsPort, Log, RevisionState } from "./ports.ts";
 
 const RUNNING = new Set(["running", "runningatmaxscale"]);
-const FAILED_RUNNING = new Set(["failed", "degraded"]);
+/** Running states a revision does not recover from on its own (ActivationFailed is real, if undocumented). */
+const FAILED_RUNNING = new Set(["failed", "degraded", "activationfailed"]);
 
 export function isReady(revision: RevisionState): boolean {
   return (
