@@ -5,7 +5,8 @@ import type {
   Revision,
 } from "@azure/arm-appcontainers";
 import type { Clock } from "../core/clock.ts";
-import { AzureError, isTransient, toAzureError } from "./errors.ts";
+import { isRetryable } from "../core/failure.ts";
+import { AzureError, toAzureError } from "./errors.ts";
 
 export interface GatewayOptions {
   clock: Clock;
@@ -17,8 +18,6 @@ export interface GatewayOptions {
   pollIntervalMs?: number;
   /** How long transient failures are retried before a call gives up. */
   retryForMs?: number;
-  /** Cancels every call in flight (job cancelled). */
-  signal?: AbortSignal;
 }
 
 interface CallOptions {
@@ -38,8 +37,7 @@ export class ContainerAppsGateway {
   readonly resourceGroup: string;
   readonly appName: string;
   readonly #client: ContainerAppsAPIClient;
-  readonly #options: Required<Omit<GatewayOptions, "signal" | "debug">> &
-    Pick<GatewayOptions, "signal" | "debug">;
+  readonly #options: Required<Omit<GatewayOptions, "debug">> & Pick<GatewayOptions, "debug">;
 
   constructor(
     client: ContainerAppsAPIClient,
@@ -134,14 +132,14 @@ export class ContainerAppsGateway {
     send: (o: { abortSignal?: AbortSignal; requestOptions: { timeout: number } }) => PromiseLike<T>,
   ): Promise<T> {
     const { clock, requestTimeoutMs } = this.#options;
-    const signal = options?.signal ?? this.#options.signal;
+    const signal = options?.signal;
     const deadline = clock.now() + (options?.retryForMs ?? this.#options.retryForMs);
     for (let attempt = 1; ; attempt++) {
       try {
         return await send({ abortSignal: signal, requestOptions: { timeout: requestTimeoutMs } });
       } catch (thrown) {
         const error = toAzureError(thrown, what);
-        if (signal?.aborted || !isTransient(error)) throw error;
+        if (signal?.aborted || !isRetryable(error)) throw error;
         const delay = Math.min(error.retryAfterMs ?? backoff(attempt), 30_000);
         if (clock.now() + delay > deadline) throw error;
         this.#options.debug?.(

@@ -67,15 +67,3 @@ function restErrorMessage(message: string): string {
   }
   return message;
 }
-
-/**
- * Whether trying the same call again may succeed: throttling, server errors, a lock held by a
- * running operation, and connections that broke or timed out.
- */
-export function isTransient(error: AzureError): boolean {
-  const status = error.statusCode;
-  if (status === undefined) {
-    return error.code !== "OperationFailed" && !error.message.includes("long-running");
-  }
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}

@@ -29,13 +29,14 @@ export function errorMessage(error: unknown): string {
 
 /**
  * Whether an Azure call may succeed when tried again: throttling, server errors, a lock held by
- * another write, and connections that broke (no status at all).
+ * another write, and anything that failed before the service answered (a broken or timed-out
+ * connection), but not an operation the service reported as failed, nor a verdict of our own.
  */
 export function isRetryable(error: unknown): boolean {
-  if (!error || typeof error !== "object") return false;
+  if (!error || typeof error !== "object" || error instanceof DeployFailure) return false;
   const status = (error as { statusCode?: unknown }).statusCode;
-  if (typeof status === "number")
+  if (typeof status === "number") {
     return status === 408 || status === 409 || status === 429 || status >= 500;
-  const code = errorCode(error);
-  return code !== undefined && /^(E[A-Z]+|RequestAborted|REQUEST_SEND_ERROR)$/.test(code);
+  }
+  return errorCode(error) !== "OperationFailed" && !errorMessage(error).includes("long-running");
 }
