@@ -1,4 +1,4 @@
-import { waitForPassingRound } from "./checks/run.ts";
+import { runCheckRound, waitForPassingRound } from "./checks/run.ts";
 import { DeployFailure } from "./failure.ts";
 import type { EngineDeps } from "./ports.ts";
 import { formatDuration } from "./report/format.ts";
@@ -45,6 +45,35 @@ export async function smokeCheck(
     );
   }
   return outcome.round;
+}
+
+/**
+ * Keeps the checks running against `baseUrl` every check-interval for `durationMs` (at least one
+ * round), while a traffic step bakes. Returns the first failing round, or undefined when all passed.
+ */
+export async function bakeWithChecks(
+  baseUrl: string,
+  durationMs: number,
+  inputs: Pick<Inputs, "smokeChecks" | "checkIntervalMs">,
+  deps: Pick<EngineDeps, "clock" | "probe" | "signal">,
+  onRound?: (round: CheckRound) => void,
+): Promise<CheckRound | undefined> {
+  const { clock, probe, signal } = deps;
+  const end = clock.now() + durationMs;
+  for (;;) {
+    const round = await runCheckRound(
+      baseUrl,
+      inputs.smokeChecks,
+      probe,
+      CHECK_REQUEST_TIMEOUT_MS,
+      signal,
+    );
+    onRound?.(round);
+    if (!round.ok) return round;
+    const left = end - clock.now();
+    if (left <= 0) return undefined;
+    await clock.sleep(Math.min(inputs.checkIntervalMs, left), signal);
+  }
 }
 
 export function describeFailures(round: CheckRound): string {

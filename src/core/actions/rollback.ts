@@ -1,4 +1,3 @@
-import { runCheckRound } from "../checks/run.ts";
 import { DeployFailure, errorCode, errorMessage } from "../failure.ts";
 import {
   JOURNAL_STATE_KEY,
@@ -11,12 +10,12 @@ import {
   type DeployJournal,
 } from "../journal.ts";
 import { acquireLease } from "../lease.ts";
-import { appFqdn } from "../naming.ts";
+import { ingressFqdn } from "../fqdn.ts";
 import type { AppState, EngineDeps, RevisionState } from "../ports.ts";
 import { waitForRevisionReady } from "../readiness.ts";
 import { formatDuration, formatTraffic } from "../report/format.ts";
 import { currentTraffic, restoreSnapshot } from "../restore.ts";
-import { CHECK_REQUEST_TIMEOUT_MS, describeFailures, smokeCheck } from "../smoke.ts";
+import { bakeWithChecks, describeFailures, smokeCheck } from "../smoke.ts";
 import { planRollout, sameTraffic, weightsByRevision } from "../traffic/plan.ts";
 import type { DeploymentReport, Inputs, TrafficWeight } from "../types.ts";
 import { DEFAULT_POLL } from "./deploy.ts";
@@ -53,13 +52,7 @@ export async function rollback(inputs: Inputs, deps: EngineDeps): Promise<Deploy
           { code: "DeploymentHeld", nextSteps: "Run action: reject." },
         );
       }
-      const fqdn =
-        app.ingress.fqdn ??
-        appFqdn(
-          app.name,
-          await apps.getDefaultDomain(app.environmentId ?? ""),
-          app.ingress.external,
-        );
+      const fqdn = (await ingressFqdn(apps, app)) ?? "";
       return { app, revisions, fqdn };
     });
     const traffic = currentTraffic(app);
@@ -251,26 +244,11 @@ function chooseTarget(
 
 /** A rollback step bakes like a deploy step: the checks keep running on the revision. */
 async function bake(url: string, inputs: Inputs, deps: EngineDeps): Promise<void> {
-  const { clock, probe, signal } = deps;
-  const end = clock.now() + inputs.stepWaitMs;
-  for (;;) {
-    const round = await runCheckRound(
-      url,
-      inputs.smokeChecks,
-      probe,
-      CHECK_REQUEST_TIMEOUT_MS,
-      signal,
+  const failed = await bakeWithChecks(url, inputs.stepWaitMs, inputs, deps);
+  if (failed) {
+    throw new DeployFailure(
+      `Checks on ${url} failed during the rollback: ${describeFailures(failed)}.`,
+      { code: "ChecksFailedDuringShift" },
     );
-    if (!round.ok) {
-      throw new DeployFailure(
-        `Checks on ${url} failed during the rollback: ${describeFailures(round)}.`,
-        {
-          code: "ChecksFailedDuringShift",
-        },
-      );
-    }
-    const left = end - clock.now();
-    if (left <= 0) return;
-    await clock.sleep(Math.min(inputs.checkIntervalMs, left), signal);
   }
 }
