@@ -1,4 +1,3 @@
-import { runCheckRound } from "../checks/run.ts";
 import { DeployFailure, errorCode, errorMessage } from "../failure.ts";
 import {
   JOURNAL_STATE_KEY,
@@ -12,18 +11,13 @@ import {
   type HeldDeployment,
 } from "../journal.ts";
 import { acquireLease, assertLeaseHeld } from "../lease.ts";
-import {
-  appFqdn,
-  deriveRevisionSuffix,
-  isAcrLoginServer,
-  labelUrl,
-  revisionName,
-} from "../naming.ts";
+import { ingressFqdn } from "../fqdn.ts";
+import { deriveRevisionSuffix, isAcrLoginServer, labelUrl, revisionName } from "../naming.ts";
 import type { AppState, EngineDeps, RegistryEntry, RevisionState } from "../ports.ts";
 import { failedState, isReady, waitForRevisionReady } from "../readiness.ts";
 import { formatDuration, formatStepProgress, formatTraffic } from "../report/format.ts";
 import { currentTraffic, restoreSnapshot } from "../restore.ts";
-import { CHECK_REQUEST_TIMEOUT_MS, describeFailures, smokeCheck } from "../smoke.ts";
+import { bakeWithChecks, describeFailures, smokeCheck } from "../smoke.ts";
 import {
   planRollout,
   sameTraffic,
@@ -279,10 +273,7 @@ class Rollout {
         },
       );
     }
-    const domain = app.ingress.fqdn
-      ? undefined
-      : await apps.getDefaultDomain(app.environmentId ?? "");
-    const fqdn = app.ingress.fqdn ?? appFqdn(app.name, domain ?? "", app.ingress.external);
+    const fqdn = (await ingressFqdn(apps, app)) ?? "";
     const traffic = currentTraffic(app);
     if (totalWeight(traffic) !== 100) {
       throw new DeployFailure(
@@ -520,35 +511,24 @@ class Rollout {
 
   /** Keeps the checks running for the step's bake, then confirms traffic, health and lease held. */
   async #bake(record: StepRecord, snapshot: Snapshot, expected: TrafficWeight[]): Promise<void> {
-    const { apps, clock, probe, run, signal } = this.#deps;
+    const { apps, run, signal } = this.#deps;
     const inputs = this.#inputs;
-    const end = clock.now() + inputs.stepWaitMs;
     // The last step moves the production label to the candidate: check it where it now answers.
     const label = expected.find((e) => e.revisionName === snapshot.candidate && e.label)?.label;
     const baseUrl = labelUrl(snapshot.fqdn, snapshot.app.name, label ?? this.#labels.candidate);
-    for (;;) {
-      const round = await runCheckRound(
-        baseUrl,
-        inputs.smokeChecks,
-        probe,
-        CHECK_REQUEST_TIMEOUT_MS,
-        signal,
-      );
+    const failed = await bakeWithChecks(baseUrl, inputs.stepWaitMs, inputs, this.#deps, (round) => {
       record.checksRun += round.results.length;
       record.checksPassed += round.results.filter((r) => r.ok).length;
-      if (!round.ok) {
-        record.failure = describeFailures(round);
-        throw new DeployFailure(
-          `Checks failed at step ${record.index} (${record.weight}% to ${snapshot.candidate}): ${record.failure}.`,
-          {
-            code: "ChecksFailedDuringShift",
-            nextSteps: "The previous traffic was restored; fix the release and deploy again.",
-          },
-        );
-      }
-      const left = end - clock.now();
-      if (left <= 0) break;
-      await clock.sleep(Math.min(inputs.checkIntervalMs, left), signal);
+    });
+    if (failed) {
+      record.failure = describeFailures(failed);
+      throw new DeployFailure(
+        `Checks failed at step ${record.index} (${record.weight}% to ${snapshot.candidate}): ${record.failure}.`,
+        {
+          code: "ChecksFailedDuringShift",
+          nextSteps: "The previous traffic was restored; fix the release and deploy again.",
+        },
+      );
     }
     const [app, revision] = await Promise.all([
       apps.getApp({ signal }),

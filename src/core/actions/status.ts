@@ -9,7 +9,7 @@ import {
   type LastPromotion,
   type Lease,
 } from "../journal.ts";
-import { appFqdn } from "../naming.ts";
+import { ingressFqdn } from "../fqdn.ts";
 import type { EngineDeps } from "../ports.ts";
 import { formatTraffic } from "../report/format.ts";
 import { currentTraffic } from "../restore.ts";
@@ -53,14 +53,7 @@ export async function status(
   try {
     const found = await phase("Read", async () => {
       const [app, revisions] = await Promise.all([apps.getApp(), apps.listRevisions()]);
-      const fqdn = app.ingress
-        ? (app.ingress.fqdn ??
-          appFqdn(
-            app.name,
-            await apps.getDefaultDomain(app.environmentId ?? ""),
-            app.ingress.external,
-          ))
-        : undefined;
+      const fqdn = await ingressFqdn(apps, app);
       return { app, revisions, fqdn };
     });
     const { app, revisions, fqdn } = found;
