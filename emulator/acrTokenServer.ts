@@ -12,7 +12,7 @@ import { createHash, randomBytes, webcrypto } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as x509 from "@peculiar/x509";
-import { readBody } from "./http.ts";
+import { readBody, sendJson } from "./http.ts";
 import { closeServer, listenOnLoopback, trackSockets } from "./net-util.ts";
 
 /** The user name that goes with an ACR refresh token. */
@@ -106,23 +106,8 @@ function scopesOf(values: string[]): Access[] {
     .filter((access): access is Access => access !== undefined);
 }
 
-function send(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    ...headers,
-  });
-  response.end(text);
-}
-
 function unauthorized(response: ServerResponse, message: string): void {
-  send(
+  sendJson(
     response,
     401,
     { errors: [{ code: "UNAUTHORIZED", message }] },
@@ -192,13 +177,13 @@ export async function startAcrTokenServer(options: AcrTokenServerOptions): Promi
     service: string | null,
   ): Promise<void> {
     if (service !== null && service !== options.service) {
-      send(response, 400, {
+      sendJson(response, 400, {
         errors: [{ code: "INVALID_SERVICE", message: `unknown service ${service}` }],
       });
       return;
     }
     const token = await accessToken(ACR_REFRESH_TOKEN_USER, scopesOf(scopes));
-    send(response, 200, {
+    sendJson(response, 200, {
       access_token: token,
       token,
       expires_in: accessSeconds,
@@ -222,13 +207,13 @@ export async function startAcrTokenServer(options: AcrTokenServerOptions): Promi
     if (url.pathname === "/oauth2/exchange" && request.method === "POST") {
       const grant = form?.get("grant_type") ?? undefined;
       if (grant !== "access_token") {
-        send(response, 400, {
+        sendJson(response, 400, {
           errors: [{ code: "UNSUPPORTED_GRANT", message: "grant_type must be access_token" }],
         });
         return grant;
       }
       if (form?.get("service") !== options.service) {
-        send(response, 400, {
+        sendJson(response, 400, {
           errors: [{ code: "INVALID_SERVICE", message: `service must be ${options.service}` }],
         });
         return grant;
@@ -240,7 +225,7 @@ export async function startAcrTokenServer(options: AcrTokenServerOptions): Promi
       }
       const refreshToken = randomBytes(32).toString("base64url");
       refreshTokens.set(refreshToken, Date.now() + refreshMs);
-      send(response, 200, { refresh_token: refreshToken });
+      sendJson(response, 200, { refresh_token: refreshToken });
       return grant;
     }
 
@@ -275,7 +260,7 @@ export async function startAcrTokenServer(options: AcrTokenServerOptions): Promi
       return grant;
     }
 
-    send(response, 404, {
+    sendJson(response, 404, {
       errors: [{ code: "NOT_FOUND", message: `${request.method} ${url.pathname}` }],
     });
     return undefined;
@@ -294,7 +279,9 @@ export async function startAcrTokenServer(options: AcrTokenServerOptions): Promi
           }),
         () => {
           if (!response.headersSent)
-            send(response, 500, { errors: [{ code: "INTERNAL", message: "token server error" }] });
+            sendJson(response, 500, {
+              errors: [{ code: "INTERNAL", message: "token server error" }],
+            });
           else response.destroy();
         },
       );

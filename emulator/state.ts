@@ -650,16 +650,7 @@ export class EmulatorState {
       await process.stop();
       return undefined;
     }
-    revision.process = process;
-    revision.replicaName = replicaNameFor(revision.name);
-    revision.replicaCreatedTime = new Date().toISOString();
-    process.onExit((code) => {
-      if (revision.process !== process) return;
-      revision.generation += 1;
-      revision.process = undefined;
-      revision.replicaName = undefined;
-      this.#markFailed(revision, `The container exited unexpectedly with code ${code}.`);
-    });
+    this.#attach(revision, process);
     if (revision.fault !== "never-ready") {
       void this.#delay(this.#options.provisioningDelayMs).then(() => {
         if (generation === revision.generation && revision.process === process) {
@@ -828,6 +819,20 @@ export class EmulatorState {
     return this.appView(app);
   }
 
+  /** Makes a started process the revision's replica, and a later exit of it a failure. */
+  #attach(revision: Revision, process: RevisionProcess): void {
+    revision.process = process;
+    revision.replicaName = replicaNameFor(revision.name);
+    revision.replicaCreatedTime = new Date().toISOString();
+    process.onExit((code) => {
+      if (revision.process !== process) return;
+      revision.generation += 1;
+      revision.process = undefined;
+      revision.replicaName = undefined;
+      this.#markFailed(revision, `The container exited unexpectedly with code ${code}.`);
+    });
+  }
+
   /** Starts a seeded revision: it is ready as soon as its process listens. */
   async #startSeeded(app: ContainerApp, revision: Revision): Promise<void> {
     const generation = ++revision.generation;
@@ -849,16 +854,7 @@ export class EmulatorState {
       await process.stop();
       return;
     }
-    revision.process = process;
-    revision.replicaName = replicaNameFor(revision.name);
-    revision.replicaCreatedTime = new Date().toISOString();
-    process.onExit((code) => {
-      if (revision.process !== process) return;
-      revision.generation += 1;
-      revision.process = undefined;
-      revision.replicaName = undefined;
-      this.#markFailed(revision, `The container exited unexpectedly with code ${code}.`);
-    });
+    this.#attach(revision, process);
     this.#markReady(app, revision);
   }
 
