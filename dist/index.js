@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-CQ6RPEHF.js";
+} from "./chunks/chunk-4IAIV4GW.js";
 import {
   __commonJS,
   __require,

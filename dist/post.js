@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-CQ6RPEHF.js";
+} from "./chunks/chunk-4IAIV4GW.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/post.ts

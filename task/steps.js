@@ -48220,12 +48220,12 @@ function errorMessage(error) {
   return error instanceof Error ? error.message : String(error);
 }
 function isRetryable(error) {
-  if (!error || typeof error !== "object") return false;
+  if (!error || typeof error !== "object" || error instanceof DeployFailure) return false;
   const status2 = error.statusCode;
-  if (typeof status2 === "number")
+  if (typeof status2 === "number") {
     return status2 === 408 || status2 === 409 || status2 === 429 || status2 >= 500;
-  const code2 = errorCode(error);
-  return code2 !== void 0 && /^(E[A-Z]+|RequestAborted|REQUEST_SEND_ERROR)$/.test(code2);
+  }
+  return errorCode(error) !== "OperationFailed" && !errorMessage(error).includes("long-running");
 }
 
 // src/hosts/azurePipelines.ts
@@ -65247,13 +65247,6 @@ function restErrorMessage(message2) {
   }
   return message2;
 }
-function isTransient(error) {
-  const status2 = error.statusCode;
-  if (status2 === void 0) {
-    return error.code !== "OperationFailed" && !error.message.includes("long-running");
-  }
-  return status2 === 408 || status2 === 409 || status2 === 429 || status2 >= 500;
-}
 
 // src/azure/appsPort.ts
 var ContainerAppsAdapter = class {
@@ -65530,14 +65523,14 @@ var ContainerAppsGateway = class {
   }
   async #call(what, options, send2) {
     const { clock, requestTimeoutMs } = this.#options;
-    const signal = options?.signal ?? this.#options.signal;
+    const signal = options?.signal;
     const deadline = clock.now() + (options?.retryForMs ?? this.#options.retryForMs);
     for (let attempt = 1; ; attempt++) {
       try {
         return await send2({ abortSignal: signal, requestOptions: { timeout: requestTimeoutMs } });
       } catch (thrown) {
         const error = toAzureError(thrown, what);
-        if (signal?.aborted || !isTransient(error)) throw error;
+        if (signal?.aborted || !isRetryable(error)) throw error;
         const delay4 = Math.min(error.retryAfterMs ?? backoff(attempt), 3e4);
         if (clock.now() + delay4 > deadline) throw error;
         this.#options.debug?.(
@@ -82120,446 +82113,6 @@ var systemClock = {
   })
 };
 
-// src/core/checks/jsonPath.ts
-var IDENTIFIER = /^[^.[\]\s"']+/;
-var INDEX = /^\[(\d+)\]/;
-var QUOTED = /^\[(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\]/;
-function parseJsonPath(path6) {
-  let rest = path6.trim();
-  if (rest === "$") return [];
-  if (rest.startsWith("$.")) rest = rest.slice(2);
-  else if (rest.startsWith("$[")) rest = rest.slice(1);
-  if (rest === "") return void 0;
-  const segments = [];
-  let expectKey = !rest.startsWith("[");
-  while (rest !== "") {
-    if (expectKey) {
-      const key = IDENTIFIER.exec(rest);
-      if (!key) return void 0;
-      segments.push(key[0]);
-      rest = rest.slice(key[0].length);
-      expectKey = false;
-      continue;
-    }
-    const index = INDEX.exec(rest);
-    const quoted = index ? void 0 : QUOTED.exec(rest);
-    if (index) {
-      segments.push(Number(index[1]));
-      rest = rest.slice(index[0].length);
-    } else if (quoted) {
-      segments.push((quoted[1] ?? quoted[2]).replace(/\\(.)/g, "$1"));
-      rest = rest.slice(quoted[0].length);
-    } else if (rest.startsWith(".") && rest.length > 1) {
-      rest = rest.slice(1);
-      expectKey = true;
-    } else {
-      return void 0;
-    }
-  }
-  return segments;
-}
-function resolveJsonPath(value, segments) {
-  let current = value;
-  for (const segment of segments) {
-    if (typeof segment === "number") {
-      if (!Array.isArray(current) || segment >= current.length) return { found: false };
-      current = current[segment];
-    } else {
-      if (current === null || typeof current !== "object" || Array.isArray(current) || !Object.hasOwn(current, segment)) {
-        return { found: false };
-      }
-      current = current[segment];
-    }
-  }
-  return { found: true, value: current };
-}
-
-// src/core/checks/spec.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-
-// src/core/duration.ts
-var UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-var BARE_SECONDS = /^\d+(?:\.\d+)?$/;
-var COMPOUND = /^(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h)\s*)+$/;
-var PART = /(\d+(?:\.\d+)?)\s*(ms|s|m|h)/g;
-function parseDuration(text) {
-  const trimmed = text.trim();
-  if (BARE_SECONDS.test(trimmed)) return Math.round(Number(trimmed) * 1e3);
-  if (!COMPOUND.test(trimmed)) return void 0;
-  let total = 0;
-  for (const [, amount, unit] of trimmed.matchAll(PART)) total += Number(amount) * UNITS[unit];
-  return Math.round(total);
-}
-
-// src/core/checks/spec.ts
-var INPUT = "smoke-checks";
-var DEFAULT_EXPECT_STATUS = [{ min: 200, max: 399 }];
-var METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-var KEYS = [
-  "name",
-  "path",
-  "method",
-  "headers",
-  "body",
-  "status",
-  "body-contains",
-  "body-regex",
-  "json",
-  "max-latency"
-];
-var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-function defaultSmokeCheck(path6) {
-  return {
-    name: `GET ${path6}`,
-    path: path6,
-    method: "GET",
-    headers: {},
-    expectStatus: DEFAULT_EXPECT_STATUS.map((range) => ({ ...range }))
-  };
-}
-function smokePathProblem(path6) {
-  if (!path6.startsWith("/")) return "must start with '/'";
-  if (/\s/.test(path6)) return "must not contain spaces (percent-encode them as %20)";
-  if (path6.includes("#")) return "must not contain a fragment ('#')";
-  return void 0;
-}
-function formatStatusRanges(ranges) {
-  return ranges.map((range) => range.min === range.max ? `${range.min}` : `${range.min}-${range.max}`).join(", ");
-}
-function parseSmokeChecks(text) {
-  const errors = [];
-  const fail = (where, message2) => errors.push({ input: INPUT, message: `${INPUT}${where}: ${message2}` });
-  const lineCounter = new import_yaml2.LineCounter();
-  const document2 = (0, import_yaml2.parseDocument)(text, { lineCounter, prettyErrors: false });
-  if (document2.errors.length > 0) {
-    for (const error of document2.errors) {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      fail("", `is not valid YAML at line ${line}, column ${col}: ${firstLine(error.message)}`);
-    }
-    return { checks: [], errors };
-  }
-  const list25 = document2.toJS();
-  if (!Array.isArray(list25)) {
-    fail("", "must be a YAML list of checks, each with at least a `path` (e.g. `- path: /health`)");
-    return { checks: [], errors };
-  }
-  if (list25.length === 0) {
-    fail("", "is an empty list; give at least one check, or leave smoke-checks out");
-    return { checks: [], errors };
-  }
-  const checks = [];
-  const names = /* @__PURE__ */ new Map();
-  list25.forEach((item, index) => {
-    const at = (key) => `[${index}]${key === void 0 ? "" : `.${key}`}`;
-    const before = errors.length;
-    const check = parseCheck(item, (key, message2) => fail(at(key), message2));
-    if (!check || errors.length > before) return;
-    const first = names.get(check.name);
-    if (first !== void 0) {
-      fail(at("name"), `"${check.name}" is already the name of smoke-checks[${first}]`);
-      return;
-    }
-    names.set(check.name, index);
-    checks.push(check);
-  });
-  return { checks: errors.length === 0 ? checks : [], errors };
-}
-function parseCheck(item, fail) {
-  if (!isMapping(item)) {
-    fail(void 0, `must be a mapping with at least a \`path\`, not ${describe(item)}`);
-    return void 0;
-  }
-  for (const key of Object.keys(item)) {
-    if (!KEYS.includes(key)) fail(key, `unknown key; the keys of a check are ${KEYS.join(", ")}`);
-  }
-  const path6 = item.path;
-  if (path6 === void 0) {
-    fail("path", "is required (e.g. `path: /health`)");
-  } else if (typeof path6 !== "string") {
-    fail("path", `must be a text starting with '/', not ${describe(path6)}`);
-  } else {
-    const problem = smokePathProblem(path6);
-    if (problem) fail("path", `"${path6}" ${problem}`);
-  }
-  let method = "GET";
-  if (item.method !== void 0) {
-    if (typeof item.method === "string" && METHODS.includes(item.method.toUpperCase())) {
-      method = item.method.toUpperCase();
-    } else {
-      fail("method", `${quote(item.method)} is not one of ${METHODS.join(", ")}`);
-    }
-  }
-  const headers = parseHeaders(item.headers, fail);
-  let body;
-  if (item.body !== void 0) {
-    if (typeof item.body !== "string") {
-      fail(
-        "body",
-        `must be a text (use a YAML block such as \`body: |\`), not ${describe(item.body)}`
-      );
-    } else if (method === "GET" || method === "HEAD") {
-      fail("body", `cannot be sent with ${method}; use POST, PUT or PATCH`);
-    } else {
-      body = item.body;
-    }
-  }
-  const expectStatus = item.status === void 0 ? DEFAULT_EXPECT_STATUS.map((range) => ({ ...range })) : parseStatus(item.status, fail);
-  const bodyContains = optionalText(item, "body-contains", fail);
-  const bodyRegex = optionalText(item, "body-regex", fail);
-  if (bodyRegex !== void 0) {
-    try {
-      new RegExp(bodyRegex);
-    } catch (error) {
-      fail(
-        "body-regex",
-        `${quote(bodyRegex)} is not a valid regular expression: ${message(error)}`
-      );
-    }
-  }
-  const json = item.json === void 0 ? void 0 : parseJsonCheck(item.json, fail);
-  let maxLatencyMs;
-  if (item["max-latency"] !== void 0) {
-    const raw = item["max-latency"];
-    const parsed = typeof raw === "string" || typeof raw === "number" ? parseDuration(String(raw)) : void 0;
-    if (parsed === void 0 || parsed <= 0) {
-      fail("max-latency", `${quote(raw)} is not a positive duration such as 500ms, 2s or 1.5s`);
-    } else {
-      maxLatencyMs = parsed;
-    }
-  }
-  let name3 = `${method} ${typeof path6 === "string" ? path6 : ""}`;
-  if (item.name !== void 0) {
-    if (typeof item.name === "string" && item.name.trim() !== "") name3 = item.name.trim();
-    else fail("name", `must be a non-empty text, not ${describe(item.name)}`);
-  }
-  if (typeof path6 !== "string" || !expectStatus) return void 0;
-  return {
-    name: name3,
-    path: path6,
-    method,
-    headers,
-    ...body !== void 0 && { body },
-    expectStatus,
-    ...bodyContains !== void 0 && { bodyContains },
-    ...bodyRegex !== void 0 && { bodyRegex },
-    ...json && { json },
-    ...maxLatencyMs !== void 0 && { maxLatencyMs }
-  };
-}
-function parseHeaders(value, fail) {
-  const headers = {};
-  if (value === void 0) return headers;
-  if (!isMapping(value)) {
-    fail("headers", `must be a mapping of header names to values, not ${describe(value)}`);
-    return headers;
-  }
-  for (const [name3, raw] of Object.entries(value)) {
-    if (!HEADER_NAME.test(name3)) {
-      fail(`headers.${name3}`, "is not a valid HTTP header name");
-    } else if (typeof raw === "string" || typeof raw === "number" || typeof raw === "boolean") {
-      const text = String(raw);
-      if (/[\r\n\0]/.test(text)) fail(`headers.${name3}`, "must not contain line breaks");
-      else headers[name3] = text;
-    } else {
-      fail(`headers.${name3}`, `must be a text, not ${describe(raw)}`);
-    }
-  }
-  return headers;
-}
-function parseStatus(value, fail) {
-  const items = Array.isArray(value) ? value : [value];
-  if (items.length === 0) {
-    fail("status", "is an empty list; give a code such as 200 or a range such as 200-299");
-    return void 0;
-  }
-  const ranges = [];
-  for (const entry2 of items) {
-    const range = parseStatusEntry(entry2);
-    if (range) ranges.push(range);
-    else fail("status", `${quote(entry2)} is not a status code or range (e.g. 200, "200-299")`);
-  }
-  return ranges.length === items.length ? ranges : void 0;
-}
-function parseStatusEntry(entry2) {
-  const text = typeof entry2 === "number" ? String(entry2) : typeof entry2 === "string" ? entry2 : "";
-  const match = /^\s*(\d{3})\s*(?:-\s*(\d{3})\s*)?$/.exec(text);
-  if (!match) return void 0;
-  const min = Number(match[1]);
-  const max = Number(match[2] ?? match[1]);
-  if (min < 100 || max > 599 || min > max) return void 0;
-  return { min, max };
-}
-function parseJsonCheck(value, fail) {
-  if (!isMapping(value)) {
-    fail("json", `must be a mapping with \`path\` and \`equals\`, not ${describe(value)}`);
-    return void 0;
-  }
-  for (const key of Object.keys(value)) {
-    if (key !== "path" && key !== "equals") {
-      fail(`json.${key}`, "unknown key; `json` takes `path` and `equals`");
-    }
-  }
-  let ok = true;
-  const { path: path6, equals } = value;
-  if (typeof path6 !== "string" || parseJsonPath(path6) === void 0) {
-    fail(
-      "json.path",
-      path6 === void 0 ? "is required (e.g. `path: status` or `path: items[0].name`)" : `${quote(path6)} is not a JSON path such as status or items[0].name`
-    );
-    ok = false;
-  }
-  if (!Object.hasOwn(value, "equals")) {
-    fail("json.equals", "is required: the value expected at `json.path`");
-    ok = false;
-  } else if (equals !== null && typeof equals !== "string" && typeof equals !== "number" && typeof equals !== "boolean") {
-    fail("json.equals", `must be a text, number, boolean or null, not ${describe(equals)}`);
-    ok = false;
-  }
-  return ok ? { path: path6, equals } : void 0;
-}
-function optionalText(item, key, fail) {
-  const value = item[key];
-  if (value === void 0) return void 0;
-  if (typeof value === "string" && value !== "") return value;
-  fail(key, `must be a non-empty text, not ${describe(value)}`);
-  return void 0;
-}
-function isMapping(value) {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-function describe(value) {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  return `${typeof value} ${quote(value)}`;
-}
-function quote(value) {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
-}
-function firstLine(text) {
-  return text.split("\n", 1)[0];
-}
-function message(error) {
-  return error instanceof Error ? error.message : String(error);
-}
-
-// src/core/checks/evaluate.ts
-var MAX_SHOWN = 80;
-function evaluateCheck(check, url, outcome2) {
-  if ("error" in outcome2) {
-    return { check: check.name, url, ok: false, failure: outcome2.error };
-  }
-  const failures = [];
-  const { status: status2, body } = outcome2;
-  const latencyMs = Math.round(outcome2.latencyMs);
-  if (!check.expectStatus.some((range) => status2 >= range.min && status2 <= range.max)) {
-    failures.push(`status ${status2}, expected ${formatStatusRanges(check.expectStatus)}`);
-  }
-  if (check.bodyContains !== void 0 && !body.includes(check.bodyContains)) {
-    failures.push(`body lacks ${JSON.stringify(check.bodyContains)}`);
-  }
-  if (check.bodyRegex !== void 0 && !new RegExp(check.bodyRegex).test(body)) {
-    failures.push(`body does not match /${check.bodyRegex}/`);
-  }
-  if (check.json) {
-    const failure = jsonFailure(check.json, body);
-    if (failure) failures.push(failure);
-  }
-  if (check.maxLatencyMs !== void 0 && latencyMs > check.maxLatencyMs) {
-    failures.push(`latency ${latencyMs} ms over the ${check.maxLatencyMs} ms budget`);
-  }
-  return {
-    check: check.name,
-    url,
-    ok: failures.length === 0,
-    status: status2,
-    latencyMs,
-    ...failures.length > 0 && { failure: failures.join("; ") }
-  };
-}
-function jsonFailure(expected, body) {
-  let document2;
-  try {
-    document2 = JSON.parse(body);
-  } catch {
-    return `body is not JSON (starts with ${JSON.stringify(shorten(body.trimStart()))}), expected json ${expected.path} = ${JSON.stringify(expected.equals)}`;
-  }
-  const segments = parseJsonPath(expected.path);
-  const lookup = segments ? resolveJsonPath(document2, segments) : { found: false };
-  if (!lookup.found) {
-    return `json ${expected.path} is missing, expected ${JSON.stringify(expected.equals)}`;
-  }
-  if (lookup.value === expected.equals) return void 0;
-  return `json ${expected.path} = ${shorten(JSON.stringify(lookup.value) ?? "undefined")}, expected ${JSON.stringify(expected.equals)}`;
-}
-function shorten(text) {
-  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}...` : text;
-}
-
-// src/core/checks/run.ts
-function checkUrl(baseUrl, path6) {
-  return `${baseUrl.replace(/\/+$/, "")}${path6}`;
-}
-async function runCheckRound(baseUrl, checks, probe2, timeoutMs, signal) {
-  const results = await Promise.all(
-    checks.map(async (check) => {
-      const url = checkUrl(baseUrl, check.path);
-      try {
-        const outcome2 = await probe2.send({
-          url,
-          method: check.method,
-          headers: { ...check.headers },
-          ...check.body !== void 0 && { body: check.body },
-          timeoutMs,
-          ...signal && { signal }
-        });
-        return evaluateCheck(check, url, outcome2);
-      } catch (error) {
-        return evaluateCheck(check, url, { error: errorText(error) });
-      }
-    })
-  );
-  return { ok: results.every((result) => result.ok), results };
-}
-async function waitForPassingRound(options) {
-  const { baseUrl, checks, probe: probe2, clock, deadline, intervalMs, requestTimeoutMs, signal } = options;
-  let attempts = 0;
-  let round = {
-    ok: false,
-    results: checks.map((check) => ({
-      check: check.name,
-      url: checkUrl(baseUrl, check.path),
-      ok: false,
-      failure: "not run: the deadline had passed"
-    }))
-  };
-  for (; ; ) {
-    signal?.throwIfAborted();
-    const startedAt = clock.now();
-    const remaining = deadline - startedAt;
-    if (remaining <= 0) return { ok: false, round, attempts };
-    attempts += 1;
-    round = await runCheckRound(
-      baseUrl,
-      checks,
-      probe2,
-      Math.min(requestTimeoutMs, remaining),
-      signal
-    );
-    signal?.throwIfAborted();
-    options.onRound?.(round, attempts);
-    if (round.ok) return { ok: true, round, attempts };
-    const nextStart = startedAt + Math.max(intervalMs, 0);
-    const now = clock.now();
-    if (nextStart >= deadline) return { ok: false, round, attempts };
-    if (nextStart > now) await clock.sleep(nextStart - now, signal);
-  }
-}
-function errorText(error) {
-  const message2 = error?.message;
-  return typeof message2 === "string" ? message2 : String(error);
-}
-
 // src/core/journal.ts
 var LEASE_TAG = "aca-blue-green.lease";
 var LAST_TAG = "aca-blue-green.last";
@@ -82697,6 +82250,14 @@ function assertLeaseHeld(app, run, when) {
       { code: "LeaseLost", nextSteps: "Let the other run finish, then check the app's traffic." }
     );
   }
+}
+
+// src/core/fqdn.ts
+async function ingressFqdn(apps2, app) {
+  if (!app.ingress) return void 0;
+  if (app.ingress.fqdn) return app.ingress.fqdn;
+  const domain = await apps2.getDefaultDomain(app.environmentId ?? "");
+  return appFqdn(app.name, domain, app.ingress.external);
 }
 
 // src/core/readiness.ts
@@ -82889,7 +82450,7 @@ async function restoreSnapshot(apps2, journal, deps) {
     traffic = currentTraffic(await apps2.getApp({ retryForMs }));
     if (!sameTraffic(traffic, journal.snapshot)) {
       throw new Error(
-        `After the restore the app routes ${describe2(traffic)} instead of ${describe2(journal.snapshot)}.`
+        `After the restore the app routes ${describe(traffic)} instead of ${describe(journal.snapshot)}.`
       );
     }
   }
@@ -82910,8 +82471,448 @@ async function restoreSnapshot(apps2, journal, deps) {
 function currentTraffic(app) {
   return resolveTraffic(app.ingress?.traffic ?? [], app.latestRevisionName);
 }
-function describe2(traffic) {
+function describe(traffic) {
   return traffic.map((e) => `${e.revisionName} ${e.weight}%${e.label ? ` (${e.label})` : ""}`).join(", ");
+}
+
+// src/core/checks/jsonPath.ts
+var IDENTIFIER = /^[^.[\]\s"']+/;
+var INDEX = /^\[(\d+)\]/;
+var QUOTED = /^\[(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\]/;
+function parseJsonPath(path6) {
+  let rest = path6.trim();
+  if (rest === "$") return [];
+  if (rest.startsWith("$.")) rest = rest.slice(2);
+  else if (rest.startsWith("$[")) rest = rest.slice(1);
+  if (rest === "") return void 0;
+  const segments = [];
+  let expectKey = !rest.startsWith("[");
+  while (rest !== "") {
+    if (expectKey) {
+      const key = IDENTIFIER.exec(rest);
+      if (!key) return void 0;
+      segments.push(key[0]);
+      rest = rest.slice(key[0].length);
+      expectKey = false;
+      continue;
+    }
+    const index = INDEX.exec(rest);
+    const quoted = index ? void 0 : QUOTED.exec(rest);
+    if (index) {
+      segments.push(Number(index[1]));
+      rest = rest.slice(index[0].length);
+    } else if (quoted) {
+      segments.push((quoted[1] ?? quoted[2]).replace(/\\(.)/g, "$1"));
+      rest = rest.slice(quoted[0].length);
+    } else if (rest.startsWith(".") && rest.length > 1) {
+      rest = rest.slice(1);
+      expectKey = true;
+    } else {
+      return void 0;
+    }
+  }
+  return segments;
+}
+function resolveJsonPath(value, segments) {
+  let current = value;
+  for (const segment of segments) {
+    if (typeof segment === "number") {
+      if (!Array.isArray(current) || segment >= current.length) return { found: false };
+      current = current[segment];
+    } else {
+      if (current === null || typeof current !== "object" || Array.isArray(current) || !Object.hasOwn(current, segment)) {
+        return { found: false };
+      }
+      current = current[segment];
+    }
+  }
+  return { found: true, value: current };
+}
+
+// src/core/checks/spec.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+
+// src/core/duration.ts
+var UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+var BARE_SECONDS = /^\d+(?:\.\d+)?$/;
+var COMPOUND = /^(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h)\s*)+$/;
+var PART = /(\d+(?:\.\d+)?)\s*(ms|s|m|h)/g;
+function parseDuration(text) {
+  const trimmed = text.trim();
+  if (BARE_SECONDS.test(trimmed)) return Math.round(Number(trimmed) * 1e3);
+  if (!COMPOUND.test(trimmed)) return void 0;
+  let total = 0;
+  for (const [, amount, unit] of trimmed.matchAll(PART)) total += Number(amount) * UNITS[unit];
+  return Math.round(total);
+}
+
+// src/core/checks/spec.ts
+var INPUT = "smoke-checks";
+var DEFAULT_EXPECT_STATUS = [{ min: 200, max: 399 }];
+var METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+var KEYS = [
+  "name",
+  "path",
+  "method",
+  "headers",
+  "body",
+  "status",
+  "body-contains",
+  "body-regex",
+  "json",
+  "max-latency"
+];
+var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+function defaultSmokeCheck(path6) {
+  return {
+    name: `GET ${path6}`,
+    path: path6,
+    method: "GET",
+    headers: {},
+    expectStatus: DEFAULT_EXPECT_STATUS.map((range) => ({ ...range }))
+  };
+}
+function smokePathProblem(path6) {
+  if (!path6.startsWith("/")) return "must start with '/'";
+  if (/\s/.test(path6)) return "must not contain spaces (percent-encode them as %20)";
+  if (path6.includes("#")) return "must not contain a fragment ('#')";
+  return void 0;
+}
+function formatStatusRanges(ranges) {
+  return ranges.map((range) => range.min === range.max ? `${range.min}` : `${range.min}-${range.max}`).join(", ");
+}
+function parseSmokeChecks(text) {
+  const errors = [];
+  const fail = (where, message2) => errors.push({ input: INPUT, message: `${INPUT}${where}: ${message2}` });
+  const lineCounter = new import_yaml2.LineCounter();
+  const document2 = (0, import_yaml2.parseDocument)(text, { lineCounter, prettyErrors: false });
+  if (document2.errors.length > 0) {
+    for (const error of document2.errors) {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      fail("", `is not valid YAML at line ${line}, column ${col}: ${firstLine(error.message)}`);
+    }
+    return { checks: [], errors };
+  }
+  const list25 = document2.toJS();
+  if (!Array.isArray(list25)) {
+    fail("", "must be a YAML list of checks, each with at least a `path` (e.g. `- path: /health`)");
+    return { checks: [], errors };
+  }
+  if (list25.length === 0) {
+    fail("", "is an empty list; give at least one check, or leave smoke-checks out");
+    return { checks: [], errors };
+  }
+  const checks = [];
+  const names = /* @__PURE__ */ new Map();
+  list25.forEach((item, index) => {
+    const at = (key) => `[${index}]${key === void 0 ? "" : `.${key}`}`;
+    const before = errors.length;
+    const check = parseCheck(item, (key, message2) => fail(at(key), message2));
+    if (!check || errors.length > before) return;
+    const first = names.get(check.name);
+    if (first !== void 0) {
+      fail(at("name"), `"${check.name}" is already the name of smoke-checks[${first}]`);
+      return;
+    }
+    names.set(check.name, index);
+    checks.push(check);
+  });
+  return { checks: errors.length === 0 ? checks : [], errors };
+}
+function parseCheck(item, fail) {
+  if (!isMapping(item)) {
+    fail(void 0, `must be a mapping with at least a \`path\`, not ${describe2(item)}`);
+    return void 0;
+  }
+  for (const key of Object.keys(item)) {
+    if (!KEYS.includes(key)) fail(key, `unknown key; the keys of a check are ${KEYS.join(", ")}`);
+  }
+  const path6 = item.path;
+  if (path6 === void 0) {
+    fail("path", "is required (e.g. `path: /health`)");
+  } else if (typeof path6 !== "string") {
+    fail("path", `must be a text starting with '/', not ${describe2(path6)}`);
+  } else {
+    const problem = smokePathProblem(path6);
+    if (problem) fail("path", `"${path6}" ${problem}`);
+  }
+  let method = "GET";
+  if (item.method !== void 0) {
+    if (typeof item.method === "string" && METHODS.includes(item.method.toUpperCase())) {
+      method = item.method.toUpperCase();
+    } else {
+      fail("method", `${quote(item.method)} is not one of ${METHODS.join(", ")}`);
+    }
+  }
+  const headers = parseHeaders(item.headers, fail);
+  let body;
+  if (item.body !== void 0) {
+    if (typeof item.body !== "string") {
+      fail(
+        "body",
+        `must be a text (use a YAML block such as \`body: |\`), not ${describe2(item.body)}`
+      );
+    } else if (method === "GET" || method === "HEAD") {
+      fail("body", `cannot be sent with ${method}; use POST, PUT or PATCH`);
+    } else {
+      body = item.body;
+    }
+  }
+  const expectStatus = item.status === void 0 ? DEFAULT_EXPECT_STATUS.map((range) => ({ ...range })) : parseStatus(item.status, fail);
+  const bodyContains = optionalText(item, "body-contains", fail);
+  const bodyRegex = optionalText(item, "body-regex", fail);
+  if (bodyRegex !== void 0) {
+    try {
+      new RegExp(bodyRegex);
+    } catch (error) {
+      fail(
+        "body-regex",
+        `${quote(bodyRegex)} is not a valid regular expression: ${message(error)}`
+      );
+    }
+  }
+  const json = item.json === void 0 ? void 0 : parseJsonCheck(item.json, fail);
+  let maxLatencyMs;
+  if (item["max-latency"] !== void 0) {
+    const raw = item["max-latency"];
+    const parsed = typeof raw === "string" || typeof raw === "number" ? parseDuration(String(raw)) : void 0;
+    if (parsed === void 0 || parsed <= 0) {
+      fail("max-latency", `${quote(raw)} is not a positive duration such as 500ms, 2s or 1.5s`);
+    } else {
+      maxLatencyMs = parsed;
+    }
+  }
+  let name3 = `${method} ${typeof path6 === "string" ? path6 : ""}`;
+  if (item.name !== void 0) {
+    if (typeof item.name === "string" && item.name.trim() !== "") name3 = item.name.trim();
+    else fail("name", `must be a non-empty text, not ${describe2(item.name)}`);
+  }
+  if (typeof path6 !== "string" || !expectStatus) return void 0;
+  return {
+    name: name3,
+    path: path6,
+    method,
+    headers,
+    ...body !== void 0 && { body },
+    expectStatus,
+    ...bodyContains !== void 0 && { bodyContains },
+    ...bodyRegex !== void 0 && { bodyRegex },
+    ...json && { json },
+    ...maxLatencyMs !== void 0 && { maxLatencyMs }
+  };
+}
+function parseHeaders(value, fail) {
+  const headers = {};
+  if (value === void 0) return headers;
+  if (!isMapping(value)) {
+    fail("headers", `must be a mapping of header names to values, not ${describe2(value)}`);
+    return headers;
+  }
+  for (const [name3, raw] of Object.entries(value)) {
+    if (!HEADER_NAME.test(name3)) {
+      fail(`headers.${name3}`, "is not a valid HTTP header name");
+    } else if (typeof raw === "string" || typeof raw === "number" || typeof raw === "boolean") {
+      const text = String(raw);
+      if (/[\r\n\0]/.test(text)) fail(`headers.${name3}`, "must not contain line breaks");
+      else headers[name3] = text;
+    } else {
+      fail(`headers.${name3}`, `must be a text, not ${describe2(raw)}`);
+    }
+  }
+  return headers;
+}
+function parseStatus(value, fail) {
+  const items = Array.isArray(value) ? value : [value];
+  if (items.length === 0) {
+    fail("status", "is an empty list; give a code such as 200 or a range such as 200-299");
+    return void 0;
+  }
+  const ranges = [];
+  for (const entry2 of items) {
+    const range = parseStatusEntry(entry2);
+    if (range) ranges.push(range);
+    else fail("status", `${quote(entry2)} is not a status code or range (e.g. 200, "200-299")`);
+  }
+  return ranges.length === items.length ? ranges : void 0;
+}
+function parseStatusEntry(entry2) {
+  const text = typeof entry2 === "number" ? String(entry2) : typeof entry2 === "string" ? entry2 : "";
+  const match = /^\s*(\d{3})\s*(?:-\s*(\d{3})\s*)?$/.exec(text);
+  if (!match) return void 0;
+  const min = Number(match[1]);
+  const max = Number(match[2] ?? match[1]);
+  if (min < 100 || max > 599 || min > max) return void 0;
+  return { min, max };
+}
+function parseJsonCheck(value, fail) {
+  if (!isMapping(value)) {
+    fail("json", `must be a mapping with \`path\` and \`equals\`, not ${describe2(value)}`);
+    return void 0;
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== "path" && key !== "equals") {
+      fail(`json.${key}`, "unknown key; `json` takes `path` and `equals`");
+    }
+  }
+  let ok = true;
+  const { path: path6, equals } = value;
+  if (typeof path6 !== "string" || parseJsonPath(path6) === void 0) {
+    fail(
+      "json.path",
+      path6 === void 0 ? "is required (e.g. `path: status` or `path: items[0].name`)" : `${quote(path6)} is not a JSON path such as status or items[0].name`
+    );
+    ok = false;
+  }
+  if (!Object.hasOwn(value, "equals")) {
+    fail("json.equals", "is required: the value expected at `json.path`");
+    ok = false;
+  } else if (equals !== null && typeof equals !== "string" && typeof equals !== "number" && typeof equals !== "boolean") {
+    fail("json.equals", `must be a text, number, boolean or null, not ${describe2(equals)}`);
+    ok = false;
+  }
+  return ok ? { path: path6, equals } : void 0;
+}
+function optionalText(item, key, fail) {
+  const value = item[key];
+  if (value === void 0) return void 0;
+  if (typeof value === "string" && value !== "") return value;
+  fail(key, `must be a non-empty text, not ${describe2(value)}`);
+  return void 0;
+}
+function isMapping(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+function describe2(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value} ${quote(value)}`;
+}
+function quote(value) {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+function firstLine(text) {
+  return text.split("\n", 1)[0];
+}
+function message(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// src/core/checks/evaluate.ts
+var MAX_SHOWN = 80;
+function evaluateCheck(check, url, outcome2) {
+  if ("error" in outcome2) {
+    return { check: check.name, url, ok: false, failure: outcome2.error };
+  }
+  const failures = [];
+  const { status: status2, body } = outcome2;
+  const latencyMs = Math.round(outcome2.latencyMs);
+  if (!check.expectStatus.some((range) => status2 >= range.min && status2 <= range.max)) {
+    failures.push(`status ${status2}, expected ${formatStatusRanges(check.expectStatus)}`);
+  }
+  if (check.bodyContains !== void 0 && !body.includes(check.bodyContains)) {
+    failures.push(`body lacks ${JSON.stringify(check.bodyContains)}`);
+  }
+  if (check.bodyRegex !== void 0 && !new RegExp(check.bodyRegex).test(body)) {
+    failures.push(`body does not match /${check.bodyRegex}/`);
+  }
+  if (check.json) {
+    const failure = jsonFailure(check.json, body);
+    if (failure) failures.push(failure);
+  }
+  if (check.maxLatencyMs !== void 0 && latencyMs > check.maxLatencyMs) {
+    failures.push(`latency ${latencyMs} ms over the ${check.maxLatencyMs} ms budget`);
+  }
+  return {
+    check: check.name,
+    url,
+    ok: failures.length === 0,
+    status: status2,
+    latencyMs,
+    ...failures.length > 0 && { failure: failures.join("; ") }
+  };
+}
+function jsonFailure(expected, body) {
+  let document2;
+  try {
+    document2 = JSON.parse(body);
+  } catch {
+    return `body is not JSON (starts with ${JSON.stringify(shorten(body.trimStart()))}), expected json ${expected.path} = ${JSON.stringify(expected.equals)}`;
+  }
+  const segments = parseJsonPath(expected.path);
+  const lookup = segments ? resolveJsonPath(document2, segments) : { found: false };
+  if (!lookup.found) {
+    return `json ${expected.path} is missing, expected ${JSON.stringify(expected.equals)}`;
+  }
+  if (lookup.value === expected.equals) return void 0;
+  return `json ${expected.path} = ${shorten(JSON.stringify(lookup.value) ?? "undefined")}, expected ${JSON.stringify(expected.equals)}`;
+}
+function shorten(text) {
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}...` : text;
+}
+
+// src/core/checks/run.ts
+function checkUrl(baseUrl, path6) {
+  return `${baseUrl.replace(/\/+$/, "")}${path6}`;
+}
+async function runCheckRound(baseUrl, checks, probe2, timeoutMs, signal) {
+  const results = await Promise.all(
+    checks.map(async (check) => {
+      const url = checkUrl(baseUrl, check.path);
+      try {
+        const outcome2 = await probe2.send({
+          url,
+          method: check.method,
+          headers: { ...check.headers },
+          ...check.body !== void 0 && { body: check.body },
+          timeoutMs,
+          ...signal && { signal }
+        });
+        return evaluateCheck(check, url, outcome2);
+      } catch (error) {
+        return evaluateCheck(check, url, { error: errorText(error) });
+      }
+    })
+  );
+  return { ok: results.every((result) => result.ok), results };
+}
+async function waitForPassingRound(options) {
+  const { baseUrl, checks, probe: probe2, clock, deadline, intervalMs, requestTimeoutMs, signal } = options;
+  let attempts = 0;
+  let round = {
+    ok: false,
+    results: checks.map((check) => ({
+      check: check.name,
+      url: checkUrl(baseUrl, check.path),
+      ok: false,
+      failure: "not run: the deadline had passed"
+    }))
+  };
+  for (; ; ) {
+    signal?.throwIfAborted();
+    const startedAt = clock.now();
+    const remaining = deadline - startedAt;
+    if (remaining <= 0) return { ok: false, round, attempts };
+    attempts += 1;
+    round = await runCheckRound(
+      baseUrl,
+      checks,
+      probe2,
+      Math.min(requestTimeoutMs, remaining),
+      signal
+    );
+    signal?.throwIfAborted();
+    options.onRound?.(round, attempts);
+    if (round.ok) return { ok: true, round, attempts };
+    const nextStart = startedAt + Math.max(intervalMs, 0);
+    const now = clock.now();
+    if (nextStart >= deadline) return { ok: false, round, attempts };
+    if (nextStart > now) await clock.sleep(nextStart - now, signal);
+  }
+}
+function errorText(error) {
+  const message2 = error?.message;
+  return typeof message2 === "string" ? message2 : String(error);
 }
 
 // src/core/smoke.ts
@@ -82945,6 +82946,24 @@ async function smokeCheck(baseUrl, inputs, deps, failure) {
     );
   }
   return outcome2.round;
+}
+async function bakeWithChecks(baseUrl, durationMs, inputs, deps, onRound) {
+  const { clock, probe: probe2, signal } = deps;
+  const end = clock.now() + durationMs;
+  for (; ; ) {
+    const round = await runCheckRound(
+      baseUrl,
+      inputs.smokeChecks,
+      probe2,
+      CHECK_REQUEST_TIMEOUT_MS,
+      signal
+    );
+    onRound?.(round);
+    if (!round.ok) return round;
+    const left = end - clock.now();
+    if (left <= 0) return void 0;
+    await clock.sleep(Math.min(inputs.checkIntervalMs, left), signal);
+  }
 }
 function describeFailures(round) {
   const failed = round.results.filter((r) => !r.ok);
@@ -83190,8 +83209,7 @@ var Rollout = class {
         }
       );
     }
-    const domain = app.ingress.fqdn ? void 0 : await apps2.getDefaultDomain(app.environmentId ?? "");
-    const fqdn = app.ingress.fqdn ?? appFqdn(app.name, domain ?? "", app.ingress.external);
+    const fqdn = await ingressFqdn(apps2, app) ?? "";
     const traffic = currentTraffic(app);
     if (totalWeight(traffic) !== 100) {
       throw new DeployFailure(
@@ -83409,34 +83427,23 @@ var Rollout = class {
   }
   /** Keeps the checks running for the step's bake, then confirms traffic, health and lease held. */
   async #bake(record, snapshot, expected) {
-    const { apps: apps2, clock, probe: probe2, run, signal } = this.#deps;
+    const { apps: apps2, run, signal } = this.#deps;
     const inputs = this.#inputs;
-    const end = clock.now() + inputs.stepWaitMs;
     const label = expected.find((e) => e.revisionName === snapshot.candidate && e.label)?.label;
     const baseUrl = labelUrl(snapshot.fqdn, snapshot.app.name, label ?? this.#labels.candidate);
-    for (; ; ) {
-      const round = await runCheckRound(
-        baseUrl,
-        inputs.smokeChecks,
-        probe2,
-        CHECK_REQUEST_TIMEOUT_MS,
-        signal
-      );
+    const failed = await bakeWithChecks(baseUrl, inputs.stepWaitMs, inputs, this.#deps, (round) => {
       record.checksRun += round.results.length;
       record.checksPassed += round.results.filter((r) => r.ok).length;
-      if (!round.ok) {
-        record.failure = describeFailures(round);
-        throw new DeployFailure(
-          `Checks failed at step ${record.index} (${record.weight}% to ${snapshot.candidate}): ${record.failure}.`,
-          {
-            code: "ChecksFailedDuringShift",
-            nextSteps: "The previous traffic was restored; fix the release and deploy again."
-          }
-        );
-      }
-      const left = end - clock.now();
-      if (left <= 0) break;
-      await clock.sleep(Math.min(inputs.checkIntervalMs, left), signal);
+    });
+    if (failed) {
+      record.failure = describeFailures(failed);
+      throw new DeployFailure(
+        `Checks failed at step ${record.index} (${record.weight}% to ${snapshot.candidate}): ${record.failure}.`,
+        {
+          code: "ChecksFailedDuringShift",
+          nextSteps: "The previous traffic was restored; fix the release and deploy again."
+        }
+      );
     }
     const [app, revision] = await Promise.all([
       apps2.getApp({ signal }),
@@ -83696,11 +83703,7 @@ async function rollback(inputs, deps) {
           { code: "DeploymentHeld", nextSteps: "Run action: reject." }
         );
       }
-      const fqdn2 = app2.ingress.fqdn ?? appFqdn(
-        app2.name,
-        await apps2.getDefaultDomain(app2.environmentId ?? ""),
-        app2.ingress.external
-      );
+      const fqdn2 = await ingressFqdn(apps2, app2) ?? "";
       return { app: app2, revisions: revisions2, fqdn: fqdn2 };
     });
     const traffic = currentTraffic(app);
@@ -83879,27 +83882,12 @@ function chooseTarget(app, revisions, traffic, inputs) {
   return target;
 }
 async function bake(url, inputs, deps) {
-  const { clock, probe: probe2, signal } = deps;
-  const end = clock.now() + inputs.stepWaitMs;
-  for (; ; ) {
-    const round = await runCheckRound(
-      url,
-      inputs.smokeChecks,
-      probe2,
-      CHECK_REQUEST_TIMEOUT_MS,
-      signal
+  const failed = await bakeWithChecks(url, inputs.stepWaitMs, inputs, deps);
+  if (failed) {
+    throw new DeployFailure(
+      `Checks on ${url} failed during the rollback: ${describeFailures(failed)}.`,
+      { code: "ChecksFailedDuringShift" }
     );
-    if (!round.ok) {
-      throw new DeployFailure(
-        `Checks on ${url} failed during the rollback: ${describeFailures(round)}.`,
-        {
-          code: "ChecksFailedDuringShift"
-        }
-      );
-    }
-    const left = end - clock.now();
-    if (left <= 0) return;
-    await clock.sleep(Math.min(inputs.checkIntervalMs, left), signal);
   }
 }
 
@@ -83911,11 +83899,7 @@ async function status(inputs, deps) {
   try {
     const found = await phase("Read", async () => {
       const [app2, revisions2] = await Promise.all([apps2.getApp(), apps2.listRevisions()]);
-      const fqdn2 = app2.ingress ? app2.ingress.fqdn ?? appFqdn(
-        app2.name,
-        await apps2.getDefaultDomain(app2.environmentId ?? ""),
-        app2.ingress.external
-      ) : void 0;
+      const fqdn2 = await ingressFqdn(apps2, app2);
       return { app: app2, revisions: revisions2, fqdn: fqdn2 };
     });
     const { app, revisions, fqdn } = found;
