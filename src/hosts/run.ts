@@ -19,7 +19,7 @@ import { buildAndPush } from "../image/buildAndPush.ts";
 import type { Host } from "./host.ts";
 
 /** The actions that change traffic, by name. */
-const ACTIONS: Record<
+const TRAFFIC_ACTIONS: Record<
   Exclude<ActionName, "status">,
   (inputs: Inputs, deps: EngineDeps) => Promise<DeploymentReport>
 > = { deploy, promote, reject, rollback };
@@ -31,10 +31,6 @@ function succeeded(report: DeploymentReport): boolean {
   return report.result === goal || report.result === "unchanged" || report.result === "held";
 }
 
-/**
- * The main step on any host: validate every input before touching Azure, run the action, and
- * publish outputs and the summary. Returns the process exit code.
- */
 /** Platform extras around a run (GitHub Deployments); they never change its outcome. */
 export interface RunHooks {
   /** After the inputs validated, before anything else. */
@@ -43,6 +39,10 @@ export interface RunHooks {
   after?(inputs: Inputs, report: DeploymentReport): Promise<void>;
 }
 
+/**
+ * The main step on any host: validate every input before touching Azure, run the action, and
+ * publish outputs and the summary. Returns the process exit code.
+ */
 export async function runMain(
   host: Host,
   signal: AbortSignal,
@@ -90,15 +90,10 @@ export async function runMain(
   if (inputs.action === "status") {
     const outcome = await status(inputs, deps);
     report = outcome.report;
-    if (outcome.status) {
-      await publish(host, report, renderStatusSummary(outcome.status));
-      host.setOutput("status", JSON.stringify(outcome.status));
-    } else {
-      await publish(host, report);
-    }
-    if (outcome.status) return 0;
+    await publish(host, report, outcome.status && renderStatusSummary(outcome.status));
+    if (outcome.status) host.setOutput("status", JSON.stringify(outcome.status));
   } else {
-    report = await ACTIONS[inputs.action](inputs, deps);
+    report = await TRAFFIC_ACTIONS[inputs.action](inputs, deps);
     await publish(host, report);
     await hooks.after?.(inputs, report);
   }
