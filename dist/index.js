@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-4IAIV4GW.js";
+} from "./chunks/chunk-PX3ASWNT.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-4IAIV4GW.js";
+} from "./chunks/chunk-PX3ASWNT.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/post.ts

@@ -82113,6 +82113,120 @@ var systemClock = {
   })
 };
 
+// src/core/report/format.ts
+function formatDuration(ms) {
+  const rounded = Math.max(0, Math.round(ms));
+  if (rounded < 1e3) return `${rounded} ms`;
+  if (rounded < 59950) return `${(rounded / 1e3).toFixed(1)} s`;
+  const totalSeconds = Math.round(rounded / 1e3);
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor(totalSeconds % 3600 / 60);
+  const seconds = totalSeconds % 60;
+  const ss = String(seconds).padStart(2, "0");
+  if (hours === 0) return `${minutes}m ${ss}s`;
+  return `${hours}h ${String(minutes).padStart(2, "0")}m ${ss}s`;
+}
+function formatShortDuration(ms) {
+  const rounded = Math.max(0, Math.round(ms));
+  if (rounded < 1e3) return `${rounded}ms`;
+  const seconds = rounded / 1e3;
+  if (seconds < 600) return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)}s`;
+  const whole = Math.round(seconds);
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor(whole % 3600 / 60);
+  const rest = whole % 60;
+  const parts = [hours && `${hours}h`, minutes && `${minutes}m`, rest && `${rest}s`];
+  return parts.filter(Boolean).join(" ");
+}
+function formatTraffic(traffic) {
+  if (traffic.length === 0) return "no traffic entries";
+  return traffic.map(
+    (entry2) => `${entry2.revisionName} ${entry2.weight}%${entry2.label === void 0 ? "" : ` (${entry2.label})`}`
+  ).join(", ");
+}
+function formatStepProgress(step) {
+  const bake2 = step.bakeMs > 0 ? `baking ${formatShortDuration(step.bakeMs)}` : "no bake";
+  let checks;
+  if (step.checksRun === 0) checks = "checks pending";
+  else if (step.checksPassed === step.checksRun)
+    checks = `checks ${step.checksPassed}/${step.checksRun} ok`;
+  else {
+    checks = `checks ${step.checksPassed}/${step.checksRun}, ${step.checksRun - step.checksPassed} failed`;
+  }
+  return `[${step.index}/${step.total}] ${step.weight}% -> ${step.label}, ${bake2}, ${checks}`;
+}
+
+// src/core/traffic/plan.ts
+function planRollout(options) {
+  const { candidate, labels } = options;
+  const base = options.initial.filter((entry2) => entry2.revisionName !== candidate).map((entry2) => entry2.label === labels.candidate ? withoutLabel(entry2) : { ...entry2 }).filter((entry2) => entry2.weight > 0 || entry2.label !== void 0);
+  const create = [...base, { revisionName: candidate, weight: 0, label: labels.candidate }];
+  const previousProduction = findProduction(options.initial, labels.production, candidate);
+  const retiring = unique(base.filter((entry2) => entry2.weight > 0).map((e) => e.revisionName));
+  const steps = options.steps.map(
+    (weight, index) => index === options.steps.length - 1 && weight === 100 ? promoted(base, options, previousProduction, retiring) : [
+      ...scaleBase(base, 100 - weight),
+      { revisionName: candidate, weight, label: labels.candidate }
+    ]
+  );
+  return { create, steps, previousProduction, retiring };
+}
+function promoted(base, options, previousProduction, retiring) {
+  const { labels, candidate } = options;
+  const result = [
+    { revisionName: candidate, weight: 100, label: labels.production }
+  ];
+  const kept = base.filter(
+    (entry2) => entry2.label !== void 0 && entry2.label !== labels.production && entry2.label !== labels.previous && !(options.retireAtOnce && retiring.includes(entry2.revisionName))
+  );
+  result.push(...kept.map((entry2) => ({ ...entry2, weight: 0 })));
+  if (previousProduction && !options.retireAtOnce) {
+    result.push({ revisionName: previousProduction, weight: 0, label: labels.previous });
+  }
+  return result;
+}
+function withoutRevisions(traffic, revisions) {
+  return traffic.filter((entry2) => entry2.weight > 0 || !revisions.includes(entry2.revisionName));
+}
+function findProduction(initial, productionLabel, candidate) {
+  const labelled = initial.find((e) => e.label === productionLabel && e.revisionName !== candidate);
+  if (labelled) return labelled.revisionName;
+  const serving = initial.filter((e) => e.revisionName !== candidate && e.weight > 0);
+  return serving.sort((a, b) => b.weight - a.weight)[0]?.revisionName;
+}
+function scaleBase(base, total) {
+  const sum = base.reduce((acc, entry2) => acc + entry2.weight, 0);
+  if (sum === 0) return base.map((entry2) => ({ ...entry2 }));
+  const exact = base.map((entry2) => entry2.weight * total / sum);
+  const floors = exact.map(Math.floor);
+  let left = total - floors.reduce((acc, n) => acc + n, 0);
+  const order = exact.map((value, index) => ({ index, fraction: value - Math.floor(value) })).sort((a, b) => b.fraction - a.fraction || a.index - b.index);
+  for (const { index } of order) {
+    if (left === 0) break;
+    if (base[index].weight === 0) continue;
+    floors[index] += 1;
+    left -= 1;
+  }
+  return base.map((entry2, index) => ({ ...entry2, weight: floors[index] }));
+}
+function weightsByRevision(traffic) {
+  const weights = /* @__PURE__ */ new Map();
+  for (const entry2 of traffic) {
+    weights.set(entry2.revisionName, (weights.get(entry2.revisionName) ?? 0) + entry2.weight);
+  }
+  return weights;
+}
+function sameTraffic(a, b) {
+  const key = (t) => t.filter((entry2) => entry2.weight > 0 || entry2.label !== void 0).map((entry2) => `${entry2.revisionName}|${entry2.weight}|${entry2.label ?? ""}`).sort().join(",");
+  return key(a) === key(b);
+}
+function withoutLabel(entry2) {
+  return { revisionName: entry2.revisionName, weight: entry2.weight };
+}
+function unique(values) {
+  return [...new Set(values)];
+}
+
 // src/core/journal.ts
 var LEASE_TAG = "aca-blue-green.lease";
 var LAST_TAG = "aca-blue-green.last";
@@ -82190,6 +82304,17 @@ function userTags(tags) {
       ([name3]) => name3 !== LEASE_TAG && !name3.startsWith(`${HELD_TAG_PREFIX}.`)
     )
   );
+}
+function assertStillHeld(app, traffic, held) {
+  if (!sameTraffic(traffic, held.traffic)) {
+    throw new DeployFailure(
+      `The traffic of ${app} changed since the deployment of ${held.candidate} was held: expected ${formatTraffic(held.traffic)}, found ${formatTraffic(traffic)}. Nothing was changed.`,
+      {
+        code: "HeldStateChanged",
+        nextSteps: "Check who changed the traffic; set it back to the held split, or reject and deploy again."
+      }
+    );
+  }
 }
 function decodeLastPromotion(value) {
   if (!value) return void 0;
@@ -82310,49 +82435,6 @@ async function waitForRevisionReady(apps2, name3, options) {
   }
 }
 
-// src/core/report/format.ts
-function formatDuration(ms) {
-  const rounded = Math.max(0, Math.round(ms));
-  if (rounded < 1e3) return `${rounded} ms`;
-  if (rounded < 59950) return `${(rounded / 1e3).toFixed(1)} s`;
-  const totalSeconds = Math.round(rounded / 1e3);
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor(totalSeconds % 3600 / 60);
-  const seconds = totalSeconds % 60;
-  const ss = String(seconds).padStart(2, "0");
-  if (hours === 0) return `${minutes}m ${ss}s`;
-  return `${hours}h ${String(minutes).padStart(2, "0")}m ${ss}s`;
-}
-function formatShortDuration(ms) {
-  const rounded = Math.max(0, Math.round(ms));
-  if (rounded < 1e3) return `${rounded}ms`;
-  const seconds = rounded / 1e3;
-  if (seconds < 600) return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)}s`;
-  const whole = Math.round(seconds);
-  const hours = Math.floor(whole / 3600);
-  const minutes = Math.floor(whole % 3600 / 60);
-  const rest = whole % 60;
-  const parts = [hours && `${hours}h`, minutes && `${minutes}m`, rest && `${rest}s`];
-  return parts.filter(Boolean).join(" ");
-}
-function formatTraffic(traffic) {
-  if (traffic.length === 0) return "no traffic entries";
-  return traffic.map(
-    (entry2) => `${entry2.revisionName} ${entry2.weight}%${entry2.label === void 0 ? "" : ` (${entry2.label})`}`
-  ).join(", ");
-}
-function formatStepProgress(step) {
-  const bake2 = step.bakeMs > 0 ? `baking ${formatShortDuration(step.bakeMs)}` : "no bake";
-  let checks;
-  if (step.checksRun === 0) checks = "checks pending";
-  else if (step.checksPassed === step.checksRun)
-    checks = `checks ${step.checksPassed}/${step.checksRun} ok`;
-  else {
-    checks = `checks ${step.checksPassed}/${step.checksRun}, ${step.checksRun - step.checksPassed} failed`;
-  }
-  return `[${step.index}/${step.total}] ${step.weight}% -> ${step.label}, ${bake2}, ${checks}`;
-}
-
 // src/core/traffic/resolve.ts
 function resolveTraffic(reported, latestRevisionName) {
   return reported.map((entry2) => {
@@ -82367,77 +82449,6 @@ function resolveTraffic(reported, latestRevisionName) {
 }
 function totalWeight(traffic) {
   return traffic.reduce((sum, entry2) => sum + entry2.weight, 0);
-}
-
-// src/core/traffic/plan.ts
-function planRollout(options) {
-  const { candidate, labels } = options;
-  const base = options.initial.filter((entry2) => entry2.revisionName !== candidate).map((entry2) => entry2.label === labels.candidate ? withoutLabel(entry2) : { ...entry2 }).filter((entry2) => entry2.weight > 0 || entry2.label !== void 0);
-  const create = [...base, { revisionName: candidate, weight: 0, label: labels.candidate }];
-  const previousProduction = findProduction(options.initial, labels.production, candidate);
-  const retiring = unique(base.filter((entry2) => entry2.weight > 0).map((e) => e.revisionName));
-  const steps = options.steps.map(
-    (weight, index) => index === options.steps.length - 1 && weight === 100 ? promoted(base, options, previousProduction, retiring) : [
-      ...scaleBase(base, 100 - weight),
-      { revisionName: candidate, weight, label: labels.candidate }
-    ]
-  );
-  return { create, steps, previousProduction, retiring };
-}
-function promoted(base, options, previousProduction, retiring) {
-  const { labels, candidate } = options;
-  const result = [
-    { revisionName: candidate, weight: 100, label: labels.production }
-  ];
-  const kept = base.filter(
-    (entry2) => entry2.label !== void 0 && entry2.label !== labels.production && entry2.label !== labels.previous && !(options.retireAtOnce && retiring.includes(entry2.revisionName))
-  );
-  result.push(...kept.map((entry2) => ({ ...entry2, weight: 0 })));
-  if (previousProduction && !options.retireAtOnce) {
-    result.push({ revisionName: previousProduction, weight: 0, label: labels.previous });
-  }
-  return result;
-}
-function withoutRevisions(traffic, revisions) {
-  return traffic.filter((entry2) => entry2.weight > 0 || !revisions.includes(entry2.revisionName));
-}
-function findProduction(initial, productionLabel, candidate) {
-  const labelled = initial.find((e) => e.label === productionLabel && e.revisionName !== candidate);
-  if (labelled) return labelled.revisionName;
-  const serving = initial.filter((e) => e.revisionName !== candidate && e.weight > 0);
-  return serving.sort((a, b) => b.weight - a.weight)[0]?.revisionName;
-}
-function scaleBase(base, total) {
-  const sum = base.reduce((acc, entry2) => acc + entry2.weight, 0);
-  if (sum === 0) return base.map((entry2) => ({ ...entry2 }));
-  const exact = base.map((entry2) => entry2.weight * total / sum);
-  const floors = exact.map(Math.floor);
-  let left = total - floors.reduce((acc, n) => acc + n, 0);
-  const order = exact.map((value, index) => ({ index, fraction: value - Math.floor(value) })).sort((a, b) => b.fraction - a.fraction || a.index - b.index);
-  for (const { index } of order) {
-    if (left === 0) break;
-    if (base[index].weight === 0) continue;
-    floors[index] += 1;
-    left -= 1;
-  }
-  return base.map((entry2, index) => ({ ...entry2, weight: floors[index] }));
-}
-function weightsByRevision(traffic) {
-  const weights = /* @__PURE__ */ new Map();
-  for (const entry2 of traffic) {
-    weights.set(entry2.revisionName, (weights.get(entry2.revisionName) ?? 0) + entry2.weight);
-  }
-  return weights;
-}
-function sameTraffic(a, b) {
-  const key = (t) => t.filter((entry2) => entry2.weight > 0 || entry2.label !== void 0).map((entry2) => `${entry2.revisionName}|${entry2.weight}|${entry2.label ?? ""}`).sort().join(",");
-  return key(a) === key(b);
-}
-function withoutLabel(entry2) {
-  return { revisionName: entry2.revisionName, weight: entry2.weight };
-}
-function unique(values) {
-  return [...new Set(values)];
 }
 
 // src/core/restore.ts
@@ -83099,7 +83110,7 @@ var Rollout = class {
             nextSteps: "Deploy with auto-promote: false first, or use action: deploy."
           });
         }
-        assertStillHeld(found2, held2);
+        assertStillHeld(found2.app.name, found2.traffic, held2);
         return { found: found2, held: held2 };
       });
       this.#resumeFrom(held);
@@ -83604,17 +83615,6 @@ function refuseHeld(app) {
     );
   }
 }
-function assertStillHeld(found, held) {
-  if (!sameTraffic(found.traffic, held.traffic)) {
-    throw new DeployFailure(
-      `The traffic of ${found.app.name} changed since the deployment of ${held.candidate} was held: expected ${formatTraffic(held.traffic)}, found ${formatTraffic(found.traffic)}.`,
-      {
-        code: "HeldStateChanged",
-        nextSteps: "Check who changed the traffic; set it back to the held split, or reject and deploy again."
-      }
-    );
-  }
-}
 var ExternalChange = class extends DeployFailure {
   constructor(message2) {
     super(message2, { code: "TrafficChangedExternally" });
@@ -83639,15 +83639,7 @@ async function reject(inputs, deps) {
     report.initialTraffic = traffic;
     report.candidate = held.candidate;
     report.image = held.image;
-    if (!sameTraffic(traffic, held.traffic)) {
-      throw new DeployFailure(
-        `The traffic of ${app.name} changed since ${held.candidate} was held: expected ${formatTraffic(held.traffic)}, found ${formatTraffic(traffic)}. Nothing was changed.`,
-        {
-          code: "HeldStateChanged",
-          nextSteps: "Check who changed the traffic, then set it by hand or deploy again."
-        }
-      );
-    }
+    assertStillHeld(app.name, traffic, held);
     const leased = await phase("Lease", () => acquireLease(app, REJECT_LEASE_MS, deps));
     const journal = {
       version: 1,
@@ -85749,7 +85741,7 @@ async function buildAndPush(request, deps) {
 }
 
 // src/hosts/run.ts
-var ACTIONS2 = { deploy, promote, reject, rollback };
+var TRAFFIC_ACTIONS = { deploy, promote, reject, rollback };
 function succeeded(report) {
   const goal = report.action === "reject" || report.action === "rollback" ? "rolled-back" : "promoted";
   return report.result === goal || report.result === "unchanged" || report.result === "held";
@@ -85795,15 +85787,10 @@ async function runMain(host, signal, hooks = {}) {
   if (inputs.action === "status") {
     const outcome2 = await status(inputs, deps);
     report = outcome2.report;
-    if (outcome2.status) {
-      await publish(host, report, renderStatusSummary(outcome2.status));
-      host.setOutput("status", JSON.stringify(outcome2.status));
-    } else {
-      await publish(host, report);
-    }
-    if (outcome2.status) return 0;
+    await publish(host, report, outcome2.status && renderStatusSummary(outcome2.status));
+    if (outcome2.status) host.setOutput("status", JSON.stringify(outcome2.status));
   } else {
-    report = await ACTIONS2[inputs.action](inputs, deps);
+    report = await TRAFFIC_ACTIONS[inputs.action](inputs, deps);
     await publish(host, report);
     await hooks.after?.(inputs, report);
   }

@@ -119,7 +119,7 @@ function toSdkTraffic(entry: TrafficWeight) {
     : { revisionName: entry.revisionName, weight: entry.weight };
 }
 
-export function toAppState(app: ContainerApp, resourceGroup: string): AppState {
+function toAppState(app: ContainerApp, resourceGroup: string): AppState {
   const ingress = app.configuration?.ingress;
   return {
     name: app.name ?? "",
@@ -148,7 +148,7 @@ export function toAppState(app: ContainerApp, resourceGroup: string): AppState {
   };
 }
 
-export function toRevisionState(revision: Revision): RevisionState {
+function toRevisionState(revision: Revision): RevisionState {
   return {
     name: revision.name ?? "",
     active: revision.active ?? false,

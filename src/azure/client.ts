@@ -7,7 +7,7 @@ import { resolveCloud, withDiscoveredAudience } from "./clouds.ts";
 import { ContainerAppsGateway } from "./containerApps.ts";
 import { createCredential, type CredentialSource } from "./credentials.ts";
 
-export const USER_AGENT = "aca-blue-green/1";
+const USER_AGENT = "aca-blue-green/1";
 
 export interface AppConnection {
   subscriptionId: string;

@@ -1,3 +1,6 @@
+import { DeployFailure } from "./failure.ts";
+import { formatTraffic } from "./report/format.ts";
+import { sameTraffic } from "./traffic/plan.ts";
 import type { TrafficWeight } from "./types.ts";
 import type { RunContext } from "./ports.ts";
 
@@ -6,7 +9,7 @@ export const LEASE_TAG = "aca-blue-green.lease";
 /** Tag recording the last promotion (the revision to roll back to). */
 export const LAST_TAG = "aca-blue-green.last";
 /** Prefix of the tags that record a held deployment (split over several tags: values hold 256 characters). */
-export const HELD_TAG_PREFIX = "aca-blue-green.held";
+const HELD_TAG_PREFIX = "aca-blue-green.held";
 /** Key of the journal in the host's per-job state. */
 export const JOURNAL_STATE_KEY = "aca-blue-green-journal";
 
@@ -151,6 +154,23 @@ export function userTags(tags: Record<string, string>): Record<string, string> {
       ([name]) => name !== LEASE_TAG && !name.startsWith(`${HELD_TAG_PREFIX}.`),
     ),
   );
+}
+
+/**
+ * Promote and reject act only on the state that was held: traffic changed since is someone
+ * else's, and they stop without changing anything.
+ */
+export function assertStillHeld(app: string, traffic: TrafficWeight[], held: HeldDeployment): void {
+  if (!sameTraffic(traffic, held.traffic)) {
+    throw new DeployFailure(
+      `The traffic of ${app} changed since the deployment of ${held.candidate} was held: expected ${formatTraffic(held.traffic)}, found ${formatTraffic(traffic)}. Nothing was changed.`,
+      {
+        code: "HeldStateChanged",
+        nextSteps:
+          "Check who changed the traffic; set it back to the held split, or reject and deploy again.",
+      },
+    );
+  }
 }
 
 export function decodeLastPromotion(value: string | undefined): LastPromotion | undefined {

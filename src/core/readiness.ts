@@ -26,7 +26,7 @@ export function failedState(revision: RevisionState): string | undefined {
   return undefined;
 }
 
-export function describeState(revision: RevisionState): string {
+function describeState(revision: RevisionState): string {
   return `provisioning ${revision.provisioningState}, running ${revision.runningState}, health ${revision.healthState}`;
 }
 

@@ -7,7 +7,7 @@ import { sameTraffic, weightsByRevision } from "./traffic/plan.ts";
 import type { TrafficWeight } from "./types.ts";
 
 /** A restore keeps trying through transient Azure failures far longer than any other write. */
-export const RESTORE_RETRY_MS = 10 * 60_000;
+const RESTORE_RETRY_MS = 10 * 60_000;
 
 export interface RestoreOutcome {
   traffic: TrafficWeight[];

@@ -5,7 +5,7 @@ import { formatDuration } from "./report/format.ts";
 import type { CheckResult, CheckRound, Inputs } from "./types.ts";
 
 /** Longest a single smoke-check request may take. */
-export const CHECK_REQUEST_TIMEOUT_MS = 10_000;
+const CHECK_REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * Runs the smoke checks against `baseUrl` until a round passes or smoke-timeout runs out, logging

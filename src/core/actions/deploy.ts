@@ -1,6 +1,7 @@
 import { DeployFailure, errorCode, errorMessage } from "../failure.ts";
 import {
   JOURNAL_STATE_KEY,
+  assertStillHeld,
   LAST_TAG,
   decodeHeldTags,
   encodeHeldTags,
@@ -156,7 +157,7 @@ class Rollout {
             nextSteps: "Deploy with auto-promote: false first, or use action: deploy.",
           });
         }
-        assertStillHeld(found, held);
+        assertStillHeld(found.app.name, found.traffic, held);
         return { found, held };
       });
       this.#resumeFrom(held);
@@ -705,20 +706,6 @@ function refuseHeld(app: AppState): void {
     throw new DeployFailure(
       `A deployment of ${held.candidate} is held on ${app.name} (since ${held.at}, by ${held.holder}).`,
       { code: "DeploymentHeld", nextSteps: "Run action: promote or action: reject first." },
-    );
-  }
-}
-
-/** Promote and reject act only on the state that was held: anything else is someone else's. */
-export function assertStillHeld(found: AppSnapshot, held: HeldDeployment): void {
-  if (!sameTraffic(found.traffic, held.traffic)) {
-    throw new DeployFailure(
-      `The traffic of ${found.app.name} changed since the deployment of ${held.candidate} was held: expected ${formatTraffic(held.traffic)}, found ${formatTraffic(found.traffic)}.`,
-      {
-        code: "HeldStateChanged",
-        nextSteps:
-          "Check who changed the traffic; set it back to the held split, or reject and deploy again.",
-      },
     );
   }
 }

@@ -1,10 +1,15 @@
 import { DeployFailure, errorCode, errorMessage } from "../failure.ts";
-import { JOURNAL_STATE_KEY, decodeHeldTags, userTags, type DeployJournal } from "../journal.ts";
+import {
+  JOURNAL_STATE_KEY,
+  assertStillHeld,
+  decodeHeldTags,
+  userTags,
+  type DeployJournal,
+} from "../journal.ts";
 import { acquireLease } from "../lease.ts";
 import type { EngineDeps } from "../ports.ts";
 import { formatTraffic } from "../report/format.ts";
 import { currentTraffic, restoreSnapshot } from "../restore.ts";
-import { sameTraffic } from "../traffic/plan.ts";
 import type { DeploymentReport, Inputs } from "../types.ts";
 import { operatorReport, timedPhase } from "./report.ts";
 
@@ -32,15 +37,7 @@ export async function reject(inputs: Inputs, deps: EngineDeps): Promise<Deployme
     report.initialTraffic = traffic;
     report.candidate = held.candidate;
     report.image = held.image;
-    if (!sameTraffic(traffic, held.traffic)) {
-      throw new DeployFailure(
-        `The traffic of ${app.name} changed since ${held.candidate} was held: expected ${formatTraffic(held.traffic)}, found ${formatTraffic(traffic)}. Nothing was changed.`,
-        {
-          code: "HeldStateChanged",
-          nextSteps: "Check who changed the traffic, then set it by hand or deploy again.",
-        },
-      );
-    }
+    assertStillHeld(app.name, traffic, held);
     const leased = await phase("Lease", () => acquireLease(app, REJECT_LEASE_MS, deps));
     const journal: DeployJournal = {
       version: 1,
