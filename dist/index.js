@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-PX3ASWNT.js";
+} from "./chunks/chunk-YHA62XOP.js";
 import {
   __commonJS,
   __require,

@@ -48221,11 +48221,15 @@ function errorMessage(error) {
 }
 function isRetryable(error) {
   if (!error || typeof error !== "object" || error instanceof DeployFailure) return false;
+  if (isOperationFailure(error)) return false;
   const status2 = error.statusCode;
   if (typeof status2 === "number") {
     return status2 === 408 || status2 === 409 || status2 === 429 || status2 >= 500;
   }
-  return errorCode(error) !== "OperationFailed" && !errorMessage(error).includes("long-running");
+  return !errorMessage(error).startsWith("The long-running operation has failed");
+}
+function isOperationFailure(error) {
+  return typeof error === "object" && error !== null && error.operationFailed === true;
 }
 
 // src/hosts/azurePipelines.ts
@@ -65199,12 +65203,18 @@ var AzureError = class extends Error {
   statusCode;
   /** Seconds the service asked us to wait before trying again. */
   retryAfterMs;
+  /**
+   * The service accepted the write and then reported its operation as failed: a verdict, not a
+   * transient fault. Sending the same write again would be a new write.
+   */
+  operationFailed;
   constructor(message2, options = {}) {
     super(message2, { cause: options.cause });
     this.name = "AzureError";
     this.code = options.code;
     this.statusCode = options.statusCode;
     this.retryAfterMs = options.retryAfterMs;
+    this.operationFailed = options.operationFailed ?? false;
   }
 };
 var FAILED_LRO = /^The long-running operation has failed\.\s*(?:([A-Za-z0-9_.]+)\.\s*)?(.*)$/s;
@@ -65226,6 +65236,7 @@ function toAzureError(error, what) {
     if (lro) {
       return new AzureError(`${what} failed: ${lro[2] || "the operation ended in Failed"}`, {
         code: lro[1] ?? "OperationFailed",
+        operationFailed: true,
         cause: error
       });
     }
@@ -65339,6 +65350,7 @@ function toAppState(app, resourceGroup) {
     provisioningState: app.provisioningState ?? "Unknown",
     activeRevisionsMode: app.configuration?.activeRevisionsMode ?? "Single",
     latestRevisionName: app.latestRevisionName,
+    latestReadyRevisionName: app.latestReadyRevisionName,
     environmentId: app.environmentId ?? app.managedEnvironmentId,
     ingress: ingress ? {
       fqdn: ingress.fqdn || void 0,
@@ -65370,6 +65382,8 @@ function toRevisionState(revision) {
       image: c.image ?? ""
     })),
     provisioningError: revision.provisioningError || void 0,
+    runningStateDetails: revision.runningStateDetails || void 0,
+    replicas: revision.replicas,
     createdTime: revision.createdTime?.toISOString()
   };
 }
@@ -65429,8 +65443,47 @@ async function withDiscoveredAudience(cloud) {
   return { ...cloud, armScope: `${trimSlash(audience)}/.default` };
 }
 
+// src/core/timing.ts
+var DEFAULT_TIMING = {
+  operation: { firstMs: 200, factor: 1.5, maxMs: 2e3 },
+  readiness: { firstMs: 250, factor: 1.5, maxMs: 2e3 }
+};
+function scaleTiming(profile, scale) {
+  if (!(scale > 0) || scale === 1) return profile;
+  const scaled = (s) => ({
+    firstMs: Math.max(1, Math.round(s.firstMs * scale)),
+    factor: s.factor,
+    maxMs: Math.max(1, Math.round(s.maxMs * scale))
+  });
+  return { operation: scaled(profile.operation), readiness: scaled(profile.readiness) };
+}
+function pollGaps(schedule) {
+  let gap = schedule.firstMs;
+  return () => {
+    const current = Math.min(gap, schedule.maxMs);
+    gap = Math.min(gap * schedule.factor, schedule.maxMs);
+    return Math.round(current);
+  };
+}
+var TIME_SCALE_ENV = "ACA_BLUE_GREEN_TIME_SCALE";
+function timingFromEnvironment(env) {
+  const raw = env[TIME_SCALE_ENV];
+  if (raw === void 0 || raw === "") return DEFAULT_TIMING;
+  const scale = Number(raw);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1) {
+    throw new Error(
+      `${TIME_SCALE_ENV} must be a number greater than 0 and at most 1, not "${raw}".`
+    );
+  }
+  return scaleTiming(DEFAULT_TIMING, scale);
+}
+
 // src/azure/containerApps.ts
-var DEFAULTS = { requestTimeoutMs: 6e4, pollIntervalMs: 2e3, retryForMs: 12e4 };
+var DEFAULTS = {
+  requestTimeoutMs: 6e4,
+  operationPoll: DEFAULT_TIMING.operation,
+  retryForMs: 12e4
+};
 var ContainerAppsGateway = class {
   resourceGroup;
   appName;
@@ -65479,23 +65532,61 @@ var ContainerAppsGateway = class {
       return revisions;
     });
   }
+  /**
+   * The revision, with `runningStateDetails` ("1/1 Container crashing: web"), which the service
+   * sends and the SDK's model drops: it is read from the raw response.
+   */
   getRevision(name3, options) {
-    return this.#call(
-      `Reading revision ${name3}`,
-      options,
-      (o) => this.#client.containerAppsRevisions.getRevision(this.resourceGroup, this.appName, name3, o)
-    );
+    return this.#call(`Reading revision ${name3}`, options, async (o) => {
+      let runningStateDetails;
+      const revision = await this.#client.containerAppsRevisions.getRevision(
+        this.resourceGroup,
+        this.appName,
+        name3,
+        {
+          ...o,
+          onResponse: (raw) => {
+            runningStateDetails = runningStateDetailsOf(raw.parsedBody);
+          }
+        }
+      );
+      return { ...revision, runningStateDetails };
+    });
   }
-  /** PATCH the app and wait for the operation to finish; returns the app as it then is. */
-  update(patch, what, options) {
-    return this.#call(
-      what,
-      options,
-      (o) => this.#client.containerApps.update(this.resourceGroup, this.appName, patch, {
-        ...o,
-        updateIntervalInMs: this.#options.pollIntervalMs
-      })
-    );
+  /**
+   * PATCH the app and wait for the operation to finish; returns the app as it then is. Only the
+   * request that starts the operation is re-sent on a transient fault; a status poll that fails is
+   * asked again; an operation the service reports as failed is final and never re-sent.
+   */
+  async update(patch, what, options) {
+    const { clock } = this.#options;
+    const signal = options?.signal;
+    const { poller } = await this.#call(what, options, async (o) => {
+      const started = this.#client.containerApps.update(this.resourceGroup, this.appName, patch, o);
+      await started.submitted();
+      return { poller: started };
+    });
+    const gap = pollGaps(this.#options.operationPoll);
+    while (!poller.isDone) {
+      await clock.sleep(gap(), signal);
+      await this.#call(`${what} (operation status)`, options, async () => {
+        try {
+          await poller.poll({ abortSignal: signal });
+        } catch (error) {
+          if (poller.operationState?.status === "failed") throw operationFailed(error, what);
+          throw error;
+        }
+      });
+    }
+    const state3 = poller.operationState;
+    if (state3?.status === "failed") throw operationFailed(state3.error, what);
+    if (state3?.status === "canceled") {
+      throw new AzureError(`${what} failed: the operation was canceled`, {
+        code: "OperationCanceled",
+        operationFailed: true
+      });
+    }
+    return poller.result ?? this.getApp(options);
   }
   activateRevision(name3, options) {
     return this.#call(
@@ -65541,6 +65632,19 @@ var ContainerAppsGateway = class {
     }
   }
 };
+function runningStateDetailsOf(body) {
+  const properties = body?.properties;
+  return typeof properties?.runningStateDetails === "string" ? properties.runningStateDetails : void 0;
+}
+function operationFailed(error, what) {
+  const mapped = toAzureError(error, what);
+  return new AzureError(mapped.message, {
+    code: mapped.code ?? "OperationFailed",
+    statusCode: mapped.statusCode,
+    operationFailed: true,
+    cause: error
+  });
+}
 function backoff(attempt) {
   const base = Math.min(1e3 * 2 ** (attempt - 1), 16e3);
   return Math.round(base * (0.75 + Math.random() * 0.5));
@@ -81981,6 +82085,7 @@ async function connectContainerApp(connection) {
   });
   const gateway = new ContainerAppsGateway(client, connection.resourceGroup, connection.app, {
     clock: connection.clock,
+    ...connection.operationPoll ? { operationPoll: connection.operationPoll } : {},
     debug: connection.debug
   });
   return {
@@ -82393,22 +82498,31 @@ function isReady(revision) {
 }
 function failedState(revision) {
   if (revision.provisioningState.toLowerCase() === "failed") {
-    return `provisioning failed${revision.provisioningError ? `: ${revision.provisioningError}` : ""}`;
+    return `provisioning failed${serviceDetails(revision)}`;
   }
   if (FAILED_RUNNING.has(revision.runningState.toLowerCase())) {
-    return `running state is ${revision.runningState}${revision.provisioningError ? `: ${revision.provisioningError}` : ""}`;
+    return `running state is ${revision.runningState}${serviceDetails(revision)}`;
   }
   return void 0;
+}
+function serviceDetails(revision) {
+  const { provisioningError: error, runningStateDetails: details } = revision;
+  if (error && details && details !== error) return `: ${error} (${details})`;
+  const said = error ?? details;
+  return said ? `: ${said}` : "";
 }
 function describeState(revision) {
   return `provisioning ${revision.provisioningState}, running ${revision.runningState}, health ${revision.healthState}`;
 }
 async function waitForRevisionReady(apps2, name3, options) {
   const { clock, deadline } = options;
-  let gap = options.interval.min;
+  const gap = pollGaps(options.schedule);
   let lastState = "";
   for (; ; ) {
-    const revision = await apps2.getRevision(name3, { signal: options.signal });
+    const revision = await apps2.getRevision(name3, {
+      signal: options.signal,
+      retryForMs: Math.max(0, deadline - clock.now())
+    });
     const state3 = describeState(revision);
     if (state3 !== lastState) options.log.info(`${name3}: ${state3}`);
     lastState = state3;
@@ -82430,8 +82544,7 @@ async function waitForRevisionReady(apps2, name3, options) {
         }
       );
     }
-    await clock.sleep(Math.min(gap, left), options.signal);
-    gap = Math.min(Math.round(gap * 1.5), options.interval.max);
+    await clock.sleep(Math.min(gap(), left), options.signal);
   }
 }
 
@@ -82455,16 +82568,7 @@ function totalWeight(traffic) {
 var RESTORE_RETRY_MS = 10 * 6e4;
 async function restoreSnapshot(apps2, journal, deps) {
   const retryForMs = deps.retryForMs ?? RESTORE_RETRY_MS;
-  const written = await apps2.updateTraffic(journal.snapshot, journal.tags, { retryForMs });
-  let traffic = currentTraffic(written);
-  if (!sameTraffic(traffic, journal.snapshot)) {
-    traffic = currentTraffic(await apps2.getApp({ retryForMs }));
-    if (!sameTraffic(traffic, journal.snapshot)) {
-      throw new Error(
-        `After the restore the app routes ${describe(traffic)} instead of ${describe(journal.snapshot)}.`
-      );
-    }
-  }
+  const traffic = await writeSnapshot(apps2, journal, deps, deps.clock.now() + retryForMs);
   let candidateDeactivated = false;
   const candidateWeight = weightsByRevision(traffic).get(journal.candidate) ?? 0;
   if (journal.createdCandidate && !journal.keepFailedRevision && candidateWeight === 0) {
@@ -82479,8 +82583,45 @@ async function restoreSnapshot(apps2, journal, deps) {
   }
   return { traffic, candidateDeactivated };
 }
+async function writeSnapshot(apps2, journal, deps, deadline) {
+  const { clock, log: log2 } = deps;
+  const left = () => Math.max(0, deadline - clock.now());
+  for (let attempt = 1; ; attempt++) {
+    let failure;
+    try {
+      const written = await apps2.updateTraffic(journal.snapshot, journal.tags, {
+        retryForMs: left()
+      });
+      if (sameTraffic(currentTraffic(written), journal.snapshot)) return currentTraffic(written);
+    } catch (error) {
+      if (!isOperationFailure(error)) throw error;
+      failure = error;
+    }
+    const app = await apps2.getApp({ retryForMs: left() });
+    const traffic = currentTraffic(app);
+    const restored = sameTraffic(traffic, journal.snapshot);
+    if (restored && (!failure || sameTags(app.tags, journal.tags))) return traffic;
+    const gap = Math.min(1e3 * 2 ** (attempt - 1), 16e3);
+    if (!failure || clock.now() + gap >= deadline) {
+      throw new Error(
+        `After the restore the app routes ${describe(traffic)} instead of ${describe(journal.snapshot)}${failure ? ` (${errorMessage(failure)})` : ""}.`
+      );
+    }
+    log2.warning(
+      `${errorMessage(failure)}; the app routes ${describe(traffic)}. Writing the previous traffic again in ${Math.round(gap / 1e3)} s (trying until ${new Date(deadline).toISOString()}).`
+    );
+    await clock.sleep(gap);
+  }
+}
+function sameTags(actual, expected) {
+  const keys = /* @__PURE__ */ new Set([...Object.keys(actual), ...Object.keys(expected)]);
+  return [...keys].every((key) => actual[key] === expected[key]);
+}
 function currentTraffic(app) {
-  return resolveTraffic(app.ingress?.traffic ?? [], app.latestRevisionName);
+  return resolveTraffic(
+    app.ingress?.traffic ?? [],
+    app.latestReadyRevisionName ?? app.latestRevisionName
+  );
 }
 function describe(traffic) {
   return traffic.map((e) => `${e.revisionName} ${e.weight}%${e.label ? ` (${e.label})` : ""}`).join(", ");
@@ -83016,7 +83157,6 @@ function timedPhase(report, deps) {
 }
 
 // src/core/actions/deploy.ts
-var DEFAULT_POLL = { min: 500, max: 5e3 };
 var LEASE_MARGIN_MS = 15 * 6e4;
 async function deploy(inputs, deps) {
   return new Rollout(inputs, deps).deploy();
@@ -83375,7 +83515,7 @@ var Rollout = class {
       signal,
       deadline: clock.now() + inputs.readinessTimeoutMs,
       timeoutText: `readiness-timeout (${formatDuration(inputs.readinessTimeoutMs)})`,
-      interval: this.#deps.pollIntervalMs ?? DEFAULT_POLL
+      schedule: (this.#deps.timing ?? DEFAULT_TIMING).readiness
     });
   }
   async #smoke() {
@@ -83760,7 +83900,7 @@ async function rollback(inputs, deps) {
           signal,
           deadline: clock.now() + inputs.readinessTimeoutMs,
           timeoutText: `readiness-timeout (${formatDuration(inputs.readinessTimeoutMs)})`,
-          interval: deps.pollIntervalMs ?? DEFAULT_POLL
+          schedule: (deps.timing ?? DEFAULT_TIMING).readiness
         });
       });
     }
@@ -85765,9 +85905,16 @@ async function runMain(host, signal, hooks = {}) {
   }
   const inputs = parsed.inputs;
   if (inputs.auth.creds) host.setSecret(inputs.auth.creds.clientSecret);
+  let timing;
+  try {
+    timing = timingFromEnvironment(process.env);
+  } catch (error) {
+    host.setFailed(`${errorMessage(error)} Nothing was changed in Azure.`);
+    return 1;
+  }
   let connection;
   try {
-    connection = await connect(host, inputs);
+    connection = await connect(host, inputs, timing);
   } catch (error) {
     host.setFailed(`Could not set up Azure authentication: ${errorMessage(error)}`);
     return 1;
@@ -85781,7 +85928,8 @@ async function runMain(host, signal, hooks = {}) {
     log: host,
     state: host.state,
     run,
-    signal
+    signal,
+    timing
   };
   let report;
   if (inputs.action === "status") {
@@ -85813,7 +85961,7 @@ async function runPost(host) {
     return 1;
   }
   try {
-    const { apps: apps2 } = await connect(host, parsed.inputs);
+    const { apps: apps2 } = await connect(host, parsed.inputs, timingFromEnvironment(process.env));
     const outcome2 = await host.group(
       "Restore",
       () => restoreSnapshot(apps2, journal, { log: host, clock: systemClock })
@@ -85829,7 +85977,7 @@ async function runPost(host) {
     return 1;
   }
 }
-async function connect(host, inputs) {
+async function connect(host, inputs, timing) {
   const source = await host.credentialSource(inputs);
   host.info(`Authenticating with ${describeCredential(source)}`);
   return connectContainerApp({
@@ -85839,6 +85987,7 @@ async function connect(host, inputs) {
     auth: inputs.auth,
     source,
     clock: systemClock,
+    operationPoll: timing.operation,
     debug: (message2) => host.debug(message2)
   });
 }

@@ -8,6 +8,7 @@ import type { Clock } from "../../src/core/clock.ts";
 import type { HttpProbe } from "../../src/core/checks/run.ts";
 import { readInputs } from "../../src/core/inputs/validate.ts";
 import { LEASE_TAG } from "../../src/core/journal.ts";
+import { DEFAULT_TIMING } from "../../src/core/timing.ts";
 import type {
   AppState,
   ContainerAppsPort,
@@ -154,7 +155,10 @@ function engine(apps: FakeApps, probe: HttpProbe, extra: Partial<EngineDeps> = {
     log: silent,
     state: { save() {}, load: () => undefined },
     run: { runId: "test:1", holder: "the test run" },
-    pollIntervalMs: { min: 500, max: 5_000 },
+    timing: {
+      operation: DEFAULT_TIMING.operation,
+      readiness: { firstMs: 500, factor: 1.5, maxMs: 5_000 },
+    },
     ...extra,
   };
   return { deps, clock };

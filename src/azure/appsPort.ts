@@ -1,4 +1,4 @@
-import type { ContainerApp, Revision } from "@azure/arm-appcontainers";
+import type { ContainerApp } from "@azure/arm-appcontainers";
 import type {
   AppState,
   ContainerAppsPort,
@@ -9,7 +9,7 @@ import type {
 } from "../core/ports.ts";
 import type { TrafficWeight } from "../core/types.ts";
 import { describePullAccess } from "./acr.ts";
-import type { ContainerAppsGateway } from "./containerApps.ts";
+import type { ContainerAppsGateway, RevisionWithDetails } from "./containerApps.ts";
 import { AzureError } from "./errors.ts";
 
 /**
@@ -127,6 +127,7 @@ function toAppState(app: ContainerApp, resourceGroup: string): AppState {
     provisioningState: app.provisioningState ?? "Unknown",
     activeRevisionsMode: app.configuration?.activeRevisionsMode ?? "Single",
     latestRevisionName: app.latestRevisionName,
+    latestReadyRevisionName: app.latestReadyRevisionName,
     environmentId: app.environmentId ?? app.managedEnvironmentId,
     ingress: ingress
       ? {
@@ -148,7 +149,7 @@ function toAppState(app: ContainerApp, resourceGroup: string): AppState {
   };
 }
 
-function toRevisionState(revision: Revision): RevisionState {
+function toRevisionState(revision: RevisionWithDetails): RevisionState {
   return {
     name: revision.name ?? "",
     active: revision.active ?? false,
@@ -161,6 +162,8 @@ function toRevisionState(revision: Revision): RevisionState {
       image: c.image ?? "",
     })),
     provisioningError: revision.provisioningError || undefined,
+    runningStateDetails: revision.runningStateDetails || undefined,
+    replicas: revision.replicas,
     createdTime: revision.createdTime?.toISOString(),
   };
 }

@@ -1,5 +1,6 @@
 import { ContainerAppsAPIClient } from "@azure/arm-appcontainers";
 import type { Clock } from "../core/clock.ts";
+import type { PollSchedule } from "../core/timing.ts";
 import type { ContainerAppsPort } from "../core/ports.ts";
 import type { AuthInputs } from "../core/types.ts";
 import { ContainerAppsAdapter } from "./appsPort.ts";
@@ -16,6 +17,8 @@ export interface AppConnection {
   auth: AuthInputs;
   source: CredentialSource;
   clock: Clock;
+  /** Poll cadence of long-running writes. */
+  operationPoll?: PollSchedule;
   debug?: (message: string) => void;
 }
 
@@ -37,6 +40,7 @@ export async function connectContainerApp(connection: AppConnection): Promise<Co
   });
   const gateway = new ContainerAppsGateway(client, connection.resourceGroup, connection.app, {
     clock: connection.clock,
+    ...(connection.operationPoll ? { operationPoll: connection.operationPoll } : {}),
     debug: connection.debug,
   });
   return {

@@ -6,6 +6,7 @@ import type {
 } from "@azure/arm-appcontainers";
 import type { Clock } from "../core/clock.ts";
 import { isRetryable } from "../core/failure.ts";
+import { DEFAULT_TIMING, pollGaps, type PollSchedule } from "../core/timing.ts";
 import { AzureError, toAzureError } from "./errors.ts";
 
 export interface GatewayOptions {
@@ -14,8 +15,8 @@ export interface GatewayOptions {
   debug?: (message: string) => void;
   /** Longest a single HTTP request may take. */
   requestTimeoutMs?: number;
-  /** Poll cadence of long-running operations when the service gives no Retry-After. */
-  pollIntervalMs?: number;
+  /** Poll cadence of long-running operations (the service sends no Retry-After on them). */
+  operationPoll?: PollSchedule;
   /** How long transient failures are retried before a call gives up. */
   retryForMs?: number;
 }
@@ -26,7 +27,11 @@ interface CallOptions {
   signal?: AbortSignal;
 }
 
-const DEFAULTS = { requestTimeoutMs: 60_000, pollIntervalMs: 2_000, retryForMs: 120_000 };
+const DEFAULTS = {
+  requestTimeoutMs: 60_000,
+  operationPoll: DEFAULT_TIMING.operation,
+  retryForMs: 120_000,
+};
 
 /**
  * Everything the engine asks of Azure Container Apps for one app, with the retries the SDK leaves
@@ -88,20 +93,63 @@ export class ContainerAppsGateway {
     });
   }
 
-  getRevision(name: string, options?: CallOptions): Promise<Revision> {
-    return this.#call(`Reading revision ${name}`, options, (o) =>
-      this.#client.containerAppsRevisions.getRevision(this.resourceGroup, this.appName, name, o),
-    );
+  /**
+   * The revision, with `runningStateDetails` ("1/1 Container crashing: web"), which the service
+   * sends and the SDK's model drops: it is read from the raw response.
+   */
+  getRevision(name: string, options?: CallOptions): Promise<RevisionWithDetails> {
+    return this.#call(`Reading revision ${name}`, options, async (o) => {
+      let runningStateDetails: string | undefined;
+      const revision = await this.#client.containerAppsRevisions.getRevision(
+        this.resourceGroup,
+        this.appName,
+        name,
+        {
+          ...o,
+          onResponse: (raw) => {
+            runningStateDetails = runningStateDetailsOf(raw.parsedBody);
+          },
+        },
+      );
+      return { ...revision, runningStateDetails };
+    });
   }
 
-  /** PATCH the app and wait for the operation to finish; returns the app as it then is. */
-  update(patch: ContainerApp, what: string, options?: CallOptions): Promise<ContainerApp> {
-    return this.#call(what, options, (o) =>
-      this.#client.containerApps.update(this.resourceGroup, this.appName, patch, {
-        ...o,
-        updateIntervalInMs: this.#options.pollIntervalMs,
-      }),
-    );
+  /**
+   * PATCH the app and wait for the operation to finish; returns the app as it then is. Only the
+   * request that starts the operation is re-sent on a transient fault; a status poll that fails is
+   * asked again; an operation the service reports as failed is final and never re-sent.
+   */
+  async update(patch: ContainerApp, what: string, options?: CallOptions): Promise<ContainerApp> {
+    const { clock } = this.#options;
+    const signal = options?.signal;
+    // The poller is a thenable: wrapped, so that returning it does not wait for the operation.
+    const { poller } = await this.#call(what, options, async (o) => {
+      const started = this.#client.containerApps.update(this.resourceGroup, this.appName, patch, o);
+      await started.submitted();
+      return { poller: started };
+    });
+    const gap = pollGaps(this.#options.operationPoll);
+    while (!poller.isDone) {
+      await clock.sleep(gap(), signal);
+      await this.#call(`${what} (operation status)`, options, async () => {
+        try {
+          await poller.poll({ abortSignal: signal });
+        } catch (error) {
+          if (poller.operationState?.status === "failed") throw operationFailed(error, what);
+          throw error;
+        }
+      });
+    }
+    const state = poller.operationState;
+    if (state?.status === "failed") throw operationFailed(state.error, what);
+    if (state?.status === "canceled") {
+      throw new AzureError(`${what} failed: the operation was canceled`, {
+        code: "OperationCanceled",
+        operationFailed: true,
+      });
+    }
+    return poller.result ?? this.getApp(options);
   }
 
   activateRevision(name: string, options?: CallOptions): Promise<void> {
@@ -149,6 +197,28 @@ export class ContainerAppsGateway {
       }
     }
   }
+}
+
+/** A revision as read, with the field the SDK's model does not carry. */
+export type RevisionWithDetails = Revision & { runningStateDetails?: string };
+
+function runningStateDetailsOf(body: unknown): string | undefined {
+  const properties = (body as { properties?: { runningStateDetails?: unknown } } | undefined)
+    ?.properties;
+  return typeof properties?.runningStateDetails === "string"
+    ? properties.runningStateDetails
+    : undefined;
+}
+
+/** The service ended the operation as failed: final, never retried. */
+function operationFailed(error: unknown, what: string): AzureError {
+  const mapped = toAzureError(error, what);
+  return new AzureError(mapped.message, {
+    code: mapped.code ?? "OperationFailed",
+    statusCode: mapped.statusCode,
+    operationFailed: true,
+    cause: error,
+  });
 }
 
 /** 1 s, 2 s, 4 s … capped at 16 s, with jitter so parallel runs do not retry in step. */

@@ -6,16 +6,28 @@ export class AzureError extends Error {
   readonly statusCode?: number;
   /** Seconds the service asked us to wait before trying again. */
   readonly retryAfterMs?: number;
+  /**
+   * The service accepted the write and then reported its operation as failed: a verdict, not a
+   * transient fault. Sending the same write again would be a new write.
+   */
+  readonly operationFailed: boolean;
 
   constructor(
     message: string,
-    options: { code?: string; statusCode?: number; retryAfterMs?: number; cause?: unknown } = {},
+    options: {
+      code?: string;
+      statusCode?: number;
+      retryAfterMs?: number;
+      operationFailed?: boolean;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "AzureError";
     this.code = options.code;
     this.statusCode = options.statusCode;
     this.retryAfterMs = options.retryAfterMs;
+    this.operationFailed = options.operationFailed ?? false;
   }
 }
 
@@ -44,6 +56,7 @@ export function toAzureError(error: unknown, what: string): AzureError {
     if (lro) {
       return new AzureError(`${what} failed: ${lro[2] || "the operation ended in Failed"}`, {
         code: lro[1] ?? "OperationFailed",
+        operationFailed: true,
         cause: error,
       });
     }

@@ -34,9 +34,22 @@ export function errorMessage(error: unknown): string {
  */
 export function isRetryable(error: unknown): boolean {
   if (!error || typeof error !== "object" || error instanceof DeployFailure) return false;
+  if (isOperationFailure(error)) return false;
   const status = (error as { statusCode?: unknown }).statusCode;
   if (typeof status === "number") {
     return status === 408 || status === 409 || status === 429 || status >= 500;
   }
-  return errorCode(error) !== "OperationFailed" && !errorMessage(error).includes("long-running");
+  return !errorMessage(error).startsWith("The long-running operation has failed");
+}
+
+/**
+ * Whether the service accepted a write and then reported its operation as failed. Such a write is
+ * never re-sent blindly: what it left behind is read first.
+ */
+export function isOperationFailure(error: unknown): boolean {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    (error as { operationFailed?: unknown }).operationFailed === true
+  );
 }

@@ -4,6 +4,7 @@
  */
 import type { Clock } from "./clock.ts";
 import type { HttpProbe } from "./checks/run.ts";
+import type { TimingProfile } from "./timing.ts";
 import type { TrafficWeight } from "./types.ts";
 
 /** A traffic entry as the service reports it (it may still say `latestRevision`). */
@@ -26,6 +27,8 @@ export interface AppState {
   /** "Single", "Multiple" or "Labels". */
   activeRevisionsMode: string;
   latestRevisionName?: string;
+  /** The latest revision that became ready: where `latestRevision: true` traffic goes. */
+  latestReadyRevisionName?: string;
   environmentId?: string;
   /** Undefined when the app has no ingress. */
   ingress?: { fqdn?: string; external: boolean; traffic: ReportedTraffic[] };
@@ -43,6 +46,9 @@ export interface RevisionState {
   /** Image of each container, in template order. */
   containers: ContainerSummary[];
   provisioningError?: string;
+  /** The service's words for the running state, e.g. "1/1 Container crashing: web". */
+  runningStateDetails?: string;
+  replicas?: number;
   createdTime?: string;
 }
 
@@ -148,6 +154,6 @@ export interface EngineDeps {
   signal?: AbortSignal;
   /** Set when the deploy builds its image: the build runs after the snapshot, before any write. */
   image?: ImageSource;
-  /** Poll cadence bounds while waiting for a revision (injected short in tests). */
-  pollIntervalMs?: { min: number; max: number };
+  /** How often to poll Azure while waiting (the default, or scaled for a time-scaled emulator). */
+  timing?: TimingProfile;
 }

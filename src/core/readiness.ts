@@ -1,7 +1,13 @@
 import type { Clock } from "./clock.ts";
 import { DeployFailure } from "./failure.ts";
 import type { ContainerAppsPort, Log, RevisionState } from "./ports.ts";
+import { pollGaps, type PollSchedule } from "./timing.ts";
 
+/**
+ * The only running states that serve. Everything else — `Processing`, `Activating` (recorded on
+ * new revisions though not in the SDK's enum), `Deprovisioning` (recorded on an active revision),
+ * and any state this code does not know — is not ready.
+ */
 const RUNNING = new Set(["running", "runningatmaxscale"]);
 /** Running states a revision does not recover from on its own (ActivationFailed is real, if undocumented). */
 const FAILED_RUNNING = new Set(["failed", "degraded", "activationfailed"]);
@@ -18,12 +24,20 @@ export function isReady(revision: RevisionState): boolean {
 /** A reason when the revision can no longer become ready; undefined while it still may. */
 export function failedState(revision: RevisionState): string | undefined {
   if (revision.provisioningState.toLowerCase() === "failed") {
-    return `provisioning failed${revision.provisioningError ? `: ${revision.provisioningError}` : ""}`;
+    return `provisioning failed${serviceDetails(revision)}`;
   }
   if (FAILED_RUNNING.has(revision.runningState.toLowerCase())) {
-    return `running state is ${revision.runningState}${revision.provisioningError ? `: ${revision.provisioningError}` : ""}`;
+    return `running state is ${revision.runningState}${serviceDetails(revision)}`;
   }
   return undefined;
+}
+
+/** What the service says about a failed revision, e.g. `: Container crashing: web (1/1 Container crashing: web)`. */
+function serviceDetails(revision: RevisionState): string {
+  const { provisioningError: error, runningStateDetails: details } = revision;
+  if (error && details && details !== error) return `: ${error} (${details})`;
+  const said = error ?? details;
+  return said ? `: ${said}` : "";
 }
 
 function describeState(revision: RevisionState): string {
@@ -35,7 +49,7 @@ export interface ReadinessOptions {
   log: Log;
   deadline: number;
   timeoutText: string;
-  interval: { min: number; max: number };
+  schedule: PollSchedule;
   signal?: AbortSignal;
 }
 
@@ -50,10 +64,14 @@ export async function waitForRevisionReady(
   options: ReadinessOptions,
 ): Promise<RevisionState> {
   const { clock, deadline } = options;
-  let gap = options.interval.min;
+  const gap = pollGaps(options.schedule);
   let lastState = "";
   for (;;) {
-    const revision = await apps.getRevision(name, { signal: options.signal });
+    // A read that keeps failing must not stretch the wait past readiness-timeout either.
+    const revision = await apps.getRevision(name, {
+      signal: options.signal,
+      retryForMs: Math.max(0, deadline - clock.now()),
+    });
     const state = describeState(revision);
     if (state !== lastState) options.log.info(`${name}: ${state}`);
     lastState = state;
@@ -76,7 +94,6 @@ export async function waitForRevisionReady(
         },
       );
     }
-    await clock.sleep(Math.min(gap, left), options.signal);
-    gap = Math.min(Math.round(gap * 1.5), options.interval.max);
+    await clock.sleep(Math.min(gap(), left), options.signal);
   }
 }

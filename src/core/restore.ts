@@ -1,5 +1,5 @@
 import type { Clock } from "./clock.ts";
-import { errorMessage } from "./failure.ts";
+import { errorMessage, isOperationFailure } from "./failure.ts";
 import type { DeployJournal } from "./journal.ts";
 import type { AppState, ContainerAppsPort, Log } from "./ports.ts";
 import { resolveTraffic } from "./traffic/resolve.ts";
@@ -27,16 +27,7 @@ export async function restoreSnapshot(
   deps: { log: Log; clock: Clock; retryForMs?: number },
 ): Promise<RestoreOutcome> {
   const retryForMs = deps.retryForMs ?? RESTORE_RETRY_MS;
-  const written = await apps.updateTraffic(journal.snapshot, journal.tags, { retryForMs });
-  let traffic = currentTraffic(written);
-  if (!sameTraffic(traffic, journal.snapshot)) {
-    traffic = currentTraffic(await apps.getApp({ retryForMs }));
-    if (!sameTraffic(traffic, journal.snapshot)) {
-      throw new Error(
-        `After the restore the app routes ${describe(traffic)} instead of ${describe(journal.snapshot)}.`,
-      );
-    }
-  }
+  const traffic = await writeSnapshot(apps, journal, deps, deps.clock.now() + retryForMs);
   let candidateDeactivated = false;
   const candidateWeight = weightsByRevision(traffic).get(journal.candidate) ?? 0;
   if (journal.createdCandidate && !journal.keepFailedRevision && candidateWeight === 0) {
@@ -52,8 +43,59 @@ export async function restoreSnapshot(
   return { traffic, candidateDeactivated };
 }
 
+/**
+ * Writes the snapshot's traffic and tags until the app reads back as asked or the deadline passes.
+ * Transient faults are retried inside each call; a write whose operation the service reported as
+ * failed is read back first, and sent again only when the app still differs from the snapshot.
+ */
+async function writeSnapshot(
+  apps: ContainerAppsPort,
+  journal: Pick<DeployJournal, "snapshot" | "tags">,
+  deps: { log: Log; clock: Clock },
+  deadline: number,
+): Promise<TrafficWeight[]> {
+  const { clock, log } = deps;
+  const left = () => Math.max(0, deadline - clock.now());
+  for (let attempt = 1; ; attempt++) {
+    let failure: unknown;
+    try {
+      const written = await apps.updateTraffic(journal.snapshot, journal.tags, {
+        retryForMs: left(),
+      });
+      if (sameTraffic(currentTraffic(written), journal.snapshot)) return currentTraffic(written);
+    } catch (error) {
+      if (!isOperationFailure(error)) throw error;
+      failure = error;
+    }
+    const app = await apps.getApp({ retryForMs: left() });
+    const traffic = currentTraffic(app);
+    const restored = sameTraffic(traffic, journal.snapshot);
+    if (restored && (!failure || sameTags(app.tags, journal.tags))) return traffic;
+    const gap = Math.min(1000 * 2 ** (attempt - 1), 16_000);
+    if (!failure || clock.now() + gap >= deadline) {
+      throw new Error(
+        `After the restore the app routes ${describe(traffic)} instead of ${describe(journal.snapshot)}${failure ? ` (${errorMessage(failure)})` : ""}.`,
+      );
+    }
+    log.warning(
+      `${errorMessage(failure)}; the app routes ${describe(traffic)}. Writing the previous traffic again in ${Math.round(gap / 1000)} s (trying until ${new Date(deadline).toISOString()}).`,
+    );
+    await clock.sleep(gap);
+  }
+}
+
+function sameTags(actual: Record<string, string>, expected: Record<string, string>): boolean {
+  const keys = new Set([...Object.keys(actual), ...Object.keys(expected)]);
+  return [...keys].every((key) => actual[key] === expected[key]);
+}
+
 export function currentTraffic(app: AppState): TrafficWeight[] {
-  return resolveTraffic(app.ingress?.traffic ?? [], app.latestRevisionName);
+  // `latestRevision: true` follows the latest *ready* revision (AZURE-RECORDED-FACTS.md), not the
+  // latest created: a Single-mode app keeps serving its old revision while a new one starts.
+  return resolveTraffic(
+    app.ingress?.traffic ?? [],
+    app.latestReadyRevisionName ?? app.latestRevisionName,
+  );
 }
 
 function describe(traffic: TrafficWeight[]): string {

@@ -14,6 +14,7 @@ import type { EngineDeps, ImageSource } from "../core/ports.ts";
 import { renderOutputs, renderSummary } from "../core/report/summary.ts";
 import { formatTraffic } from "../core/report/format.ts";
 import { restoreSnapshot } from "../core/restore.ts";
+import { timingFromEnvironment, type TimingProfile } from "../core/timing.ts";
 import type { ActionName, BuildInputs, DeploymentReport, Inputs } from "../core/types.ts";
 import { buildAndPush } from "../image/buildAndPush.ts";
 import type { Host } from "./host.ts";
@@ -68,9 +69,16 @@ export async function runMain(
   }
   const inputs = parsed.inputs;
   if (inputs.auth.creds) host.setSecret(inputs.auth.creds.clientSecret);
+  let timing: TimingProfile;
+  try {
+    timing = timingFromEnvironment(process.env);
+  } catch (error) {
+    host.setFailed(`${errorMessage(error)} Nothing was changed in Azure.`);
+    return 1;
+  }
   let connection: ConnectedApp;
   try {
-    connection = await connect(host, inputs);
+    connection = await connect(host, inputs, timing);
   } catch (error) {
     host.setFailed(`Could not set up Azure authentication: ${errorMessage(error)}`);
     return 1;
@@ -85,6 +93,7 @@ export async function runMain(
     state: host.state,
     run,
     signal,
+    timing,
   };
   let report: DeploymentReport;
   if (inputs.action === "status") {
@@ -121,7 +130,7 @@ export async function runPost(host: Host): Promise<number> {
     return 1;
   }
   try {
-    const { apps } = await connect(host, parsed.inputs);
+    const { apps } = await connect(host, parsed.inputs, timingFromEnvironment(process.env));
     const outcome = await host.group("Restore", () =>
       restoreSnapshot(apps, journal, { log: host, clock: systemClock }),
     );
@@ -137,7 +146,7 @@ export async function runPost(host: Host): Promise<number> {
   }
 }
 
-async function connect(host: Host, inputs: Inputs): Promise<ConnectedApp> {
+async function connect(host: Host, inputs: Inputs, timing: TimingProfile): Promise<ConnectedApp> {
   const source = await host.credentialSource(inputs);
   host.info(`Authenticating with ${describeCredential(source)}`);
   return connectContainerApp({
@@ -147,6 +156,7 @@ async function connect(host: Host, inputs: Inputs): Promise<ConnectedApp> {
     auth: inputs.auth,
     source,
     clock: systemClock,
+    operationPoll: timing.operation,
     debug: (message) => host.debug(message),
   });
 }

@@ -27,10 +27,10 @@ import {
   type RolloutLabels,
 } from "../traffic/plan.ts";
 import { totalWeight } from "../traffic/resolve.ts";
+import { DEFAULT_TIMING } from "../timing.ts";
 import { timedPhase } from "./report.ts";
 import type { DeploymentReport, Inputs, PhaseTiming, StepRecord, TrafficWeight } from "../types.ts";
 
-export const DEFAULT_POLL = { min: 500, max: 5_000 };
 /** Margin on top of the planned duration before another run may take the lease over. */
 const LEASE_MARGIN_MS = 15 * 60_000;
 
@@ -445,7 +445,7 @@ class Rollout {
       signal,
       deadline: clock.now() + inputs.readinessTimeoutMs,
       timeoutText: `readiness-timeout (${formatDuration(inputs.readinessTimeoutMs)})`,
-      interval: this.#deps.pollIntervalMs ?? DEFAULT_POLL,
+      schedule: (this.#deps.timing ?? DEFAULT_TIMING).readiness,
     });
   }
 

@@ -18,7 +18,7 @@ import { currentTraffic, restoreSnapshot } from "../restore.ts";
 import { bakeWithChecks, describeFailures, smokeCheck } from "../smoke.ts";
 import { planRollout, sameTraffic, weightsByRevision } from "../traffic/plan.ts";
 import type { DeploymentReport, Inputs, TrafficWeight } from "../types.ts";
-import { DEFAULT_POLL } from "./deploy.ts";
+import { DEFAULT_TIMING } from "../timing.ts";
 import { operatorReport, timedPhase } from "./report.ts";
 
 const ROLLBACK_LEASE_MARGIN_MS = 10 * 60_000;
@@ -121,7 +121,7 @@ export async function rollback(inputs: Inputs, deps: EngineDeps): Promise<Deploy
           signal,
           deadline: clock.now() + inputs.readinessTimeoutMs,
           timeoutText: `readiness-timeout (${formatDuration(inputs.readinessTimeoutMs)})`,
-          interval: deps.pollIntervalMs ?? DEFAULT_POLL,
+          schedule: (deps.timing ?? DEFAULT_TIMING).readiness,
         });
       });
     }

@@ -1,0 +1,105 @@
+/**
+ * A restore whose traffic write the service reports as failed: the write is final, so the app is
+ * read back first, and the previous traffic is sent again only when the app still differs from it —
+ * within the restore's deadline.
+ */
+import type { Clock } from "../../src/core/clock.ts";
+import type { AppState, ContainerAppsPort, Log } from "../../src/core/ports.ts";
+import { restoreSnapshot } from "../../src/core/restore.ts";
+import type { TrafficWeight } from "../../src/core/types.ts";
+
+class VirtualClock implements Clock {
+  time = 0;
+  now = () => this.time;
+  sleep = async (ms: number) => {
+    this.time += ms;
+  };
+}
+
+const silent: Log = {
+  debug() {},
+  info() {},
+  warning() {},
+  error() {},
+  group: (_title, fn) => fn(),
+};
+
+class FailedOperation extends Error {
+  operationFailed = true;
+  code = "ContainerAppOperationError";
+}
+
+const SNAPSHOT: TrafficWeight[] = [{ revisionName: "web--v1", weight: 100, label: "blue" }];
+const SHIFTED: TrafficWeight[] = [
+  { revisionName: "web--v1", weight: 50, label: "blue" },
+  { revisionName: "web--v2", weight: 50, label: "green" },
+];
+
+/** An app whose traffic writes fail as operations `failures` times; `applies` says whether a failed one still took effect. */
+function app(options: { failures: number; applies: boolean }) {
+  let traffic = SHIFTED;
+  let tags: Record<string, string> = { "aca-blue-green.lease": "run" };
+  const writes: string[] = [];
+  let failuresLeft = options.failures;
+  const state = (): AppState => ({
+    name: "web",
+    resourceGroup: "rg",
+    provisioningState: "Succeeded",
+    activeRevisionsMode: "Multiple",
+    ingress: { external: true, traffic: traffic.map((e) => ({ ...e })) },
+    containers: [],
+    tags: { ...tags },
+  });
+  const apps = {
+    getApp: async () => state(),
+    updateTraffic: async (next: TrafficWeight[], nextTags?: Record<string, string>) => {
+      writes.push("traffic");
+      if (failuresLeft > 0) {
+        failuresLeft--;
+        if (options.applies) {
+          traffic = next;
+          if (nextTags) tags = nextTags;
+        }
+        throw new FailedOperation("Updating traffic failed: Operation expired.");
+      }
+      traffic = next;
+      if (nextTags) tags = nextTags;
+      return state();
+    },
+    deactivateRevision: async (name: string) => {
+      writes.push(`deactivate ${name}`);
+    },
+  } as unknown as ContainerAppsPort;
+  return { apps, writes };
+}
+
+const journal = {
+  candidate: "web--v2",
+  createdCandidate: true,
+  keepFailedRevision: false,
+  snapshot: SNAPSHOT,
+  tags: {},
+};
+
+test("a failed traffic write that took effect anyway is read back and not sent again", async () => {
+  const { apps, writes } = app({ failures: 1, applies: true });
+  const outcome = await restoreSnapshot(apps, journal, { log: silent, clock: new VirtualClock() });
+  expect(outcome.traffic).toEqual(SNAPSHOT);
+  expect(writes).toEqual(["traffic", "deactivate web--v2"]);
+});
+
+test("a failed traffic write that left the app as it was is sent again until it holds", async () => {
+  const { apps, writes } = app({ failures: 2, applies: false });
+  const outcome = await restoreSnapshot(apps, journal, { log: silent, clock: new VirtualClock() });
+  expect(outcome.traffic).toEqual(SNAPSHOT);
+  expect(writes).toEqual(["traffic", "traffic", "traffic", "deactivate web--v2"]);
+});
+
+test("a traffic write that keeps failing gives up at the restore's deadline", async () => {
+  const { apps } = app({ failures: 1_000, applies: false });
+  const clock = new VirtualClock();
+  await expect(
+    restoreSnapshot(apps, journal, { log: silent, clock, retryForMs: 60_000 }),
+  ).rejects.toThrow(/Operation expired/);
+  expect(clock.now()).toBeLessThanOrEqual(60_000);
+});
