@@ -227,7 +227,15 @@ describe("Given a candidate that cannot start", () => {
     });
     expect(run.exitCode).toBe(1);
     expect(run.outputs.result).toBe("failed-before-traffic");
-    expect(run.stdout).toContain("RevisionFailed");
+    // The service reports the failed write as final: it is sent once, never again.
+    expect(run.stdout).toContain("ContainerAppOperationError");
+    const creates = armWrites(emulator).filter(
+      (e) =>
+        e.method === "PATCH" &&
+        e.path.endsWith(`/containerApps/${app}`) &&
+        JSON.stringify(e.body).includes('"revisionSuffix":"v2"'),
+    );
+    expect(creates).toHaveLength(1);
     expectInvariants(emulator, app, run, { traffic: view.traffic });
   });
 
