@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-YHA62XOP.js";
+} from "./chunks/chunk-LZLNCUVL.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-YHA62XOP.js";
+} from "./chunks/chunk-LZLNCUVL.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/post.ts

@@ -48200,6 +48200,7 @@ module.exports = __toCommonJS(steps_exports);
 
 // src/core/failure.ts
 var DeployFailure = class extends Error {
+  /** One of ours, or the Azure code of the call that caused it (e.g. a failed build's). */
   code;
   nextSteps;
   constructor(message2, options = {}) {
@@ -48207,6 +48208,32 @@ var DeployFailure = class extends Error {
     this.name = "DeployFailure";
     this.code = options.code;
     this.nextSteps = options.nextSteps;
+  }
+};
+var SmokeChecksFailed = class extends DeployFailure {
+  round;
+  constructor(message2, round, nextSteps) {
+    super(message2, { code: "SmokeChecksFailed", nextSteps });
+    this.name = "SmokeChecksFailed";
+    this.round = round;
+  }
+};
+var LeaseLost = class extends DeployFailure {
+  constructor(message2) {
+    super(message2, {
+      code: "LeaseLost",
+      nextSteps: "Let the other run finish, then check the app's traffic."
+    });
+    this.name = "LeaseLost";
+  }
+};
+var ExternalChange = class extends DeployFailure {
+  constructor(message2) {
+    super(message2, {
+      code: "TrafficChangedExternally",
+      nextSteps: "Decide which traffic split is right, set it, and deploy again."
+    });
+    this.name = "ExternalChange";
   }
 };
 function errorCode(error) {
@@ -65303,13 +65330,14 @@ var ContainerAppsAdapter = class {
       await this.#gateway.update(patch, `Creating revision ${request.revisionSuffix}`, options)
     );
   }
-  async updateTraffic(traffic, tags, options) {
+  async updateTraffic(traffic, options) {
+    const { tags, ...call } = options ?? {};
     const patch = {
       location: this.#lastApp?.location ?? "",
       configuration: { ingress: { traffic: traffic.map(toSdkTraffic) } },
       ...tags ? { tags } : {}
     };
-    return this.#remember(await this.#gateway.update(patch, "Updating traffic", options));
+    return this.#remember(await this.#gateway.update(patch, "Updating traffic", call));
   }
   async updateTags(tags, options) {
     const patch = { location: this.#lastApp?.location ?? "", tags };
@@ -82218,6 +82246,53 @@ var systemClock = {
   })
 };
 
+// src/core/rollout/build.ts
+async function buildImage(ctx, app) {
+  const { log: log2, signal } = ctx.deps;
+  const source = ctx.deps.image;
+  const build = ctx.inputs.build;
+  const registries = build ? checkPullAccess(ctx, app, build.registry) : void 0;
+  log2.info(`Building ${source.describe()}`);
+  try {
+    const built = await source.build(signal);
+    ctx.inputs.image = built.image;
+    ctx.report.image = built.image;
+    log2.info(`Pushed ${built.image}`);
+  } catch (error) {
+    throw new DeployFailure(
+      `The image build failed, so nothing was deployed: ${errorMessage(error)}`,
+      {
+        code: errorCode(error) ?? "BuildFailed",
+        nextSteps: 'Fix the build (its output is in the "Build image" group above) and run again.',
+        cause: error
+      }
+    );
+  }
+  return registries;
+}
+function checkPullAccess(ctx, app, registry) {
+  const { apps: apps2, log: log2 } = ctx.deps;
+  const access = apps2.describePullAccess(registry, ctx.inputs.registryIdentity);
+  if (access.configured) {
+    log2.info(access.message);
+    return void 0;
+  }
+  if (access.registries) {
+    log2.info(
+      `${app.name} has no entry for ${registry}; adding managed-identity pull (${ctx.inputs.registryIdentity}) with the new revision.`
+    );
+    return access.registries;
+  }
+  if (!isAcrLoginServer(registry)) {
+    log2.warning(`${access.message} This only works if ${registry} allows anonymous pulls.`);
+    return void 0;
+  }
+  throw new DeployFailure(access.message, {
+    code: "RegistryAccessMissing",
+    nextSteps: "Give the app access to the registry (or set registry-identity), then run again. Nothing was built or changed."
+  });
+}
+
 // src/core/report/format.ts
 function formatDuration(ms) {
   const rounded = Math.max(0, Math.round(ms));
@@ -82250,7 +82325,7 @@ function formatTraffic(traffic) {
   ).join(", ");
 }
 function formatStepProgress(step) {
-  const bake2 = step.bakeMs > 0 ? `baking ${formatShortDuration(step.bakeMs)}` : "no bake";
+  const bake = step.bakeMs > 0 ? `baking ${formatShortDuration(step.bakeMs)}` : "no bake";
   let checks;
   if (step.checksRun === 0) checks = "checks pending";
   else if (step.checksPassed === step.checksRun)
@@ -82258,373 +82333,7 @@ function formatStepProgress(step) {
   else {
     checks = `checks ${step.checksPassed}/${step.checksRun}, ${step.checksRun - step.checksPassed} failed`;
   }
-  return `[${step.index}/${step.total}] ${step.weight}% -> ${step.label}, ${bake2}, ${checks}`;
-}
-
-// src/core/traffic/plan.ts
-function planRollout(options) {
-  const { candidate, labels } = options;
-  const base = options.initial.filter((entry2) => entry2.revisionName !== candidate).map((entry2) => entry2.label === labels.candidate ? withoutLabel(entry2) : { ...entry2 }).filter((entry2) => entry2.weight > 0 || entry2.label !== void 0);
-  const create = [...base, { revisionName: candidate, weight: 0, label: labels.candidate }];
-  const previousProduction = findProduction(options.initial, labels.production, candidate);
-  const retiring = unique(base.filter((entry2) => entry2.weight > 0).map((e) => e.revisionName));
-  const steps = options.steps.map(
-    (weight, index) => index === options.steps.length - 1 && weight === 100 ? promoted(base, options, previousProduction, retiring) : [
-      ...scaleBase(base, 100 - weight),
-      { revisionName: candidate, weight, label: labels.candidate }
-    ]
-  );
-  return { create, steps, previousProduction, retiring };
-}
-function promoted(base, options, previousProduction, retiring) {
-  const { labels, candidate } = options;
-  const result = [
-    { revisionName: candidate, weight: 100, label: labels.production }
-  ];
-  const kept = base.filter(
-    (entry2) => entry2.label !== void 0 && entry2.label !== labels.production && entry2.label !== labels.previous && !(options.retireAtOnce && retiring.includes(entry2.revisionName))
-  );
-  result.push(...kept.map((entry2) => ({ ...entry2, weight: 0 })));
-  if (previousProduction && !options.retireAtOnce) {
-    result.push({ revisionName: previousProduction, weight: 0, label: labels.previous });
-  }
-  return result;
-}
-function withoutRevisions(traffic, revisions) {
-  return traffic.filter((entry2) => entry2.weight > 0 || !revisions.includes(entry2.revisionName));
-}
-function findProduction(initial, productionLabel, candidate) {
-  const labelled = initial.find((e) => e.label === productionLabel && e.revisionName !== candidate);
-  if (labelled) return labelled.revisionName;
-  const serving = initial.filter((e) => e.revisionName !== candidate && e.weight > 0);
-  return serving.sort((a, b) => b.weight - a.weight)[0]?.revisionName;
-}
-function scaleBase(base, total) {
-  const sum = base.reduce((acc, entry2) => acc + entry2.weight, 0);
-  if (sum === 0) return base.map((entry2) => ({ ...entry2 }));
-  const exact = base.map((entry2) => entry2.weight * total / sum);
-  const floors = exact.map(Math.floor);
-  let left = total - floors.reduce((acc, n) => acc + n, 0);
-  const order = exact.map((value, index) => ({ index, fraction: value - Math.floor(value) })).sort((a, b) => b.fraction - a.fraction || a.index - b.index);
-  for (const { index } of order) {
-    if (left === 0) break;
-    if (base[index].weight === 0) continue;
-    floors[index] += 1;
-    left -= 1;
-  }
-  return base.map((entry2, index) => ({ ...entry2, weight: floors[index] }));
-}
-function weightsByRevision(traffic) {
-  const weights = /* @__PURE__ */ new Map();
-  for (const entry2 of traffic) {
-    weights.set(entry2.revisionName, (weights.get(entry2.revisionName) ?? 0) + entry2.weight);
-  }
-  return weights;
-}
-function sameTraffic(a, b) {
-  const key = (t) => t.filter((entry2) => entry2.weight > 0 || entry2.label !== void 0).map((entry2) => `${entry2.revisionName}|${entry2.weight}|${entry2.label ?? ""}`).sort().join(",");
-  return key(a) === key(b);
-}
-function withoutLabel(entry2) {
-  return { revisionName: entry2.revisionName, weight: entry2.weight };
-}
-function unique(values) {
-  return [...new Set(values)];
-}
-
-// src/core/journal.ts
-var LEASE_TAG = "aca-blue-green.lease";
-var LAST_TAG = "aca-blue-green.last";
-var HELD_TAG_PREFIX = "aca-blue-green.held";
-var JOURNAL_STATE_KEY = "aca-blue-green-journal";
-var TAG_VALUE_LIMIT = 256;
-function encodeLease(lease) {
-  const value = JSON.stringify(lease);
-  if (value.length <= TAG_VALUE_LIMIT) return value;
-  const room = TAG_VALUE_LIMIT - (value.length - lease.holder.length) - 1;
-  return JSON.stringify({ ...lease, holder: `${lease.holder.slice(0, Math.max(0, room))}\u2026` });
-}
-function decodeLease(value) {
-  if (!value) return void 0;
-  try {
-    const parsed = JSON.parse(value);
-    if (typeof parsed.runId === "string" && typeof parsed.until === "string") {
-      return {
-        runId: parsed.runId,
-        holder: parsed.holder ?? "an unknown run",
-        since: parsed.since ?? "an unknown time",
-        until: parsed.until
-      };
-    }
-  } catch {
-  }
-  return void 0;
-}
-function newLease(run, now, durationMs) {
-  return {
-    runId: run.runId,
-    holder: run.holder,
-    since: new Date(now).toISOString(),
-    until: new Date(now + durationMs).toISOString()
-  };
-}
-function isLive(lease, now) {
-  return Date.parse(lease.until) > now;
-}
-function encodeLastPromotion(last) {
-  return JSON.stringify(last);
-}
-function withTag(tags, name3, value) {
-  const next = { ...tags };
-  if (value === void 0) delete next[name3];
-  else next[name3] = value;
-  return next;
-}
-function encodeHeldTags(held) {
-  const text = JSON.stringify(held);
-  const tags = {};
-  for (let i = 0; i * TAG_VALUE_LIMIT < text.length; i++) {
-    tags[`${HELD_TAG_PREFIX}.${i}`] = text.slice(i * TAG_VALUE_LIMIT, (i + 1) * TAG_VALUE_LIMIT);
-  }
-  return tags;
-}
-function decodeHeldTags(tags) {
-  const chunks = [];
-  for (let i = 0; tags[`${HELD_TAG_PREFIX}.${i}`] !== void 0; i++) {
-    chunks.push(tags[`${HELD_TAG_PREFIX}.${i}`]);
-  }
-  if (chunks.length === 0) return void 0;
-  try {
-    const held = JSON.parse(chunks.join(""));
-    if (typeof held.candidate === "string" && Array.isArray(held.snapshot)) return held;
-  } catch {
-  }
-  throw new Error(
-    `The held deployment recorded in the app's tags (${HELD_TAG_PREFIX}.*) is unreadable; remove those tags and deploy again.`
-  );
-}
-function userTags(tags) {
-  return Object.fromEntries(
-    Object.entries(tags).filter(
-      ([name3]) => name3 !== LEASE_TAG && !name3.startsWith(`${HELD_TAG_PREFIX}.`)
-    )
-  );
-}
-function assertStillHeld(app, traffic, held) {
-  if (!sameTraffic(traffic, held.traffic)) {
-    throw new DeployFailure(
-      `The traffic of ${app} changed since the deployment of ${held.candidate} was held: expected ${formatTraffic(held.traffic)}, found ${formatTraffic(traffic)}. Nothing was changed.`,
-      {
-        code: "HeldStateChanged",
-        nextSteps: "Check who changed the traffic; set it back to the held split, or reject and deploy again."
-      }
-    );
-  }
-}
-function decodeLastPromotion(value) {
-  if (!value) return void 0;
-  try {
-    const parsed = JSON.parse(value);
-    return typeof parsed.revision === "string" ? { revision: parsed.revision, previous: parsed.previous, at: parsed.at ?? "" } : void 0;
-  } catch {
-    return void 0;
-  }
-}
-
-// src/core/lease.ts
-var ACQUIRE_FOR_MS = 12e4;
-async function acquireLease(found, durationMs, deps) {
-  const { apps: apps2, clock, log: log2, run } = deps;
-  const deadline = clock.now() + ACQUIRE_FOR_MS;
-  let app = found;
-  for (let attempt = 1; ; attempt++) {
-    refuseLiveLease(app, deps);
-    const lease = newLease(run, clock.now(), durationMs);
-    try {
-      const written = await apps2.updateTags(withTag(app.tags, LEASE_TAG, encodeLease(lease)), {
-        retryForMs: 0,
-        signal: deps.signal
-      });
-      assertLeaseHeld(written, run, "at the same moment");
-      log2.info(`Lease taken until ${lease.until}`);
-      return written;
-    } catch (error) {
-      if (!isRetryable(error) || clock.now() > deadline || deps.signal?.aborted) throw error;
-      log2.info(`The app is busy with another write; reading it again (attempt ${attempt + 1})`);
-      await clock.sleep(Math.min(500 * attempt, 5e3), deps.signal);
-      app = await apps2.getApp({ signal: deps.signal });
-    }
-  }
-}
-function refuseLiveLease(app, deps) {
-  const found = decodeLease(app.tags[LEASE_TAG]);
-  if (!found || found.runId === deps.run.runId) return;
-  if (isLive(found, deps.clock.now())) {
-    throw new DeployFailure(
-      `Another run holds ${app.name}: ${found.holder}, since ${found.since} (lease until ${found.until}).`,
-      {
-        code: "LeaseHeld",
-        nextSteps: "Wait for that run to finish, or cancel it; its lease expires on its own."
-      }
-    );
-  }
-  deps.log.warning(
-    `Taking over the lease of ${found.holder}, which expired at ${found.until} (its run is gone).`
-  );
-}
-function assertLeaseHeld(app, run, when) {
-  const holder = decodeLease(app.tags[LEASE_TAG]);
-  if (holder?.runId !== run.runId) {
-    throw new DeployFailure(
-      `Another run took ${app.name} ${when}: ${holder?.holder ?? "its lease was removed"}. This run stops without changing anything more.`,
-      { code: "LeaseLost", nextSteps: "Let the other run finish, then check the app's traffic." }
-    );
-  }
-}
-
-// src/core/fqdn.ts
-async function ingressFqdn(apps2, app) {
-  if (!app.ingress) return void 0;
-  if (app.ingress.fqdn) return app.ingress.fqdn;
-  const domain = await apps2.getDefaultDomain(app.environmentId ?? "");
-  return appFqdn(app.name, domain, app.ingress.external);
-}
-
-// src/core/readiness.ts
-var RUNNING = /* @__PURE__ */ new Set(["running", "runningatmaxscale"]);
-var FAILED_RUNNING = /* @__PURE__ */ new Set(["failed", "degraded", "activationfailed"]);
-function isReady(revision) {
-  return revision.active && revision.provisioningState.toLowerCase() === "provisioned" && RUNNING.has(revision.runningState.toLowerCase()) && revision.healthState.toLowerCase() === "healthy";
-}
-function failedState(revision) {
-  if (revision.provisioningState.toLowerCase() === "failed") {
-    return `provisioning failed${serviceDetails(revision)}`;
-  }
-  if (FAILED_RUNNING.has(revision.runningState.toLowerCase())) {
-    return `running state is ${revision.runningState}${serviceDetails(revision)}`;
-  }
-  return void 0;
-}
-function serviceDetails(revision) {
-  const { provisioningError: error, runningStateDetails: details } = revision;
-  if (error && details && details !== error) return `: ${error} (${details})`;
-  const said = error ?? details;
-  return said ? `: ${said}` : "";
-}
-function describeState(revision) {
-  return `provisioning ${revision.provisioningState}, running ${revision.runningState}, health ${revision.healthState}`;
-}
-async function waitForRevisionReady(apps2, name3, options) {
-  const { clock, deadline } = options;
-  const gap = pollGaps(options.schedule);
-  let lastState = "";
-  for (; ; ) {
-    const revision = await apps2.getRevision(name3, {
-      signal: options.signal,
-      retryForMs: Math.max(0, deadline - clock.now())
-    });
-    const state3 = describeState(revision);
-    if (state3 !== lastState) options.log.info(`${name3}: ${state3}`);
-    lastState = state3;
-    if (isReady(revision)) return revision;
-    const failed = failedState(revision);
-    if (failed) {
-      throw new DeployFailure(`Revision ${name3} did not become ready: ${failed}.`, {
-        code: "RevisionFailed",
-        nextSteps: `Look at the revision's system and console logs (az containerapp logs show -n <app> -g <group> --revision ${name3} --type system).`
-      });
-    }
-    const left = deadline - clock.now();
-    if (left <= 0) {
-      throw new DeployFailure(
-        `Revision ${name3} was not ready within ${options.timeoutText} (${state3}).`,
-        {
-          code: "RevisionNotReady",
-          nextSteps: "Check the revision's logs; raise readiness-timeout if the app needs longer to start."
-        }
-      );
-    }
-    await clock.sleep(Math.min(gap(), left), options.signal);
-  }
-}
-
-// src/core/traffic/resolve.ts
-function resolveTraffic(reported, latestRevisionName) {
-  return reported.map((entry2) => {
-    const revisionName2 = entry2.revisionName ?? (entry2.latestRevision ? latestRevisionName : void 0);
-    if (!revisionName2) {
-      throw new Error("A traffic entry names no revision and the app reports no latest revision.");
-    }
-    const pinned = { revisionName: revisionName2, weight: entry2.weight };
-    if (entry2.label) pinned.label = entry2.label;
-    return pinned;
-  });
-}
-function totalWeight(traffic) {
-  return traffic.reduce((sum, entry2) => sum + entry2.weight, 0);
-}
-
-// src/core/restore.ts
-var RESTORE_RETRY_MS = 10 * 6e4;
-async function restoreSnapshot(apps2, journal, deps) {
-  const retryForMs = deps.retryForMs ?? RESTORE_RETRY_MS;
-  const traffic = await writeSnapshot(apps2, journal, deps, deps.clock.now() + retryForMs);
-  let candidateDeactivated = false;
-  const candidateWeight = weightsByRevision(traffic).get(journal.candidate) ?? 0;
-  if (journal.createdCandidate && !journal.keepFailedRevision && candidateWeight === 0) {
-    try {
-      await apps2.deactivateRevision(journal.candidate, { retryForMs });
-      candidateDeactivated = true;
-    } catch (error) {
-      deps.log.warning(
-        `Traffic is restored, but revision ${journal.candidate} could not be deactivated: ${errorMessage(error)}`
-      );
-    }
-  }
-  return { traffic, candidateDeactivated };
-}
-async function writeSnapshot(apps2, journal, deps, deadline) {
-  const { clock, log: log2 } = deps;
-  const left = () => Math.max(0, deadline - clock.now());
-  for (let attempt = 1; ; attempt++) {
-    let failure;
-    try {
-      const written = await apps2.updateTraffic(journal.snapshot, journal.tags, {
-        retryForMs: left()
-      });
-      if (sameTraffic(currentTraffic(written), journal.snapshot)) return currentTraffic(written);
-    } catch (error) {
-      if (!isOperationFailure(error)) throw error;
-      failure = error;
-    }
-    const app = await apps2.getApp({ retryForMs: left() });
-    const traffic = currentTraffic(app);
-    const restored = sameTraffic(traffic, journal.snapshot);
-    if (restored && (!failure || sameTags(app.tags, journal.tags))) return traffic;
-    const gap = Math.min(1e3 * 2 ** (attempt - 1), 16e3);
-    if (!failure || clock.now() + gap >= deadline) {
-      throw new Error(
-        `After the restore the app routes ${describe(traffic)} instead of ${describe(journal.snapshot)}${failure ? ` (${errorMessage(failure)})` : ""}.`
-      );
-    }
-    log2.warning(
-      `${errorMessage(failure)}; the app routes ${describe(traffic)}. Writing the previous traffic again in ${Math.round(gap / 1e3)} s (trying until ${new Date(deadline).toISOString()}).`
-    );
-    await clock.sleep(gap);
-  }
-}
-function sameTags(actual, expected) {
-  const keys = /* @__PURE__ */ new Set([...Object.keys(actual), ...Object.keys(expected)]);
-  return [...keys].every((key) => actual[key] === expected[key]);
-}
-function currentTraffic(app) {
-  return resolveTraffic(
-    app.ingress?.traffic ?? [],
-    app.latestReadyRevisionName ?? app.latestRevisionName
-  );
-}
-function describe(traffic) {
-  return traffic.map((e) => `${e.revisionName} ${e.weight}%${e.label ? ` (${e.label})` : ""}`).join(", ");
+  return `[${step.index}/${step.total}] ${step.weight}% -> ${step.label}, ${bake}, ${checks}`;
 }
 
 // src/core/checks/jsonPath.ts
@@ -82773,7 +82482,7 @@ function parseSmokeChecks(text) {
 }
 function parseCheck(item, fail) {
   if (!isMapping(item)) {
-    fail(void 0, `must be a mapping with at least a \`path\`, not ${describe2(item)}`);
+    fail(void 0, `must be a mapping with at least a \`path\`, not ${describe(item)}`);
     return void 0;
   }
   for (const key of Object.keys(item)) {
@@ -82783,7 +82492,7 @@ function parseCheck(item, fail) {
   if (path6 === void 0) {
     fail("path", "is required (e.g. `path: /health`)");
   } else if (typeof path6 !== "string") {
-    fail("path", `must be a text starting with '/', not ${describe2(path6)}`);
+    fail("path", `must be a text starting with '/', not ${describe(path6)}`);
   } else {
     const problem = smokePathProblem(path6);
     if (problem) fail("path", `"${path6}" ${problem}`);
@@ -82802,7 +82511,7 @@ function parseCheck(item, fail) {
     if (typeof item.body !== "string") {
       fail(
         "body",
-        `must be a text (use a YAML block such as \`body: |\`), not ${describe2(item.body)}`
+        `must be a text (use a YAML block such as \`body: |\`), not ${describe(item.body)}`
       );
     } else if (method === "GET" || method === "HEAD") {
       fail("body", `cannot be sent with ${method}; use POST, PUT or PATCH`);
@@ -82837,7 +82546,7 @@ function parseCheck(item, fail) {
   let name3 = `${method} ${typeof path6 === "string" ? path6 : ""}`;
   if (item.name !== void 0) {
     if (typeof item.name === "string" && item.name.trim() !== "") name3 = item.name.trim();
-    else fail("name", `must be a non-empty text, not ${describe2(item.name)}`);
+    else fail("name", `must be a non-empty text, not ${describe(item.name)}`);
   }
   if (typeof path6 !== "string" || !expectStatus) return void 0;
   return {
@@ -82857,7 +82566,7 @@ function parseHeaders(value, fail) {
   const headers = {};
   if (value === void 0) return headers;
   if (!isMapping(value)) {
-    fail("headers", `must be a mapping of header names to values, not ${describe2(value)}`);
+    fail("headers", `must be a mapping of header names to values, not ${describe(value)}`);
     return headers;
   }
   for (const [name3, raw] of Object.entries(value)) {
@@ -82868,7 +82577,7 @@ function parseHeaders(value, fail) {
       if (/[\r\n\0]/.test(text)) fail(`headers.${name3}`, "must not contain line breaks");
       else headers[name3] = text;
     } else {
-      fail(`headers.${name3}`, `must be a text, not ${describe2(raw)}`);
+      fail(`headers.${name3}`, `must be a text, not ${describe(raw)}`);
     }
   }
   return headers;
@@ -82898,7 +82607,7 @@ function parseStatusEntry(entry2) {
 }
 function parseJsonCheck(value, fail) {
   if (!isMapping(value)) {
-    fail("json", `must be a mapping with \`path\` and \`equals\`, not ${describe2(value)}`);
+    fail("json", `must be a mapping with \`path\` and \`equals\`, not ${describe(value)}`);
     return void 0;
   }
   for (const key of Object.keys(value)) {
@@ -82919,7 +82628,7 @@ function parseJsonCheck(value, fail) {
     fail("json.equals", "is required: the value expected at `json.path`");
     ok = false;
   } else if (equals !== null && typeof equals !== "string" && typeof equals !== "number" && typeof equals !== "boolean") {
-    fail("json.equals", `must be a text, number, boolean or null, not ${describe2(equals)}`);
+    fail("json.equals", `must be a text, number, boolean or null, not ${describe(equals)}`);
     ok = false;
   }
   return ok ? { path: path6, equals } : void 0;
@@ -82928,13 +82637,13 @@ function optionalText(item, key, fail) {
   const value = item[key];
   if (value === void 0) return void 0;
   if (typeof value === "string" && value !== "") return value;
-  fail(key, `must be a non-empty text, not ${describe2(value)}`);
+  fail(key, `must be a non-empty text, not ${describe(value)}`);
   return void 0;
 }
 function isMapping(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
-function describe2(value) {
+function describe(value) {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
@@ -83067,9 +82776,9 @@ function errorText(error) {
   return typeof message2 === "string" ? message2 : String(error);
 }
 
-// src/core/smoke.ts
+// src/core/checks/smoke.ts
 var CHECK_REQUEST_TIMEOUT_MS = 1e4;
-async function smokeCheck(baseUrl, inputs, deps, failure) {
+async function smokeCheck(baseUrl, inputs, deps, nextSteps) {
   const { clock, log: log2, probe: probe2, signal } = deps;
   log2.info(
     `Checking ${baseUrl} (${inputs.smokeChecks.length} checks, up to ${formatDuration(inputs.smokeTimeoutMs)})`
@@ -83089,12 +82798,10 @@ async function smokeCheck(baseUrl, inputs, deps, failure) {
   });
   for (const result of outcome2.round.results) log2.info(describeResult(result));
   if (!outcome2.ok) {
-    throw Object.assign(
-      new DeployFailure(
-        `Smoke checks on ${baseUrl} did not pass within smoke-timeout (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome2.round)}.`,
-        failure
-      ),
-      { round: outcome2.round }
+    throw new SmokeChecksFailed(
+      `Smoke checks on ${baseUrl} did not pass within smoke-timeout (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome2.round)}.`,
+      outcome2.round,
+      nextSteps
     );
   }
   return outcome2.round;
@@ -83128,68 +82835,608 @@ function describeResult(result) {
   return `${result.ok ? "ok  " : "FAIL"} ${result.check}${status2}${latency}${failure}`;
 }
 
-// src/core/actions/report.ts
-function operatorReport(inputs) {
+// src/core/tags.ts
+var LEASE_TAG = "aca-blue-green.lease";
+var LAST_TAG = "aca-blue-green.last";
+var HELD_TAG_PREFIX = "aca-blue-green.held";
+var TAG_VALUE_LIMIT = 256;
+function encodeLease(lease) {
+  const value = JSON.stringify(lease);
+  if (value.length <= TAG_VALUE_LIMIT) return value;
+  const room = TAG_VALUE_LIMIT - (value.length - lease.holder.length) - 1;
+  return JSON.stringify({ ...lease, holder: `${lease.holder.slice(0, Math.max(0, room))}\u2026` });
+}
+function decodeLease(value) {
+  if (!value) return void 0;
+  try {
+    const parsed = JSON.parse(value);
+    if (typeof parsed.runId === "string" && typeof parsed.until === "string") {
+      return {
+        runId: parsed.runId,
+        holder: parsed.holder ?? "an unknown run",
+        since: parsed.since ?? "an unknown time",
+        until: parsed.until
+      };
+    }
+  } catch {
+  }
+  return void 0;
+}
+function newLease(run, now, durationMs) {
   return {
-    action: inputs.action,
-    app: inputs.containerApp,
-    resourceGroup: inputs.resourceGroup,
-    result: "failed",
-    reason: "",
-    initialTraffic: [],
-    finalTraffic: [],
-    steps: [],
-    phases: [],
-    dryRun: inputs.dryRun
+    runId: run.runId,
+    holder: run.holder,
+    since: new Date(now).toISOString(),
+    until: new Date(now + durationMs).toISOString()
   };
 }
-function timedPhase(report, deps) {
-  return async (name3, fn) => {
-    const started = deps.clock.now();
-    try {
-      return await deps.log.group(name3, fn);
-    } finally {
-      const durationMs = deps.clock.now() - started;
-      report.phases.push({ phase: name3, durationMs });
-      deps.log.info(`${name3} took ${formatDuration(durationMs)}`);
+function isLive(lease, now) {
+  return Date.parse(lease.until) > now;
+}
+function encodeLastPromotion(last) {
+  return JSON.stringify(last);
+}
+function withTag(tags, name3, value) {
+  const next = { ...tags };
+  if (value === void 0) delete next[name3];
+  else next[name3] = value;
+  return next;
+}
+function encodeHeldTags(held) {
+  const text = JSON.stringify(held);
+  const tags = {};
+  for (let i = 0; i * TAG_VALUE_LIMIT < text.length; i++) {
+    tags[`${HELD_TAG_PREFIX}.${i}`] = text.slice(i * TAG_VALUE_LIMIT, (i + 1) * TAG_VALUE_LIMIT);
+  }
+  return tags;
+}
+function decodeHeldTags(tags) {
+  const chunks = [];
+  for (let i = 0; tags[`${HELD_TAG_PREFIX}.${i}`] !== void 0; i++) {
+    chunks.push(tags[`${HELD_TAG_PREFIX}.${i}`]);
+  }
+  if (chunks.length === 0) return void 0;
+  try {
+    const held = JSON.parse(chunks.join(""));
+    const before = held.before ?? held.snapshot;
+    if (typeof held.candidate === "string" && Array.isArray(before)) {
+      delete held.snapshot;
+      return { ...held, before };
     }
-  };
+  } catch {
+  }
+  throw new Error(
+    `The held deployment recorded in the app's tags (${HELD_TAG_PREFIX}.*) is unreadable; remove those tags and deploy again.`
+  );
+}
+function userTags(tags) {
+  return Object.fromEntries(
+    Object.entries(tags).filter(
+      ([name3]) => name3 !== LEASE_TAG && !name3.startsWith(`${HELD_TAG_PREFIX}.`)
+    )
+  );
+}
+function decodeLastPromotion(value) {
+  if (!value) return void 0;
+  try {
+    const parsed = JSON.parse(value);
+    return typeof parsed.revision === "string" ? { revision: parsed.revision, previous: parsed.previous, at: parsed.at ?? "" } : void 0;
+  } catch {
+    return void 0;
+  }
 }
 
-// src/core/actions/deploy.ts
+// src/core/traffic/plan.ts
+function planRollout(options) {
+  const { candidate, labels } = options;
+  const base = options.initial.filter((entry2) => entry2.revisionName !== candidate).map((entry2) => entry2.label === labels.candidate ? withoutLabel(entry2) : { ...entry2 }).filter((entry2) => entry2.weight > 0 || entry2.label !== void 0);
+  const create = [...base, { revisionName: candidate, weight: 0, label: labels.candidate }];
+  const previousProduction = findProduction(options.initial, labels.production, candidate);
+  const retiring = unique(base.filter((entry2) => entry2.weight > 0).map((e) => e.revisionName));
+  const steps = options.steps.map(
+    (weight, index) => index === options.steps.length - 1 && weight === 100 ? promoted(base, options, previousProduction, retiring) : [
+      ...scaleBase(base, 100 - weight),
+      { revisionName: candidate, weight, label: labels.candidate }
+    ]
+  );
+  return { create, steps, previousProduction, retiring };
+}
+function promoted(base, options, previousProduction, retiring) {
+  const { labels, candidate } = options;
+  const result = [
+    { revisionName: candidate, weight: 100, label: labels.production }
+  ];
+  const kept = base.filter(
+    (entry2) => entry2.label !== void 0 && entry2.label !== labels.production && entry2.label !== labels.previous && !(options.retireAtOnce && retiring.includes(entry2.revisionName))
+  );
+  result.push(...kept.map((entry2) => ({ ...entry2, weight: 0 })));
+  if (previousProduction && !options.retireAtOnce) {
+    result.push({ revisionName: previousProduction, weight: 0, label: labels.previous });
+  }
+  return result;
+}
+function withoutRevisions(traffic, revisions) {
+  return traffic.filter((entry2) => entry2.weight > 0 || !revisions.includes(entry2.revisionName));
+}
+function findProduction(initial, productionLabel, candidate) {
+  const labelled = initial.find((e) => e.label === productionLabel && e.revisionName !== candidate);
+  if (labelled) return labelled.revisionName;
+  const serving = initial.filter((e) => e.revisionName !== candidate && e.weight > 0);
+  return serving.sort((a, b) => b.weight - a.weight)[0]?.revisionName;
+}
+function scaleBase(base, total) {
+  const sum = base.reduce((acc, entry2) => acc + entry2.weight, 0);
+  if (sum === 0) return base.map((entry2) => ({ ...entry2 }));
+  const exact = base.map((entry2) => entry2.weight * total / sum);
+  const floors = exact.map(Math.floor);
+  let left = total - floors.reduce((acc, n) => acc + n, 0);
+  const order = exact.map((value, index) => ({ index, fraction: value - Math.floor(value) })).sort((a, b) => b.fraction - a.fraction || a.index - b.index);
+  for (const { index } of order) {
+    if (left === 0) break;
+    if (base[index].weight === 0) continue;
+    floors[index] += 1;
+    left -= 1;
+  }
+  return base.map((entry2, index) => ({ ...entry2, weight: floors[index] }));
+}
+function weightsByRevision(traffic) {
+  const weights = /* @__PURE__ */ new Map();
+  for (const entry2 of traffic) {
+    weights.set(entry2.revisionName, (weights.get(entry2.revisionName) ?? 0) + entry2.weight);
+  }
+  return weights;
+}
+function sameTraffic(a, b) {
+  const key = (t) => t.filter((entry2) => entry2.weight > 0 || entry2.label !== void 0).map((entry2) => `${entry2.revisionName}|${entry2.weight}|${entry2.label ?? ""}`).sort().join(",");
+  return key(a) === key(b);
+}
+function withoutLabel(entry2) {
+  return { revisionName: entry2.revisionName, weight: entry2.weight };
+}
+function unique(values) {
+  return [...new Set(values)];
+}
+
+// src/core/rollout/lease.ts
+var ACQUIRE_FOR_MS = 12e4;
 var LEASE_MARGIN_MS = 15 * 6e4;
-async function deploy(inputs, deps) {
-  return new Rollout(inputs, deps).deploy();
+function takeLease(ctx, found) {
+  const { inputs } = ctx;
+  const planned = inputs.readinessTimeoutMs + inputs.smokeTimeoutMs + ctx.weights.length * inputs.stepWaitMs + inputs.scaleDownDelayMs;
+  return acquireLease(found, planned + LEASE_MARGIN_MS, ctx.deps);
 }
-async function promote(inputs, deps) {
-  return new Rollout(inputs, deps).promote();
+async function acquireLease(found, durationMs, deps) {
+  const { apps: apps2, clock, log: log2, run } = deps;
+  const deadline = clock.now() + ACQUIRE_FOR_MS;
+  let app = found;
+  for (let attempt = 1; ; attempt++) {
+    refuseLiveLease(app, deps);
+    const lease = newLease(run, clock.now(), durationMs);
+    try {
+      const written = await apps2.updateTags(withTag(app.tags, LEASE_TAG, encodeLease(lease)), {
+        retryForMs: 0,
+        signal: deps.signal
+      });
+      assertLeaseHeld(written, run, "at the same moment");
+      log2.info(`Lease taken until ${lease.until}`);
+      return written;
+    } catch (error) {
+      if (!isRetryable(error) || clock.now() > deadline || deps.signal?.aborted) throw error;
+      log2.info(`The app is busy with another write; reading it again (attempt ${attempt + 1})`);
+      await clock.sleep(Math.min(500 * attempt, 5e3), deps.signal);
+      app = await apps2.getApp({ signal: deps.signal });
+    }
+  }
 }
-var Rollout = class {
-  #inputs;
-  #deps;
-  #phases = [];
-  #steps = [];
-  #report;
-  #phase;
-  #labels;
+function refuseLiveLease(app, deps) {
+  const found = decodeLease(app.tags[LEASE_TAG]);
+  if (!found || found.runId === deps.run.runId) return;
+  if (isLive(found, deps.clock.now())) {
+    throw new DeployFailure(
+      `Another run holds ${app.name}: ${found.holder}, since ${found.since} (lease until ${found.until}).`,
+      {
+        code: "LeaseHeld",
+        nextSteps: "Wait for that run to finish, or cancel it; its lease expires on its own."
+      }
+    );
+  }
+  deps.log.warning(
+    `Taking over the lease of ${found.holder}, which expired at ${found.until} (its run is gone).`
+  );
+}
+function assertLeaseHeld(app, run, when) {
+  const holder = decodeLease(app.tags[LEASE_TAG]);
+  if (holder?.runId !== run.runId) {
+    throw new LeaseLost(
+      `Another run took ${app.name} ${when}: ${holder?.holder ?? "its lease was removed"}. This run stops without changing anything more.`
+    );
+  }
+}
+
+// src/core/traffic/resolve.ts
+function resolveTraffic(reported, latestRevisionName) {
+  return reported.map((entry2) => {
+    const revisionName2 = entry2.revisionName ?? (entry2.latestRevision ? latestRevisionName : void 0);
+    if (!revisionName2) {
+      throw new Error("A traffic entry names no revision and the app reports no latest revision.");
+    }
+    const pinned = { revisionName: revisionName2, weight: entry2.weight };
+    if (entry2.label) pinned.label = entry2.label;
+    return pinned;
+  });
+}
+function totalWeight(traffic) {
+  return traffic.reduce((sum, entry2) => sum + entry2.weight, 0);
+}
+
+// src/core/traffic/current.ts
+function currentTraffic(app) {
+  return resolveTraffic(
+    app.ingress?.traffic ?? [],
+    app.latestReadyRevisionName ?? app.latestRevisionName
+  );
+}
+
+// src/core/rollout/readiness.ts
+var RUNNING = /* @__PURE__ */ new Set(["running", "runningatmaxscale"]);
+var FAILED_RUNNING = /* @__PURE__ */ new Set(["failed", "degraded", "activationfailed"]);
+function isReady(revision) {
+  return revision.active && revision.provisioningState.toLowerCase() === "provisioned" && RUNNING.has(revision.runningState.toLowerCase()) && revision.healthState.toLowerCase() === "healthy";
+}
+function failedState(revision) {
+  if (revision.provisioningState.toLowerCase() === "failed") {
+    return `provisioning failed${serviceDetails(revision)}`;
+  }
+  if (FAILED_RUNNING.has(revision.runningState.toLowerCase())) {
+    return `running state is ${revision.runningState}${serviceDetails(revision)}`;
+  }
+  return void 0;
+}
+function serviceDetails(revision) {
+  const { provisioningError: error, runningStateDetails: details } = revision;
+  if (error && details && details !== error) return `: ${error} (${details})`;
+  const said = error ?? details;
+  return said ? `: ${said}` : "";
+}
+function describeState(revision) {
+  return `provisioning ${revision.provisioningState}, running ${revision.runningState}, health ${revision.healthState}`;
+}
+async function waitForRevisionReady(apps2, name3, options) {
+  const { clock, deadline } = options;
+  const gap = pollGaps(options.schedule);
+  let lastState = "";
+  for (; ; ) {
+    const revision = await apps2.getRevision(name3, {
+      signal: options.signal,
+      retryForMs: Math.max(0, deadline - clock.now())
+    });
+    const state3 = describeState(revision);
+    if (state3 !== lastState) options.log.info(`${name3}: ${state3}`);
+    lastState = state3;
+    if (isReady(revision)) return revision;
+    const failed = failedState(revision);
+    if (failed) {
+      throw new DeployFailure(`Revision ${name3} did not become ready: ${failed}.`, {
+        code: "RevisionFailed",
+        nextSteps: `Look at the revision's system and console logs (az containerapp logs show -n ${options.app} -g ${options.resourceGroup} --revision ${name3} --type system).`
+      });
+    }
+    const left = deadline - clock.now();
+    if (left <= 0) {
+      throw new DeployFailure(
+        `Revision ${name3} was not ready within ${options.timeoutText} (${state3}).`,
+        {
+          code: "RevisionNotReady",
+          nextSteps: "Check the revision's logs; raise readiness-timeout if the app needs longer to start."
+        }
+      );
+    }
+    await clock.sleep(Math.min(gap(), left), options.signal);
+  }
+}
+function waitReady(ctx, name3) {
+  const { apps: apps2, clock, log: log2, signal } = ctx.deps;
+  const timeoutMs = ctx.inputs.readinessTimeoutMs;
+  return waitForRevisionReady(apps2, name3, {
+    app: ctx.inputs.containerApp,
+    resourceGroup: ctx.inputs.resourceGroup,
+    clock,
+    log: log2,
+    signal,
+    deadline: clock.now() + timeoutMs,
+    timeoutText: `readiness-timeout (${formatDuration(timeoutMs)})`,
+    schedule: ctx.timing.readiness
+  });
+}
+
+// src/core/rollout/step.ts
+async function shiftSteps(ctx, plan, from, to) {
+  const { clock, log: log2 } = ctx.deps;
+  let traffic = from === 0 ? plan.start : plan.steps[from - 1];
+  for (let i = from; i < to; i++) {
+    const target = plan.steps[i];
+    const record = {
+      index: i + 1,
+      weight: plan.weights[i],
+      traffic: target,
+      startedAt: clock.now(),
+      durationMs: 0,
+      checksPassed: 0,
+      checksRun: 0,
+      ok: false
+    };
+    ctx.report.steps.push(record);
+    const baking = plan.bakes(i);
+    const progress = () => formatStepProgress({
+      index: i + 1,
+      total: plan.steps.length,
+      weight: record.weight,
+      label: ctx.labels.candidate,
+      bakeMs: baking ? ctx.inputs.stepWaitMs : 0,
+      checksPassed: record.checksPassed,
+      checksRun: record.checksRun
+    });
+    try {
+      const last = i === plan.steps.length - 1;
+      await shiftStep(ctx, record, last ? plan.lastStepTags : void 0);
+      traffic = target;
+      log2.info(`${progress()}: ${formatTraffic(target)}`);
+      if (baking) await bakeStep(ctx, record, plan);
+      record.ok = true;
+    } finally {
+      record.durationMs = clock.now() - record.startedAt;
+    }
+    log2.info(`${progress()} (${formatDuration(record.durationMs)})`);
+  }
+  return traffic;
+}
+async function shiftStep(ctx, record, tags) {
+  const { apps: apps2, clock, signal } = ctx.deps;
+  ctx.journal?.recordWrite({ kind: "traffic", traffic: record.traffic }, clock.now());
+  const app = await apps2.updateTraffic(record.traffic, { ...tags ? { tags } : {}, signal });
+  ctx.shifted = true;
+  assertTraffic(app, record.traffic, `step ${record.index}`);
+}
+async function bakeStep(ctx, record, plan) {
+  const { apps: apps2, run, signal } = ctx.deps;
+  const { inputs } = ctx;
+  const failed = await bakeWithChecks(
+    plan.checkUrl(record.traffic),
+    inputs.stepWaitMs,
+    inputs,
+    ctx.deps,
+    (round) => {
+      record.checksRun += round.results.length;
+      record.checksPassed += round.results.filter((r) => r.ok).length;
+    }
+  );
+  if (failed) {
+    record.failure = describeFailures(failed);
+    throw new DeployFailure(
+      `Checks failed at step ${record.index} (${record.weight}% to ${plan.revision}): ${record.failure}.`,
+      { code: "ChecksFailedDuringShift", nextSteps: plan.nextSteps }
+    );
+  }
+  const [app, revision] = await Promise.all([
+    apps2.getApp({ signal }),
+    apps2.getRevision(plan.revision, { signal })
+  ]);
+  assertLeaseHeld(app, run, `during step ${record.index}`);
+  if (!isReady(revision)) {
+    record.failure = `revision is ${failedState(revision) ?? "no longer ready"}`;
+    throw new DeployFailure(
+      `${plan.revision} became unhealthy at step ${record.index}: ${record.failure}.`,
+      { code: "RevisionUnhealthy", nextSteps: plan.nextSteps }
+    );
+  }
+  if (!sameTraffic(currentTraffic(app), record.traffic)) {
+    record.failure = "traffic was changed by someone else";
+    throw new ExternalChange(
+      `Traffic of ${app.name} was changed by someone else during step ${record.index}: expected ${formatTraffic(record.traffic)}, found ${formatTraffic(currentTraffic(app))}. It was left as found.`
+    );
+  }
+}
+function assertTraffic(app, expected, when) {
+  const actual = currentTraffic(app);
+  if (!sameTraffic(actual, expected)) {
+    throw new ExternalChange(
+      `After ${when}, ${app.name} routes ${formatTraffic(actual)} instead of ${formatTraffic(expected)}. It was left as found.`
+    );
+  }
+}
+
+// src/core/rollout/candidate.ts
+function requireContainer(ctx, app) {
+  const containerName = ctx.inputs.containerName ?? app.containers[0]?.name;
+  if (!containerName || !app.containers.some((c) => c.name === containerName)) {
+    throw new DeployFailure(
+      `container-name: the app has no container "${ctx.inputs.containerName}" (it has ${app.containers.map((c) => c.name).join(", ") || "none"}).`,
+      { code: "ContainerNotFound" }
+    );
+  }
+  return containerName;
+}
+function chooseCandidate(ctx, found, containerName) {
+  const { log: log2, run } = ctx.deps;
+  const { inputs } = ctx;
+  const { app, revisions, traffic, fqdn } = found;
+  const suffix = inputs.revisionSuffix ?? deriveRevisionSuffix(run.commitSha, inputs.image ?? "");
+  const candidate = revisionName(app.name, suffix);
+  const existing = revisions.find((r) => r.name === candidate);
+  if (existing) {
+    const image = existing.containers.find((c) => c.name === containerName)?.image;
+    if (image !== inputs.image) {
+      throw new DeployFailure(
+        `Revision ${candidate} already exists with image ${image ?? "unknown"}, not ${inputs.image}. A revision's image cannot change.`,
+        {
+          code: "RevisionSuffixInUse",
+          nextSteps: "Set revision-suffix to a new value for this image."
+        }
+      );
+    }
+  }
+  ctx.report.previous = planFor(ctx, { traffic, candidate }, [100]).previousProduction;
+  ctx.report.candidate = candidate;
+  ctx.report.labelUrl = labelUrl(fqdn, app.name, ctx.labels.candidate);
+  log2.info(
+    `Candidate: ${candidate}${existing ? " (exists already; reused)" : ""}, image ${inputs.image}`
+  );
+  return { ...found, candidate, containerName, existing };
+}
+function isAlreadyPromoted(target) {
+  const weights = weightsByRevision(target.traffic);
+  return target.existing?.active === true && weights.get(target.candidate) === 100;
+}
+function planFor(ctx, target, steps = ctx.weights, retireAtOnce = ctx.inputs.deactivatePrevious && ctx.inputs.scaleDownDelayMs === 0) {
+  return planRollout({
+    initial: target.traffic,
+    candidate: target.candidate,
+    steps,
+    labels: ctx.labels,
+    retireAtOnce
+  });
+}
+async function createCandidate(ctx, target, leasedTags, registries) {
+  const { apps: apps2, clock, log: log2, run, signal } = ctx.deps;
+  const plan = planFor(ctx, target);
+  const journal = ctx.startJournal({
+    candidate: target.candidate,
+    createdCandidate: !target.existing,
+    keepFailedRevision: ctx.inputs.keepFailedRevision,
+    before: target.traffic,
+    tags: userTags(leasedTags)
+  });
+  const single = target.app.activeRevisionsMode.toLowerCase() === "single";
+  if (single) {
+    log2.warning(
+      `${target.app.name} is in Single revision mode; switching it to Multiple so that two revisions can share traffic.`
+    );
+  }
+  assertLeaseHeld(await apps2.getApp({ signal }), run, "while this run took its lease");
+  if (target.existing) {
+    if (!target.existing.active) {
+      journal.recordWrite({ kind: "activate", revision: target.candidate }, clock.now());
+      await apps2.activateRevision(target.candidate, { signal });
+    }
+    journal.recordWrite({ kind: "traffic", traffic: plan.create }, clock.now());
+    await apps2.updateTraffic(plan.create, { signal });
+    log2.info(`Reusing ${target.candidate} at 0% with label ${ctx.labels.candidate}`);
+    return;
+  }
+  journal.recordWrite({ kind: "create", traffic: plan.create }, clock.now());
+  const app = await apps2.createRevision(
+    {
+      revisionSuffix: target.candidate.slice(target.app.name.length + 2),
+      containerName: target.containerName,
+      image: ctx.inputs.image ?? "",
+      traffic: plan.create,
+      multipleRevisions: single,
+      ...registries ? { registries } : {}
+    },
+    { signal }
+  );
+  assertTraffic(app, plan.create, "creating the candidate");
+  log2.info(`Created ${target.candidate} at 0% with label ${ctx.labels.candidate}`);
+}
+async function smoke(ctx, url, nextSteps) {
+  try {
+    ctx.report.smoke = await smokeCheck(url, ctx.inputs, ctx.deps, nextSteps);
+  } catch (error) {
+    if (error instanceof SmokeChecksFailed) ctx.report.smoke = error.round;
+    throw error;
+  }
+}
+
+// src/core/journal.ts
+var JOURNAL_STATE_KEY = "aca-blue-green-journal";
+var JOURNAL_VERSION = 1;
+var RunJournal = class _RunJournal {
+  #state;
+  #record;
+  constructor(state3, record) {
+    this.#state = state3;
+    this.#record = record;
+  }
+  /** Saves a new journal in the `shifting` phase: from now on an interruption is recovered. */
+  static start(state3, start3) {
+    const journal = new _RunJournal(state3, {
+      version: JOURNAL_VERSION,
+      ...start3,
+      phase: "shifting"
+    });
+    journal.#save();
+    return journal;
+  }
+  /** The journal a run saved in this job, if it saved one; throws when it cannot be read. */
+  static load(state3) {
+    const saved = state3.load(JOURNAL_STATE_KEY);
+    if (!saved) return void 0;
+    return new _RunJournal(state3, parseJournal(saved));
+  }
+  get record() {
+    return this.#record;
+  }
+  get settled() {
+    return this.#record.phase === "settled";
+  }
+  /** Records a write before it is sent, so a recovery knows how far the run got. */
+  recordWrite(write, now) {
+    this.#record.lastWrite = { ...write, at: new Date(now).toISOString() };
+    this.#save();
+  }
+  /** The run has ended what it started: nothing is left for a recovery to do. */
+  settle() {
+    this.#record.phase = "settled";
+    this.#save();
+  }
+  #save() {
+    this.#state.save(JOURNAL_STATE_KEY, JSON.stringify(this.#record));
+  }
+};
+function parseJournal(text) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error("The saved journal of this job is not JSON; it cannot be used to restore.");
+  }
+  if (parsed.version !== JOURNAL_VERSION) {
+    throw new Error(
+      `The saved journal of this job has version ${String(parsed.version)}, not ${JOURNAL_VERSION}; it was written by another version of aca-blue-green and is not used.`
+    );
+  }
+  const complete = typeof parsed.app === "string" && typeof parsed.resourceGroup === "string" && typeof parsed.candidate === "string" && Array.isArray(parsed.before) && typeof parsed.tags === "object" && (parsed.phase === "shifting" || parsed.phase === "settled");
+  if (!complete) {
+    throw new Error("The saved journal of this job is incomplete; it cannot be used to restore.");
+  }
+  return parsed;
+}
+
+// src/core/rollout/context.ts
+var RolloutContext = class {
+  inputs;
+  deps;
+  report;
+  labels;
   /** Candidate weights of the plan, ascending, ending at 100. */
-  #weights;
-  #journal;
-  /** Registries entry to add with the candidate, when managed-identity pull is being set up. */
-  #registries;
-  /** Whether any production traffic has been sent to the candidate. */
-  #shifted = false;
+  weights;
+  journal;
+  /** The app's traffic as the snapshot found it. */
+  found;
+  /** Whether production traffic has reached the candidate. */
+  shifted = false;
+  /** Set while the restore runs: a restore that fails is not tried a second time. */
+  restoring = false;
   constructor(inputs, deps) {
-    this.#inputs = { ...inputs };
-    this.#deps = deps;
-    this.#labels = {
+    this.inputs = { ...inputs };
+    this.deps = deps;
+    this.labels = {
       candidate: inputs.candidateLabel,
       production: inputs.productionLabel,
       previous: inputs.previousLabel
     };
-    const hold = inputs.autoPromote ? [] : [inputs.holdAt ?? 0].filter((w) => w > 0);
-    this.#weights = [.../* @__PURE__ */ new Set([...inputs.trafficSteps, ...hold])].sort((a, b) => a - b);
-    this.#report = {
+    this.weights = [...inputs.trafficSteps];
+    this.report = {
       action: inputs.action,
       app: inputs.containerApp,
       resourceGroup: inputs.resourceGroup,
@@ -83198,800 +83445,580 @@ var Rollout = class {
       reason: "",
       initialTraffic: [],
       finalTraffic: [],
-      steps: this.#steps,
-      phases: this.#phases,
+      steps: [],
+      phases: [],
       dryRun: inputs.dryRun
     };
-    this.#phase = timedPhase(this.#report, deps);
   }
-  async deploy() {
-    let snapshot;
+  get timing() {
+    return this.deps.timing ?? DEFAULT_TIMING;
+  }
+  /** Runs a phase in its own log group and records how long it took. */
+  async phase(name3, fn) {
+    const { clock, log: log2 } = this.deps;
+    const started = clock.now();
     try {
-      const found = await this.#phase("Snapshot", () => this.#snapshot());
-      refuseHeld(found.app);
-      if (this.#deps.image) await this.#phase("Build image", () => this.#build(found));
-      snapshot = this.#chooseCandidate(found);
-      if (snapshot.existing && this.#isAlreadyPromoted(snapshot)) {
-        return this.#finish(
-          "unchanged",
-          `${snapshot.candidate} already serves 100% with ${this.#inputs.image}; nothing to do.`,
-          snapshot.traffic
-        );
-      }
-      if (this.#inputs.dryRun) return this.#dryRun(snapshot);
-      const leased = await this.#phase("Lease", () => this.#takeLease(snapshot.app));
-      await this.#phase("Create revision", () => this.#createCandidate(snapshot, leased));
-      await this.#phase("Readiness", () => this.#waitReady(snapshot));
-      await this.#phase("Smoke checks", () => this.#smoke());
-      const holdAt = this.#inputs.autoPromote ? 100 : this.#inputs.holdAt ?? 0;
-      const through = this.#weights.filter((weight) => weight <= holdAt).length;
-      const traffic = await this.#phase("Traffic shift", () => this.#shift(snapshot, 0, through));
-      if (!this.#inputs.autoPromote)
-        return await this.#phase("Hold", () => this.#hold(snapshot, through, traffic));
-      const settled = await this.#phase("Promote", () => this.#promote(snapshot, traffic));
-      return this.#finish(
-        "promoted",
-        `${snapshot.candidate} passed every check and serves 100% of traffic.`,
-        settled
-      );
-    } catch (error) {
-      return this.#fail(error, snapshot);
+      return await log2.group(name3, fn);
+    } finally {
+      const durationMs = clock.now() - started;
+      this.report.phases.push({ phase: name3, durationMs });
+      log2.info(`${name3} took ${formatDuration(durationMs)}`);
     }
   }
-  async promote() {
-    let snapshot;
-    try {
-      const { found, held } = await this.#phase("Snapshot", async () => {
-        const found2 = await this.#snapshot();
-        const held2 = decodeHeldTags(found2.app.tags);
-        if (!held2) {
-          throw new DeployFailure(`${found2.app.name} has no held deployment to promote.`, {
-            code: "NothingHeld",
-            nextSteps: "Deploy with auto-promote: false first, or use action: deploy."
-          });
-        }
-        assertStillHeld(found2.app.name, found2.traffic, held2);
-        return { found: found2, held: held2 };
-      });
-      this.#resumeFrom(held);
-      const existing = found.revisions.find((r) => r.name === held.candidate);
-      snapshot = { ...found, traffic: held.snapshot, candidate: held.candidate, existing };
-      this.#report.initialTraffic = held.snapshot;
-      this.#report.image = held.image;
-      this.#report.labelUrl = labelUrl(found.fqdn, found.app.name, this.#labels.candidate);
-      if (!existing || !isReady(existing)) {
-        throw new DeployFailure(
-          `The held revision ${held.candidate} is not ready (${existing ? failedState(existing) ?? "not running" : "it no longer exists"}).`,
-          { code: "RevisionNotReady", nextSteps: "Reject the held deployment and deploy again." }
-        );
-      }
-      const leased = await this.#phase("Lease", () => this.#takeLease(found.app));
-      this.#startJournal(snapshot, held.createdCandidate, leased);
-      this.#shifted = held.done > 0;
-      const traffic = await this.#phase(
-        "Traffic shift",
-        () => this.#shift(snapshot, held.done, this.#weights.length)
-      );
-      const settled = await this.#phase("Promote", () => this.#promote(snapshot, traffic));
-      return this.#finish(
-        "promoted",
-        `${held.candidate} passed every check and serves 100% of traffic.`,
-        settled
-      );
-    } catch (error) {
-      return this.#fail(error, snapshot);
-    }
-  }
-  /** Labels and steps come from the held deploy, so promote continues exactly that plan. */
-  #resumeFrom(held) {
-    this.#labels = held.labels;
-    this.#weights = held.steps;
-    this.#report.candidate = held.candidate;
-  }
-  /** Builds and pushes the image; the revision then runs exactly what was built, by digest. */
-  async #build(found) {
-    const source = this.#deps.image;
-    const build = this.#inputs.build;
-    if (build) this.#checkPullAccess(found, build.registry);
-    this.#deps.log.info(`Building ${source.describe()}`);
-    try {
-      const built = await source.build(this.#deps.signal);
-      this.#inputs.image = built.image;
-      this.#report.image = built.image;
-      this.#deps.log.info(`Pushed ${built.image}`);
-    } catch (error) {
-      throw new DeployFailure(
-        `The image build failed, so nothing was deployed: ${errorMessage(error)}`,
-        {
-          code: errorCode(error) ?? "BuildFailed",
-          nextSteps: 'Fix the build (its output is in the "Build image" group above) and run again.',
-          cause: error
-        }
-      );
-    }
-  }
-  /**
-   * The app must be able to pull what is about to be built: checked before the build, so that a
-   * missing registry entry fails fast and before any write. With registry-identity, the entry is
-   * added in the same PATCH that creates the revision.
-   */
-  #checkPullAccess(found, registry) {
-    const { apps: apps2, log: log2 } = this.#deps;
-    const access = apps2.describePullAccess(registry, this.#inputs.registryIdentity);
-    if (access.configured) {
-      log2.info(access.message);
-      return;
-    }
-    if (access.registries) {
-      log2.info(
-        `${found.app.name} has no entry for ${registry}; adding managed-identity pull (${this.#inputs.registryIdentity}) with the new revision.`
-      );
-      this.#registries = access.registries;
-      return;
-    }
-    if (!isAcrLoginServer(registry)) {
-      log2.warning(`${access.message} This only works if ${registry} allows anonymous pulls.`);
-      return;
-    }
-    throw new DeployFailure(access.message, {
-      code: "RegistryAccessMissing",
-      nextSteps: "Give the app access to the registry (or set registry-identity), then run again. Nothing was built or changed."
+  /** Starts the journal: from here on, an interruption or a failure is recovered. */
+  startJournal(start3) {
+    this.journal = RunJournal.start(this.deps.state, {
+      subscriptionId: this.inputs.subscriptionId,
+      resourceGroup: this.inputs.resourceGroup,
+      app: this.inputs.containerApp,
+      runId: this.deps.run.runId,
+      ...start3
     });
+    return this.journal;
   }
-  async #snapshot() {
-    const { apps: apps2, log: log2 } = this.#deps;
-    const inputs = this.#inputs;
-    const [app, revisions] = await Promise.all([apps2.getApp(), apps2.listRevisions()]);
-    if (!app.ingress) {
-      throw new DeployFailure(
-        `Container app ${app.name} has no ingress, so traffic cannot be split between revisions.`,
-        {
-          code: "IngressDisabled",
-          nextSteps: "Enable ingress on the app (az containerapp ingress enable) and run again."
-        }
-      );
-    }
-    if (app.activeRevisionsMode.toLowerCase() === "labels") {
-      throw new DeployFailure(
-        `Container app ${app.name} uses the Labels revision mode, which routes by label only; this deployment needs weights.`,
-        {
-          code: "UnsupportedRevisionMode",
-          nextSteps: "Switch the app to Multiple revision mode (az containerapp revision set-mode --mode multiple)."
-        }
-      );
-    }
-    const fqdn = await ingressFqdn(apps2, app) ?? "";
-    const traffic = currentTraffic(app);
-    if (totalWeight(traffic) !== 100) {
-      throw new DeployFailure(
-        `The app's traffic adds up to ${totalWeight(traffic)}%, not 100% (${formatTraffic(traffic)}).`,
-        { code: "InvalidTraffic", nextSteps: "Fix the app's traffic split, then run again." }
-      );
-    }
-    const active = new Set(revisions.filter((r) => r.active).map((r) => r.name));
-    const dark = traffic.filter((e) => e.weight > 0 && !active.has(e.revisionName));
-    if (dark.length > 0) {
-      log2.warning(
-        `Traffic already points at inactive revisions: ${formatTraffic(dark)}. Restoring the snapshot would keep that outage.`
-      );
-    }
-    const containerName = inputs.containerName ?? app.containers[0]?.name;
-    if (inputs.action === "deploy" && (!containerName || !app.containers.some((c) => c.name === containerName))) {
-      throw new DeployFailure(
-        `container-name: the app has no container "${inputs.containerName}" (it has ${app.containers.map((c) => c.name).join(", ") || "none"}).`,
-        { code: "ContainerNotFound" }
-      );
-    }
-    this.#report.initialTraffic = traffic;
-    this.#report.appUrl = `https://${fqdn}`;
-    log2.info(
-      `App ${app.name} (${app.activeRevisionsMode} revision mode), ${revisions.length} revisions, ${active.size} active`
-    );
-    log2.info(`Traffic now: ${formatTraffic(traffic)}`);
-    return { app, revisions, traffic, fqdn, containerName: containerName ?? "" };
-  }
-  /** Names the candidate: from revision-suffix, or derived from the commit and image. */
-  #chooseCandidate(found) {
-    const { log: log2, run } = this.#deps;
-    const inputs = this.#inputs;
-    const { app, revisions, traffic, fqdn, containerName } = found;
-    const suffix = inputs.revisionSuffix ?? deriveRevisionSuffix(run.commitSha, inputs.image ?? "");
-    const candidate = revisionName(app.name, suffix);
-    const existing = revisions.find((r) => r.name === candidate);
-    if (existing) {
-      const image = existing.containers.find((c) => c.name === containerName)?.image;
-      if (image !== inputs.image) {
-        throw new DeployFailure(
-          `Revision ${candidate} already exists with image ${image ?? "unknown"}, not ${inputs.image}. A revision's image cannot change.`,
-          {
-            code: "RevisionSuffixInUse",
-            nextSteps: "Set revision-suffix to a new value for this image."
-          }
-        );
-      }
-    }
-    this.#report.previous = planRollout({
-      initial: traffic,
-      candidate,
-      steps: [100],
-      labels: this.#labels,
-      retireAtOnce: false
-    }).previousProduction;
-    this.#report.candidate = candidate;
-    this.#report.labelUrl = labelUrl(fqdn, app.name, this.#labels.candidate);
-    log2.info(
-      `Candidate: ${candidate}${existing ? " (exists already; reused)" : ""}, image ${inputs.image}`
-    );
-    return { ...found, candidate, existing };
-  }
-  #isAlreadyPromoted(snapshot) {
-    const weights = weightsByRevision(snapshot.traffic);
-    return snapshot.existing?.active === true && weights.get(snapshot.candidate) === 100;
-  }
-  #plan(snapshot) {
-    const inputs = this.#inputs;
-    return planRollout({
-      initial: snapshot.traffic,
-      candidate: snapshot.candidate,
-      steps: this.#weights,
-      labels: this.#labels,
-      retireAtOnce: inputs.deactivatePrevious && inputs.scaleDownDelayMs === 0
-    });
-  }
-  #dryRun(snapshot) {
-    const plan = this.#plan(snapshot);
-    const { log: log2 } = this.#deps;
-    log2.info(`Dry run: no change is made. Planned traffic:`);
-    log2.info(`  create: ${formatTraffic(plan.create)}`);
-    plan.steps.forEach((step, i) => log2.info(`  step ${i + 1}: ${formatTraffic(step)}`));
-    this.#report.plan = [plan.create, ...plan.steps];
-    return this.#finish(
-      "unchanged",
-      "Dry run: the plan was printed and nothing was changed.",
-      snapshot.traffic
-    );
-  }
-  #takeLease(app) {
-    const inputs = this.#inputs;
-    const planned = inputs.readinessTimeoutMs + inputs.smokeTimeoutMs + this.#weights.length * inputs.stepWaitMs + inputs.scaleDownDelayMs;
-    return acquireLease(app, planned + LEASE_MARGIN_MS, this.#deps);
-  }
-  /** Saves what a restore needs in the host's state before the first write that moves traffic. */
-  #startJournal(snapshot, createdCandidate, leased) {
-    const inputs = this.#inputs;
-    this.#journal = {
-      version: 1,
-      subscriptionId: inputs.subscriptionId,
-      resourceGroup: inputs.resourceGroup,
-      app: snapshot.app.name,
-      runId: this.#deps.run.runId,
-      candidate: snapshot.candidate,
-      createdCandidate,
-      keepFailedRevision: inputs.keepFailedRevision,
-      snapshot: snapshot.traffic,
-      tags: userTags(leased.tags),
-      phase: "shifting"
-    };
-    this.#deps.state.save(JOURNAL_STATE_KEY, JSON.stringify(this.#journal));
-  }
-  async #createCandidate(snapshot, leased) {
-    const { apps: apps2, log: log2, run, signal } = this.#deps;
-    const inputs = this.#inputs;
-    const plan = this.#plan(snapshot);
-    this.#startJournal(snapshot, !snapshot.existing, leased);
-    const single = snapshot.app.activeRevisionsMode.toLowerCase() === "single";
-    if (single) {
-      log2.warning(
-        `${snapshot.app.name} is in Single revision mode; switching it to Multiple so that two revisions can share traffic.`
-      );
-    }
-    assertLeaseHeld(await apps2.getApp({ signal }), run, "while this run took its lease");
-    if (snapshot.existing) {
-      if (!snapshot.existing.active) await apps2.activateRevision(snapshot.candidate, { signal });
-      await apps2.updateTraffic(plan.create, void 0, { signal });
-      log2.info(`Reusing ${snapshot.candidate} at 0% with label ${this.#labels.candidate}`);
-      return;
-    }
-    const app = await apps2.createRevision(
-      {
-        revisionSuffix: snapshot.candidate.slice(snapshot.app.name.length + 2),
-        containerName: snapshot.containerName,
-        image: inputs.image ?? "",
-        traffic: plan.create,
-        multipleRevisions: single,
-        ...this.#registries ? { registries: this.#registries } : {}
-      },
-      { signal }
-    );
-    this.#assertTraffic(app, plan.create, "creating the candidate");
-    log2.info(`Created ${snapshot.candidate} at 0% with label ${this.#labels.candidate}`);
-  }
-  async #waitReady(snapshot) {
-    const { clock, log: log2, signal } = this.#deps;
-    const inputs = this.#inputs;
-    await waitForRevisionReady(this.#deps.apps, snapshot.candidate, {
-      clock,
-      log: log2,
-      signal,
-      deadline: clock.now() + inputs.readinessTimeoutMs,
-      timeoutText: `readiness-timeout (${formatDuration(inputs.readinessTimeoutMs)})`,
-      schedule: (this.#deps.timing ?? DEFAULT_TIMING).readiness
-    });
-  }
-  async #smoke() {
-    try {
-      this.#report.smoke = await smokeCheck(this.#report.labelUrl ?? "", this.#inputs, this.#deps, {
-        code: "SmokeChecksFailed",
-        nextSteps: "Fix the release and deploy again; production traffic never reached it."
-      });
-    } catch (error) {
-      const round = error.round;
-      if (round) this.#report.smoke = round;
-      throw error;
-    }
-  }
-  /** Shifts through plan steps `from` (inclusive) to `to` (exclusive), baking each. */
-  async #shift(snapshot, from, to) {
-    const { apps: apps2, clock, log: log2, signal } = this.#deps;
-    const inputs = this.#inputs;
-    const plan = this.#plan(snapshot);
-    let traffic = from === 0 ? plan.create : plan.steps[from - 1];
-    const total = plan.steps.length;
-    for (let i = from; i < to; i++) {
-      const target = plan.steps[i];
-      const weight = this.#weights[i];
-      const started = clock.now();
-      const record = {
-        index: i + 1,
-        weight,
-        traffic: target,
-        startedAt: started,
-        durationMs: 0,
-        checksPassed: 0,
-        checksRun: 0,
-        ok: false
-      };
-      this.#steps.push(record);
-      const progress = () => formatStepProgress({
-        index: i + 1,
-        total,
-        weight,
-        label: this.#labels.candidate,
-        bakeMs: inputs.stepWaitMs,
-        checksPassed: record.checksPassed,
-        checksRun: record.checksRun
-      });
-      const app = await apps2.updateTraffic(target, void 0, { signal });
-      this.#shifted = true;
-      this.#assertTraffic(app, target, `step ${i + 1}`);
-      traffic = target;
-      log2.info(`${progress()}: ${formatTraffic(target)}`);
-      try {
-        await this.#bake(record, snapshot, target);
-        record.ok = true;
-      } finally {
-        record.durationMs = clock.now() - started;
-      }
-      log2.info(`${progress()} (${formatDuration(record.durationMs)})`);
-    }
-    return traffic;
-  }
-  /** Keeps the checks running for the step's bake, then confirms traffic, health and lease held. */
-  async #bake(record, snapshot, expected) {
-    const { apps: apps2, run, signal } = this.#deps;
-    const inputs = this.#inputs;
-    const label = expected.find((e) => e.revisionName === snapshot.candidate && e.label)?.label;
-    const baseUrl = labelUrl(snapshot.fqdn, snapshot.app.name, label ?? this.#labels.candidate);
-    const failed = await bakeWithChecks(baseUrl, inputs.stepWaitMs, inputs, this.#deps, (round) => {
-      record.checksRun += round.results.length;
-      record.checksPassed += round.results.filter((r) => r.ok).length;
-    });
-    if (failed) {
-      record.failure = describeFailures(failed);
-      throw new DeployFailure(
-        `Checks failed at step ${record.index} (${record.weight}% to ${snapshot.candidate}): ${record.failure}.`,
-        {
-          code: "ChecksFailedDuringShift",
-          nextSteps: "The previous traffic was restored; fix the release and deploy again."
-        }
-      );
-    }
-    const [app, revision] = await Promise.all([
-      apps2.getApp({ signal }),
-      apps2.getRevision(snapshot.candidate, { signal })
-    ]);
-    assertLeaseHeld(app, run, `during step ${record.index}`);
-    if (!isReady(revision)) {
-      record.failure = `revision is ${failedState(revision) ?? "no longer ready"}`;
-      throw new DeployFailure(
-        `${snapshot.candidate} became unhealthy at step ${record.index}: ${record.failure}.`,
-        {
-          code: "RevisionUnhealthy",
-          nextSteps: "The previous traffic was restored; look at the revision's logs."
-        }
-      );
-    }
-    if (!sameTraffic(currentTraffic(app), expected)) {
-      record.failure = "traffic was changed by someone else";
-      throw new ExternalChange(
-        `Traffic of ${app.name} was changed by someone else during step ${record.index}: expected ${formatTraffic(expected)}, found ${formatTraffic(currentTraffic(app))}. It was left as found.`
-      );
-    }
-  }
-  /** Records the held deployment in the app's tags and gives the lease back. */
-  async #hold(snapshot, done, traffic) {
-    const { apps: apps2, clock, log: log2, run, signal } = this.#deps;
-    const journal = this.#journal;
-    const held = {
-      candidate: snapshot.candidate,
-      createdCandidate: journal.createdCandidate,
-      image: this.#inputs.image,
-      snapshot: snapshot.traffic,
-      traffic,
-      steps: this.#weights,
-      done,
-      labels: this.#labels,
-      holder: run.holder,
-      at: new Date(clock.now()).toISOString()
-    };
-    await apps2.updateTags({ ...journal.tags, ...encodeHeldTags(held) }, { signal });
-    this.#markSettled();
-    const weight = weightsByRevision(traffic).get(snapshot.candidate) ?? 0;
-    log2.info(
-      `Held at ${weight}% to ${snapshot.candidate}; run action: promote or action: reject to finish.`
-    );
-    return this.#finish(
-      "held",
-      `${snapshot.candidate} passed its checks and is held at ${weight}% of traffic until a promote or reject run.`,
-      traffic
-    );
-  }
-  async #promote(snapshot, final) {
-    const { apps: apps2, clock, log: log2, signal } = this.#deps;
-    const inputs = this.#inputs;
-    const plan = this.#plan(snapshot);
-    const retiring = plan.retiring.filter((name3) => name3 !== snapshot.candidate);
-    this.#report.previous = plan.previousProduction;
-    const tags = withTag(
-      this.#journal?.tags ?? {},
-      LAST_TAG,
-      encodeLastPromotion({
-        revision: snapshot.candidate,
-        previous: plan.previousProduction,
-        at: new Date(clock.now()).toISOString()
-      })
-    );
-    let traffic = final;
-    if (inputs.deactivatePrevious && retiring.length > 0) {
-      if (inputs.scaleDownDelayMs > 0) {
-        log2.info(
-          `Keeping ${retiring.join(", ")} active for scale-down-delay (${formatDuration(inputs.scaleDownDelayMs)})`
-        );
-        await clock.sleep(inputs.scaleDownDelayMs, signal);
-        traffic = withoutRevisions(final, retiring);
-        const app = await apps2.updateTraffic(traffic, void 0, { signal });
-        this.#assertTraffic(app, traffic, "retiring the previous revisions");
-      }
-      const weights = weightsByRevision(traffic);
-      for (const name3 of retiring) {
-        if ((weights.get(name3) ?? 0) > 0) {
-          log2.warning(`Not deactivating ${name3}: it still has ${weights.get(name3)}% of traffic.`);
-          continue;
-        }
-        await apps2.deactivateRevision(name3, { signal });
-        log2.info(`Deactivated ${name3}`);
-      }
-    }
-    this.#markSettled();
-    await apps2.updateTags(tags, { signal });
-    log2.info(`Lease released; ${this.#labels.production} -> ${snapshot.candidate}`);
-    return traffic;
-  }
-  #assertTraffic(app, expected, when) {
-    const actual = currentTraffic(app);
-    if (!sameTraffic(actual, expected)) {
-      throw new ExternalChange(
-        `After ${when}, ${app.name} routes ${formatTraffic(actual)} instead of ${formatTraffic(expected)}. It was left as found.`
-      );
-    }
-  }
-  #markSettled() {
-    if (!this.#journal) return;
-    this.#journal.phase = "settled";
-    this.#deps.state.save(JOURNAL_STATE_KEY, JSON.stringify(this.#journal));
-  }
-  async #fail(error, snapshot) {
-    const { apps: apps2, clock, log: log2 } = this.#deps;
-    const cancelled = this.#deps.signal?.aborted === true;
-    const reason = cancelled ? "The run was cancelled." : errorMessage(error);
-    const code2 = cancelled ? "Cancelled" : errorCode(error);
-    this.#report.errorCode = code2;
-    this.#report.nextSteps = error instanceof DeployFailure ? error.nextSteps : void 0;
-    log2.info(`Stopping: ${reason}${code2 ? ` [${code2}]` : ""}`);
-    if (!this.#journal || !snapshot) {
-      this.#report.nextSteps ??= "Nothing was changed; fix the cause and run again.";
-      return this.#finish("failed", reason, snapshot?.traffic ?? []);
-    }
-    if (error instanceof ExternalChange || code2 === "LeaseLost") {
-      this.#markSettled();
-      if (code2 !== "LeaseLost") {
-        await this.#deps.apps.updateTags(this.#journal.tags).catch((e) => log2.warning(`Could not release the lease: ${errorMessage(e)}`));
-      }
-      this.#report.nextSteps ??= "Decide which traffic split is right, set it, and deploy again.";
-      const now = await apps2.getApp().catch(() => snapshot.app);
-      return this.#finish("failed", reason, currentTraffic(now));
-    }
-    const result = this.#shifted ? "rolled-back" : "failed-before-traffic";
-    try {
-      const journal = this.#journal;
-      const restored = await this.#phase("Restore", async () => {
-        const outcome2 = await restoreSnapshot(apps2, journal, { log: log2, clock });
-        log2.info(`Traffic restored: ${formatTraffic(outcome2.traffic)}`);
-        if (outcome2.candidateDeactivated) log2.info(`Deactivated ${journal.candidate}`);
-        return outcome2.traffic;
-      });
-      this.#markSettled();
-      return this.#finish(result, reason, restored);
-    } catch (restoreError) {
-      const journal = this.#journal;
-      this.#report.nextSteps = `Restoring the previous traffic failed (${errorMessage(restoreError)}). Set it by hand: az containerapp ingress traffic set -n ${journal.app} -g ${journal.resourceGroup} --revision-weight ${journal.snapshot.map((e) => `${e.revisionName}=${e.weight}`).join(" ")}`;
-      log2.error(this.#report.nextSteps);
-      return this.#finish("failed", `${reason} Restoring the previous traffic failed too.`, []);
-    }
-  }
-  #finish(result, reason, finalTraffic2) {
-    this.#report.result = result;
-    this.#report.reason = reason;
-    this.#report.finalTraffic = finalTraffic2;
-    return this.#report;
+  finish(result, reason, finalTraffic2) {
+    this.report.result = result;
+    this.report.reason = reason;
+    this.report.finalTraffic = finalTraffic2;
+    return this.report;
   }
 };
-function refuseHeld(app) {
+
+// src/core/rollout/promote.ts
+function promotedTags(ctx, revision, previous) {
+  return withTag(
+    ctx.journal?.record.tags ?? {},
+    LAST_TAG,
+    encodeLastPromotion({
+      revision,
+      previous,
+      at: new Date(ctx.deps.clock.now()).toISOString()
+    })
+  );
+}
+async function promoteCandidate(ctx, candidate, plan, final) {
+  const traffic = await ctx.phase("Promote", () => promoted2(ctx, candidate, plan, final));
+  return ctx.finish(
+    "promoted",
+    `${candidate} passed every check and serves 100% of traffic.`,
+    traffic
+  );
+}
+async function promoted2(ctx, candidate, plan, final) {
+  const { apps: apps2, clock, log: log2, signal } = ctx.deps;
+  const { inputs } = ctx;
+  const retiring = plan.retiring.filter((name3) => name3 !== candidate);
+  ctx.report.previous = plan.previousProduction;
+  const tags = promotedTags(ctx, candidate, plan.previousProduction);
+  let traffic = final;
+  if (inputs.deactivatePrevious && retiring.length > 0) {
+    if (inputs.scaleDownDelayMs > 0) {
+      log2.info(
+        `Keeping ${retiring.join(", ")} active for scale-down-delay (${formatDuration(inputs.scaleDownDelayMs)})`
+      );
+      await clock.sleep(inputs.scaleDownDelayMs, signal);
+      traffic = withoutRevisions(final, retiring);
+      ctx.journal?.recordWrite({ kind: "traffic", traffic }, clock.now());
+      const app = await apps2.updateTraffic(traffic, { signal });
+      assertTraffic(app, traffic, "retiring the previous revisions");
+    }
+    await retire(ctx, retiring, traffic);
+  }
+  ctx.journal?.settle();
+  await apps2.updateTags(tags, { signal });
+  log2.info(`Lease released; ${ctx.labels.production} -> ${candidate}`);
+  return traffic;
+}
+async function retire(ctx, names, traffic) {
+  const { apps: apps2, clock, log: log2, signal } = ctx.deps;
+  const weights = weightsByRevision(traffic);
+  for (const name3 of names) {
+    if ((weights.get(name3) ?? 0) > 0) {
+      log2.warning(`Not deactivating ${name3}: it still has ${weights.get(name3)}% of traffic.`);
+      continue;
+    }
+    ctx.journal?.recordWrite({ kind: "deactivate", revision: name3 }, clock.now());
+    await apps2.deactivateRevision(name3, { signal });
+    log2.info(`Deactivated ${name3}`);
+  }
+}
+async function hold(ctx, candidate, done, traffic) {
+  const { apps: apps2, clock, log: log2, run, signal } = ctx.deps;
+  const journal = ctx.journal;
+  const held = {
+    candidate,
+    createdCandidate: journal.record.createdCandidate,
+    image: ctx.inputs.image,
+    before: journal.record.before,
+    traffic,
+    steps: ctx.weights,
+    done,
+    labels: ctx.labels,
+    holder: run.holder,
+    at: new Date(clock.now()).toISOString()
+  };
+  journal.recordWrite({ kind: "tags" }, clock.now());
+  await apps2.updateTags({ ...journal.record.tags, ...encodeHeldTags(held) }, { signal });
+  journal.settle();
+  const weight = weightsByRevision(traffic).get(candidate) ?? 0;
+  log2.info(`Held at ${weight}% to ${candidate}; run action: promote or action: reject to finish.`);
+  return weight;
+}
+
+// src/core/rollout/restore.ts
+var RESTORE_RETRY_MS = 10 * 6e4;
+async function restoreTraffic(apps2, journal, deps) {
+  const retryForMs = deps.retryForMs ?? RESTORE_RETRY_MS;
+  const traffic = await writeSnapshot(apps2, journal, deps, deps.clock.now() + retryForMs);
+  let candidateDeactivated = false;
+  const candidateWeight = weightsByRevision(traffic).get(journal.candidate) ?? 0;
+  if (journal.createdCandidate && !journal.keepFailedRevision && candidateWeight === 0) {
+    try {
+      await apps2.deactivateRevision(journal.candidate, { retryForMs });
+      candidateDeactivated = true;
+    } catch (error) {
+      deps.log.warning(
+        `Traffic is restored, but revision ${journal.candidate} could not be deactivated: ${errorMessage(error)}`
+      );
+    }
+  }
+  return { traffic, candidateDeactivated };
+}
+async function writeSnapshot(apps2, journal, deps, deadline) {
+  const { clock, log: log2 } = deps;
+  const left = () => Math.max(0, deadline - clock.now());
+  for (let attempt = 1; ; attempt++) {
+    let failure;
+    try {
+      const written = await apps2.updateTraffic(journal.before, {
+        tags: journal.tags,
+        retryForMs: left()
+      });
+      if (sameTraffic(currentTraffic(written), journal.before)) return currentTraffic(written);
+    } catch (error) {
+      if (!isOperationFailure(error)) throw error;
+      failure = error;
+    }
+    const app = await apps2.getApp({ retryForMs: left() });
+    const traffic = currentTraffic(app);
+    const restored = sameTraffic(traffic, journal.before);
+    if (restored && (!failure || sameTags(app.tags, journal.tags))) return traffic;
+    const gap = Math.min(1e3 * 2 ** (attempt - 1), 16e3);
+    if (!failure || clock.now() + gap >= deadline) {
+      throw new Error(
+        `After the restore the app routes ${formatTraffic(traffic)} instead of ${formatTraffic(journal.before)}${failure ? ` (${errorMessage(failure)})` : ""}.`
+      );
+    }
+    log2.warning(
+      `${errorMessage(failure)}; the app routes ${formatTraffic(traffic)}. Writing the previous traffic again in ${Math.round(gap / 1e3)} s (trying until ${new Date(deadline).toISOString()}).`
+    );
+    await clock.sleep(gap);
+  }
+}
+function sameTags(actual, expected) {
+  const keys = /* @__PURE__ */ new Set([...Object.keys(actual), ...Object.keys(expected)]);
+  return [...keys].every((key) => actual[key] === expected[key]);
+}
+
+// src/core/rollout/recover.ts
+async function recover(ctx, error, options) {
+  const { apps: apps2, log: log2, signal } = ctx.deps;
+  const cancelled = signal?.aborted === true;
+  const reason = cancelled ? "The run was cancelled." : errorMessage(error);
+  const code2 = cancelled ? "Cancelled" : errorCode(error);
+  ctx.report.errorCode = code2;
+  ctx.report.nextSteps = error instanceof DeployFailure ? error.nextSteps : void 0;
+  log2.info(`Stopping: ${reason}${code2 ? ` [${code2}]` : ""}`);
+  const journal = ctx.journal;
+  if (!journal) {
+    ctx.report.nextSteps ??= "Nothing was changed; fix the cause and run again.";
+    return ctx.finish("failed", reason, ctx.found ?? []);
+  }
+  if (journal.settled) return ctx.finish("failed", reason, ctx.found ?? []);
+  if (error instanceof ExternalChange || error instanceof LeaseLost) {
+    journal.settle();
+    if (!(error instanceof LeaseLost)) {
+      await apps2.updateTags(journal.record.tags).catch((e) => log2.warning(`Could not release the lease: ${errorMessage(e)}`));
+    }
+    const now = await apps2.getApp().catch(() => void 0);
+    return ctx.finish("failed", reason, now ? currentTraffic(now) : []);
+  }
+  if (ctx.restoring) return restoreFailed(ctx, reason, error);
+  try {
+    const restored = await restore(ctx);
+    return ctx.finish(options.restoredResult(ctx.shifted), reason, restored);
+  } catch (restoreError) {
+    return restoreFailed(ctx, reason, restoreError);
+  }
+}
+function recoverDeploy(ctx, error) {
+  return recover(ctx, error, {
+    restoredResult: (shifted) => shifted ? "rolled-back" : "failed-before-traffic"
+  });
+}
+async function restore(ctx) {
+  const { clock, log: log2 } = ctx.deps;
+  const journal = ctx.journal;
+  ctx.restoring = true;
+  return ctx.phase("Restore", async () => {
+    const outcome2 = await restoreTraffic(ctx.deps.apps, journal.record, { log: log2, clock });
+    reportRestored(log2, journal, outcome2);
+    journal.settle();
+    return outcome2.traffic;
+  });
+}
+function restoreFailed(ctx, reason, error) {
+  const { record } = ctx.journal;
+  ctx.report.nextSteps = `Restoring the previous traffic failed (${errorMessage(error)}). ${manualRestore(record)}`;
+  ctx.deps.log.error(ctx.report.nextSteps);
+  return ctx.finish("failed", `${reason} Restoring the previous traffic failed too.`, []);
+}
+function manualRestore(record) {
+  return `Set it by hand: az containerapp ingress traffic set -n ${record.app} -g ${record.resourceGroup} --revision-weight ${record.before.map((e) => `${e.revisionName}=${e.weight}`).join(" ")}`;
+}
+function reportRestored(log2, journal, outcome2) {
+  log2.info(`Traffic restored: ${formatTraffic(outcome2.traffic)}`);
+  if (outcome2.candidateDeactivated) log2.info(`Deactivated ${journal.record.candidate}`);
+}
+async function recoverInterrupted(journal, deps) {
+  if (!journal || journal.settled) return { kind: "nothing" };
+  const { record } = journal;
+  const { log: log2, clock } = deps;
+  log2.warning(
+    `The deployment of ${record.candidate} did not finish; restoring the traffic of ${record.app} it found: ${formatTraffic(record.before)}`
+  );
+  try {
+    const apps2 = await deps.apps();
+    const outcome2 = await log2.group("Restore", () => restoreTraffic(apps2, record, { log: log2, clock }));
+    reportRestored(log2, journal, outcome2);
+    journal.settle();
+    return { kind: "restored", traffic: outcome2.traffic };
+  } catch (error) {
+    return {
+      kind: "failed",
+      message: `Restoring ${record.app} failed: ${errorMessage(error)}. ${manualRestore(record)}`
+    };
+  }
+}
+
+// src/core/fqdn.ts
+async function ingressFqdn(apps2, app) {
+  if (!app.ingress) return void 0;
+  if (app.ingress.fqdn) return app.ingress.fqdn;
+  const domain = await apps2.getDefaultDomain(app.environmentId ?? "");
+  return appFqdn(app.name, domain, app.ingress.external);
+}
+
+// src/core/rollout/snapshot.ts
+async function takeSnapshot(ctx) {
+  const { apps: apps2, log: log2 } = ctx.deps;
+  const [app, revisions] = await Promise.all([apps2.getApp(), apps2.listRevisions()]);
+  if (!app.ingress) {
+    throw new DeployFailure(
+      `Container app ${app.name} has no ingress, so traffic cannot be split between revisions.`,
+      {
+        code: "IngressDisabled",
+        nextSteps: "Enable ingress on the app (az containerapp ingress enable) and run again."
+      }
+    );
+  }
+  if (app.activeRevisionsMode.toLowerCase() === "labels") {
+    throw new DeployFailure(
+      `Container app ${app.name} uses the Labels revision mode, which routes by label only; this deployment needs weights.`,
+      {
+        code: "UnsupportedRevisionMode",
+        nextSteps: "Switch the app to Multiple revision mode (az containerapp revision set-mode --mode multiple)."
+      }
+    );
+  }
+  const fqdn = await ingressFqdn(apps2, app) ?? "";
+  const traffic = currentTraffic(app);
+  if (totalWeight(traffic) !== 100) {
+    throw new DeployFailure(
+      `The app's traffic adds up to ${totalWeight(traffic)}%, not 100% (${formatTraffic(traffic)}).`,
+      { code: "InvalidTraffic", nextSteps: "Fix the app's traffic split, then run again." }
+    );
+  }
+  const active = new Set(revisions.filter((r) => r.active).map((r) => r.name));
+  const dark = traffic.filter((e) => e.weight > 0 && !active.has(e.revisionName));
+  if (dark.length > 0) {
+    log2.warning(
+      `Traffic already points at inactive revisions: ${formatTraffic(dark)}. Restoring the snapshot would keep that outage.`
+    );
+  }
+  ctx.found = traffic;
+  ctx.report.initialTraffic = traffic;
+  ctx.report.appUrl = `https://${fqdn}`;
+  log2.info(
+    `App ${app.name} (${app.activeRevisionsMode} revision mode), ${revisions.length} revisions, ${active.size} active`
+  );
+  log2.info(`Traffic now: ${formatTraffic(traffic)}`);
+  return { app, revisions, traffic, fqdn };
+}
+function refuseHeld(app, nextSteps) {
   const held = decodeHeldTags(app.tags);
   if (held) {
     throw new DeployFailure(
       `A deployment of ${held.candidate} is held on ${app.name} (since ${held.at}, by ${held.holder}).`,
-      { code: "DeploymentHeld", nextSteps: "Run action: promote or action: reject first." }
+      { code: "DeploymentHeld", nextSteps }
     );
   }
 }
-var ExternalChange = class extends DeployFailure {
-  constructor(message2) {
-    super(message2, { code: "TrafficChangedExternally" });
+
+// src/core/actions/deploy.ts
+async function deploy(inputs, deps) {
+  const ctx = new RolloutContext(inputs, deps);
+  const holdAt = inputs.autoPromote ? 100 : inputs.holdAt ?? 0;
+  if (holdAt > 0 && holdAt < 100) ctx.weights = [.../* @__PURE__ */ new Set([...ctx.weights, holdAt])];
+  ctx.weights.sort((a, b) => a - b);
+  try {
+    const found = await ctx.phase("Snapshot", () => takeSnapshot(ctx));
+    refuseHeld(found.app, "Run action: promote or action: reject first.");
+    const containerName = requireContainer(ctx, found.app);
+    const registries = deps.image ? await ctx.phase("Build image", () => buildImage(ctx, found.app)) : void 0;
+    const target = chooseCandidate(ctx, found, containerName);
+    if (target.existing && isAlreadyPromoted(target)) {
+      return ctx.finish(
+        "unchanged",
+        `${target.candidate} already serves 100% with ${ctx.inputs.image}; nothing to do.`,
+        target.traffic
+      );
+    }
+    const plan = planFor(ctx, target);
+    if (inputs.dryRun) return dryRun(ctx, plan, target);
+    const chosen = target;
+    const leased = await ctx.phase("Lease", () => takeLease(ctx, chosen.app));
+    await ctx.phase("Create revision", () => createCandidate(ctx, chosen, leased.tags, registries));
+    await ctx.phase("Readiness", () => waitReady(ctx, chosen.candidate));
+    await ctx.phase(
+      "Smoke checks",
+      () => smoke(
+        ctx,
+        ctx.report.labelUrl ?? "",
+        "Fix the release and deploy again; production traffic never reached it."
+      )
+    );
+    const through = ctx.weights.filter((weight) => weight <= holdAt).length;
+    const steps = deploySteps(ctx, chosen, plan);
+    const traffic = await ctx.phase("Traffic shift", () => shiftSteps(ctx, steps, 0, through));
+    if (!inputs.autoPromote) {
+      const weight = await ctx.phase("Hold", () => hold(ctx, chosen.candidate, through, traffic));
+      return ctx.finish(
+        "held",
+        `${chosen.candidate} passed its checks and is held at ${weight}% of traffic until a promote or reject run.`,
+        traffic
+      );
+    }
+    return await promoteCandidate(ctx, chosen.candidate, plan, traffic);
+  } catch (error) {
+    return recoverDeploy(ctx, error);
   }
-};
+}
+function deploySteps(ctx, target, plan) {
+  return {
+    revision: target.candidate,
+    start: plan.create,
+    steps: plan.steps,
+    weights: ctx.weights,
+    checkUrl: (traffic) => {
+      const label = traffic.find((e) => e.revisionName === target.candidate && e.label)?.label;
+      return labelUrl(target.fqdn, target.app.name, label ?? ctx.labels.candidate);
+    },
+    bakes: () => true,
+    nextSteps: "The previous traffic was restored; fix the release and deploy again."
+  };
+}
+function dryRun(ctx, plan, target) {
+  const { log: log2 } = ctx.deps;
+  log2.info(`Dry run: no change is made. Planned traffic:`);
+  log2.info(`  create: ${formatTraffic(plan.create)}`);
+  plan.steps.forEach((step, i) => log2.info(`  step ${i + 1}: ${formatTraffic(step)}`));
+  ctx.report.plan = [plan.create, ...plan.steps];
+  return ctx.finish(
+    "unchanged",
+    "Dry run: the plan was printed and nothing was changed.",
+    target.traffic
+  );
+}
+
+// src/core/rollout/held.ts
+async function takeHeldSnapshot(ctx, verb) {
+  const { snapshot, held } = await ctx.phase("Snapshot", async () => {
+    const snapshot2 = await takeSnapshot(ctx);
+    return { snapshot: snapshot2, held: requireHeld(snapshot2, verb) };
+  });
+  ctx.report.candidate = held.candidate;
+  ctx.report.image = held.image;
+  return { snapshot, held };
+}
+function startHeldJournal(ctx, held, leased) {
+  return ctx.startJournal({
+    candidate: held.candidate,
+    createdCandidate: held.createdCandidate,
+    keepFailedRevision: ctx.inputs.keepFailedRevision,
+    before: held.before,
+    tags: userTags(leased.tags)
+  });
+}
+function requireHeld(snapshot, verb) {
+  const { app, traffic } = snapshot;
+  const held = decodeHeldTags(app.tags);
+  if (!held) {
+    throw new DeployFailure(`${app.name} has no held deployment to ${verb}.`, {
+      code: "NothingHeld",
+      nextSteps: verb === "promote" ? "Deploy with auto-promote: false first, or use action: deploy." : "There is nothing to reject; the app was not changed."
+    });
+  }
+  if (!sameTraffic(traffic, held.traffic)) {
+    throw new DeployFailure(
+      `The traffic of ${app.name} changed since the deployment of ${held.candidate} was held: expected ${formatTraffic(held.traffic)}, found ${formatTraffic(traffic)}. Nothing was changed.`,
+      {
+        code: "HeldStateChanged",
+        nextSteps: "Check who changed the traffic; set it back to the held split, or reject and deploy again."
+      }
+    );
+  }
+  return held;
+}
+
+// src/core/actions/promote.ts
+async function promote(inputs, deps) {
+  const ctx = new RolloutContext(inputs, deps);
+  try {
+    const { snapshot, held } = await takeHeldSnapshot(ctx, "promote");
+    ctx.labels = held.labels;
+    ctx.weights = held.steps;
+    ctx.report.initialTraffic = held.before;
+    ctx.report.labelUrl = labelUrl(snapshot.fqdn, snapshot.app.name, ctx.labels.candidate);
+    const existing = snapshot.revisions.find((r) => r.name === held.candidate);
+    if (!existing || !isReady(existing)) {
+      throw new DeployFailure(
+        `The held revision ${held.candidate} is not ready (${existing ? failedState(existing) ?? "not running" : "it no longer exists"}).`,
+        { code: "RevisionNotReady", nextSteps: "Reject the held deployment and deploy again." }
+      );
+    }
+    const leased = await ctx.phase("Lease", () => takeLease(ctx, snapshot.app));
+    startHeldJournal(ctx, held, leased);
+    ctx.shifted = held.done > 0;
+    const target = { candidate: held.candidate, fqdn: snapshot.fqdn, app: snapshot.app };
+    const plan = planFor(ctx, { traffic: held.before, candidate: held.candidate });
+    const traffic = await ctx.phase(
+      "Traffic shift",
+      () => shiftSteps(ctx, deploySteps(ctx, target, plan), held.done, ctx.weights.length)
+    );
+    return await promoteCandidate(ctx, held.candidate, plan, traffic);
+  } catch (error) {
+    return recoverDeploy(ctx, error);
+  }
+}
 
 // src/core/actions/reject.ts
-var REJECT_LEASE_MS = 15 * 6e4;
 async function reject(inputs, deps) {
-  const { apps: apps2, clock, log: log2, run, state: state3 } = deps;
-  const report = operatorReport(inputs);
-  const phase = timedPhase(report, deps);
+  const ctx = new RolloutContext(inputs, deps);
   try {
-    const app = await phase("Snapshot", () => apps2.getApp());
-    const held = decodeHeldTags(app.tags);
-    if (!held) {
-      throw new DeployFailure(`${app.name} has no held deployment to reject.`, {
-        code: "NothingHeld"
-      });
-    }
-    const traffic = currentTraffic(app);
-    report.initialTraffic = traffic;
-    report.candidate = held.candidate;
-    report.image = held.image;
-    assertStillHeld(app.name, traffic, held);
-    const leased = await phase("Lease", () => acquireLease(app, REJECT_LEASE_MS, deps));
-    const journal = {
-      version: 1,
-      subscriptionId: inputs.subscriptionId,
-      resourceGroup: inputs.resourceGroup,
-      app: app.name,
-      runId: run.runId,
-      candidate: held.candidate,
-      createdCandidate: held.createdCandidate,
-      keepFailedRevision: inputs.keepFailedRevision,
-      snapshot: held.snapshot,
-      tags: userTags(leased.tags),
-      phase: "shifting"
-    };
-    state3.save(JOURNAL_STATE_KEY, JSON.stringify(journal));
-    const outcome2 = await phase("Restore", () => restoreSnapshot(apps2, journal, { log: log2, clock }));
-    state3.save(JOURNAL_STATE_KEY, JSON.stringify({ ...journal, phase: "settled" }));
-    log2.info(`Traffic restored: ${formatTraffic(outcome2.traffic)}`);
-    if (outcome2.candidateDeactivated) log2.info(`Deactivated ${held.candidate}`);
-    report.finalTraffic = outcome2.traffic;
-    report.result = "rolled-back";
-    report.reason = `The held deployment of ${held.candidate} was rejected; the traffic it found is back.`;
+    const { snapshot, held } = await takeHeldSnapshot(ctx, "reject");
+    const leased = await ctx.phase("Lease", () => takeLease(ctx, snapshot.app));
+    startHeldJournal(ctx, held, leased);
+    const restored = await restore(ctx);
+    return ctx.finish(
+      "rolled-back",
+      `The held deployment of ${held.candidate} was rejected; the traffic it found is back.`,
+      restored
+    );
   } catch (error) {
-    report.result = "failed";
-    report.reason = errorMessage(error);
-    report.errorCode = errorCode(error);
-    report.nextSteps = error instanceof DeployFailure ? error.nextSteps : void 0;
-    log2.info(`Stopping: ${report.reason}`);
+    return recover(ctx, error, { restoredResult: () => "failed" });
   }
-  return report;
 }
 
 // src/core/actions/rollback.ts
-var ROLLBACK_LEASE_MARGIN_MS = 10 * 6e4;
 async function rollback(inputs, deps) {
-  const { apps: apps2, clock, log: log2, run, signal, state: state3 } = deps;
-  const report = operatorReport(inputs);
-  const phase = timedPhase(report, deps);
-  let journal;
-  let shifted = false;
+  const ctx = new RolloutContext(inputs, deps);
+  const { clock, log: log2, signal, apps: apps2 } = deps;
   try {
-    const { app, revisions, fqdn } = await phase("Snapshot", async () => {
-      const [app2, revisions2] = await Promise.all([apps2.getApp(), apps2.listRevisions()]);
-      if (!app2.ingress) {
-        throw new DeployFailure(`Container app ${app2.name} has no ingress to roll back.`, {
-          code: "IngressDisabled"
-        });
-      }
-      const held = decodeHeldTags(app2.tags);
-      if (held) {
-        throw new DeployFailure(
-          `A deployment of ${held.candidate} is held on ${app2.name}; reject it instead of rolling back.`,
-          { code: "DeploymentHeld", nextSteps: "Run action: reject." }
-        );
-      }
-      const fqdn2 = await ingressFqdn(apps2, app2) ?? "";
-      return { app: app2, revisions: revisions2, fqdn: fqdn2 };
-    });
-    const traffic = currentTraffic(app);
-    report.initialTraffic = traffic;
-    report.appUrl = `https://${fqdn}`;
+    const snapshot = await ctx.phase("Snapshot", () => takeSnapshot(ctx));
+    const { app, revisions, traffic, fqdn } = snapshot;
+    refuseHeld(app, "Run action: reject instead of rolling back.");
     const target = chooseTarget(app, revisions, traffic, inputs);
-    report.candidate = target.name;
-    report.image = target.containers[0]?.image;
+    ctx.report.candidate = target.name;
+    ctx.report.image = target.containers[0]?.image;
     log2.info(
       `Rolling ${app.name} back to ${target.name} (${target.active ? "active" : "inactive"})`
     );
-    log2.info(`Traffic now: ${formatTraffic(traffic)}`);
     if ((weightsByRevision(traffic).get(target.name) ?? 0) === 100) {
-      report.result = "unchanged";
-      report.reason = `${target.name} already serves 100% of traffic; nothing to roll back.`;
-      report.finalTraffic = traffic;
-      return report;
+      return ctx.finish(
+        "unchanged",
+        `${target.name} already serves 100% of traffic; nothing to roll back.`,
+        traffic
+      );
     }
-    const labels = {
-      candidate: inputs.candidateLabel,
-      production: inputs.productionLabel,
-      previous: inputs.previousLabel
-    };
     const plan = planRollout({
       initial: traffic,
       candidate: target.name,
-      steps: inputs.trafficSteps,
-      labels,
+      steps: ctx.weights,
+      labels: ctx.labels,
       retireAtOnce: true
     });
-    report.previous = plan.previousProduction;
+    ctx.report.previous = plan.previousProduction;
     const retiring = plan.retiring.filter((name3) => name3 !== target.name);
-    const leased = await phase(
-      "Lease",
-      () => acquireLease(
-        app,
-        inputs.readinessTimeoutMs + inputs.smokeTimeoutMs + inputs.trafficSteps.length * inputs.stepWaitMs + ROLLBACK_LEASE_MARGIN_MS,
-        deps
-      )
-    );
-    journal = {
-      version: 1,
-      subscriptionId: inputs.subscriptionId,
-      resourceGroup: inputs.resourceGroup,
-      app: app.name,
-      runId: run.runId,
+    const leased = await ctx.phase("Lease", () => takeLease(ctx, app));
+    const journal = ctx.startJournal({
       candidate: target.name,
       // Only a revision this run woke up is put back to sleep when the rollback fails.
       createdCandidate: !target.active,
       keepFailedRevision: false,
-      snapshot: traffic,
-      tags: userTags(leased.tags),
-      phase: "shifting"
-    };
-    state3.save(JOURNAL_STATE_KEY, JSON.stringify(journal));
+      before: traffic,
+      tags: userTags(leased.tags)
+    });
     if (!target.active) {
-      await phase("Activate", async () => {
+      await ctx.phase("Activate", async () => {
+        journal.recordWrite({ kind: "activate", revision: target.name }, clock.now());
         await apps2.activateRevision(target.name, { signal });
-        await waitForRevisionReady(apps2, target.name, {
-          clock,
-          log: log2,
-          signal,
-          deadline: clock.now() + inputs.readinessTimeoutMs,
-          timeoutText: `readiness-timeout (${formatDuration(inputs.readinessTimeoutMs)})`,
-          schedule: (deps.timing ?? DEFAULT_TIMING).readiness
-        });
+        await waitReady(ctx, target.name);
       });
     }
     const revisionUrl = `https://${target.name}.${fqdn.slice(app.name.length + 1)}`;
     if (inputs.skipChecks) {
       log2.warning(`skip-checks: ${target.name} gets traffic without being checked first.`);
     } else {
-      report.labelUrl = revisionUrl;
-      report.smoke = await phase(
+      ctx.report.labelUrl = revisionUrl;
+      await ctx.phase(
         "Smoke checks",
-        () => smokeCheck(revisionUrl, inputs, deps, {
-          code: "SmokeChecksFailed",
-          nextSteps: `Choose another revision with rollback-to, or use skip-checks: true in an emergency.`
-        })
+        () => smoke(
+          ctx,
+          revisionUrl,
+          "Choose another revision with rollback-to, or use skip-checks: true in an emergency."
+        )
       );
     }
-    const tags = withTag(
-      journal.tags,
-      LAST_TAG,
-      encodeLastPromotion({
-        revision: target.name,
-        previous: plan.previousProduction,
-        at: new Date(clock.now()).toISOString()
-      })
+    const last = plan.steps.length - 1;
+    const final = await ctx.phase(
+      "Traffic shift",
+      () => shiftSteps(
+        ctx,
+        {
+          revision: target.name,
+          start: traffic,
+          steps: plan.steps,
+          weights: ctx.weights,
+          checkUrl: () => revisionUrl,
+          // The last write gives 100% and the lease back at once: nothing is left to bake.
+          bakes: (index) => index < last && !inputs.skipChecks,
+          lastStepTags: promotedTags(ctx, target.name, plan.previousProduction),
+          nextSteps: "The previous traffic was restored; choose another revision with rollback-to."
+        },
+        0,
+        plan.steps.length
+      )
     );
-    const final = await phase("Traffic shift", async () => {
-      let written = traffic;
-      for (const [i, step] of plan.steps.entries()) {
-        const last = i === plan.steps.length - 1;
-        const started = clock.now();
-        const app2 = await apps2.updateTraffic(step, last ? tags : void 0, { signal });
-        shifted = true;
-        written = currentTraffic(app2);
-        if (!sameTraffic(written, step)) {
-          throw new DeployFailure(
-            `After step ${i + 1}, ${app2.name} routes ${formatTraffic(written)} instead of ${formatTraffic(step)}.`,
-            { code: "TrafficChangedExternally" }
-          );
-        }
-        log2.info(`[${i + 1}/${plan.steps.length}] ${formatTraffic(step)}`);
-        if (!last && !inputs.skipChecks) await bake(revisionUrl, inputs, deps);
-        report.steps.push({
-          index: i + 1,
-          weight: inputs.trafficSteps[i],
-          traffic: step,
-          startedAt: started,
-          durationMs: clock.now() - started,
-          checksPassed: 0,
-          checksRun: 0,
-          ok: true
-        });
-      }
-      return written;
-    });
-    journal.phase = "settled";
-    state3.save(JOURNAL_STATE_KEY, JSON.stringify(journal));
-    await phase("Retire", async () => {
-      const weights = weightsByRevision(final);
-      for (const name3 of retiring) {
-        if ((weights.get(name3) ?? 0) > 0) continue;
-        await apps2.deactivateRevision(name3, { signal });
-        log2.info(`Deactivated ${name3}`);
-      }
-    });
-    report.finalTraffic = final;
-    report.result = "rolled-back";
-    report.reason = `${target.name} serves 100% of traffic again${retiring.length ? `; ${retiring.join(", ")} deactivated` : ""}.`;
-    return report;
+    journal.settle();
+    await ctx.phase("Retire", () => retire(ctx, retiring, final));
+    return ctx.finish(
+      "rolled-back",
+      `${target.name} serves 100% of traffic again${retiring.length ? `; ${retiring.join(", ")} deactivated` : ""}.`,
+      final
+    );
   } catch (error) {
-    const cancelled = signal?.aborted === true;
-    report.reason = cancelled ? "The run was cancelled." : errorMessage(error);
-    report.errorCode = cancelled ? "Cancelled" : errorCode(error);
-    report.nextSteps = error instanceof DeployFailure ? error.nextSteps : void 0;
-    log2.info(`Stopping: ${report.reason}`);
-    report.result = "failed";
-    if (journal && journal.phase === "shifting") {
-      try {
-        const outcome2 = await phase(
-          "Restore",
-          () => restoreSnapshot(apps2, journal, { log: log2, clock })
-        );
-        report.finalTraffic = outcome2.traffic;
-        log2.info(
-          `Traffic ${shifted ? "restored" : "unchanged"}: ${formatTraffic(outcome2.traffic)}`
-        );
-        state3.save(JOURNAL_STATE_KEY, JSON.stringify({ ...journal, phase: "settled" }));
-      } catch (restoreError) {
-        log2.error(`Restoring the traffic failed too: ${errorMessage(restoreError)}`);
-      }
-    }
-    return report;
+    return recover(ctx, error, { restoredResult: () => "failed" });
   }
 }
 function chooseTarget(app, revisions, traffic, inputs) {
@@ -84013,23 +84040,14 @@ function chooseTarget(app, revisions, traffic, inputs) {
   }
   return target;
 }
-async function bake(url, inputs, deps) {
-  const failed = await bakeWithChecks(url, inputs.stepWaitMs, inputs, deps);
-  if (failed) {
-    throw new DeployFailure(
-      `Checks on ${url} failed during the rollback: ${describeFailures(failed)}.`,
-      { code: "ChecksFailedDuringShift" }
-    );
-  }
-}
 
 // src/core/actions/status.ts
 async function status(inputs, deps) {
   const { apps: apps2, clock, log: log2 } = deps;
-  const report = operatorReport(inputs);
-  const phase = timedPhase(report, deps);
+  const ctx = new RolloutContext(inputs, deps);
+  const report = ctx.report;
   try {
-    const found = await phase("Read", async () => {
+    const found = await ctx.phase("Read", async () => {
       const [app2, revisions2] = await Promise.all([apps2.getApp(), apps2.listRevisions()]);
       const fqdn2 = await ingressFqdn(apps2, app2);
       return { app: app2, revisions: revisions2, fqdn: fqdn2 };
@@ -84103,7 +84121,7 @@ async function status(inputs, deps) {
   }
 }
 
-// src/core/report/status.ts
+// src/core/report/statusSummary.ts
 function renderStatusSummary(status2) {
   const lines = [
     `## \u2139\uFE0F Status \xB7 \`${status2.app}\``,
@@ -84525,7 +84543,7 @@ function readInputs(get30, context3 = {}) {
   const scaleDownDelayMs = readDuration("scale-down-delay", text, fail, { positive: false });
   const deactivatePrevious = readBoolean("deactivate-previous", text, fail);
   const keepFailedRevision = readBoolean("keep-failed-revision", text, fail);
-  const dryRun = readBoolean("dry-run", text, fail);
+  const dryRun2 = readBoolean("dry-run", text, fail);
   const autoPromote = readBoolean("auto-promote", text, fail);
   const skipChecks = readBoolean("skip-checks", text, fail);
   const holdAtText = text("hold-at");
@@ -84616,7 +84634,7 @@ function readInputs(get30, context3 = {}) {
       scaleDownDelayMs,
       keepFailedRevision,
       auth,
-      dryRun,
+      dryRun: dryRun2,
       autoPromote,
       ...holdAt !== void 0 && { holdAt },
       ...rollbackTo !== void 0 && { rollbackTo },
@@ -85948,34 +85966,31 @@ async function runMain(host, signal, hooks = {}) {
   return 1;
 }
 async function runPost(host) {
-  const saved = host.state.load(JOURNAL_STATE_KEY);
-  if (!saved) return 0;
-  const journal = JSON.parse(saved);
-  if (journal.phase === "settled") return 0;
-  host.warning(
-    `The deployment of ${journal.candidate} did not finish; restoring the traffic of ${journal.app} it found: ${formatTraffic(journal.snapshot)}`
-  );
+  let journal;
+  try {
+    journal = RunJournal.load(host.state);
+  } catch (error) {
+    host.setFailed(`${errorMessage(error)} Check the app's traffic by hand.`);
+    return 1;
+  }
+  if (!journal || journal.settled) return 0;
+  const { app } = journal.record;
   const parsed = readInputs((name3) => host.getInput(name3));
   if (!parsed.ok) {
-    host.setFailed(`Cannot restore ${journal.app}: the inputs no longer validate.`);
+    host.setFailed(`Cannot restore ${app}: the inputs no longer validate.`);
     return 1;
   }
-  try {
-    const { apps: apps2 } = await connect(host, parsed.inputs, timingFromEnvironment(process.env));
-    const outcome2 = await host.group(
-      "Restore",
-      () => restoreSnapshot(apps2, journal, { log: host, clock: systemClock })
-    );
-    host.info(`Traffic restored: ${formatTraffic(outcome2.traffic)}`);
-    if (outcome2.candidateDeactivated) host.info(`Deactivated ${journal.candidate}`);
-    host.state.save(JOURNAL_STATE_KEY, JSON.stringify({ ...journal, phase: "settled" }));
-    return 0;
-  } catch (error) {
-    host.setFailed(
-      `Restoring ${journal.app} failed: ${errorMessage(error)}. Set its traffic by hand to ${formatTraffic(journal.snapshot)}.`
-    );
+  const inputs = parsed.inputs;
+  const outcome2 = await recoverInterrupted(journal, {
+    apps: async () => (await connect(host, inputs, timingFromEnvironment(process.env))).apps,
+    log: host,
+    clock: systemClock
+  });
+  if (outcome2.kind === "failed") {
+    host.setFailed(outcome2.message);
     return 1;
   }
+  return 0;
 }
 async function connect(host, inputs, timing) {
   const source = await host.credentialSource(inputs);

@@ -7,7 +7,7 @@ import { deploy } from "../../src/core/actions/deploy.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import type { HttpProbe } from "../../src/core/checks/run.ts";
 import { readInputs } from "../../src/core/inputs/validate.ts";
-import { LEASE_TAG } from "../../src/core/journal.ts";
+import { LEASE_TAG } from "../../src/core/tags.ts";
 import { DEFAULT_TIMING } from "../../src/core/timing.ts";
 import type {
   AppState,
@@ -85,7 +85,8 @@ class FakeApps implements ContainerAppsPort {
     this.traffic = request.traffic;
     return this.getApp();
   }
-  async updateTraffic(traffic: TrafficWeight[], tags?: Record<string, string>) {
+  async updateTraffic(traffic: TrafficWeight[], options?: { tags?: Record<string, string> }) {
+    const tags = options?.tags;
     this.writes.push("traffic");
     this.traffic = traffic;
     if (tags) this.tags = tags;

@@ -4,8 +4,8 @@
  * start ends the wait at once with the service's words; nothing waits past the deadline.
  */
 import type { Clock } from "../../src/core/clock.ts";
-import type { ContainerAppsPort, Log, RevisionState, WriteOptions } from "../../src/core/ports.ts";
-import { isReady, waitForRevisionReady } from "../../src/core/readiness.ts";
+import type { ContainerAppsPort, Log, RevisionState, CallOptions } from "../../src/core/ports.ts";
+import { isReady, waitForRevisionReady } from "../../src/core/rollout/readiness.ts";
 import {
   DEFAULT_TIMING,
   pollGaps,
@@ -52,7 +52,7 @@ function scripted(states: RevisionState[]) {
   const reads: { at: number; retryForMs?: number }[] = [];
   const clock = new VirtualClock();
   const apps = {
-    getRevision: async (_name: string, options?: WriteOptions) => {
+    getRevision: async (_name: string, options?: CallOptions) => {
       reads.push({ at: clock.now(), retryForMs: options?.retryForMs });
       return states[Math.min(reads.length - 1, states.length - 1)];
     },
@@ -62,6 +62,8 @@ function scripted(states: RevisionState[]) {
 
 function wait(apps: ContainerAppsPort, clock: Clock, timeoutMs: number) {
   return waitForRevisionReady(apps, "web--v2", {
+    app: "web",
+    resourceGroup: "rg",
     clock,
     log: silent,
     deadline: clock.now() + timeoutMs,

@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../../src/core/clock.ts";
 import type { AppState, ContainerAppsPort, Log } from "../../src/core/ports.ts";
-import { restoreSnapshot } from "../../src/core/restore.ts";
+import { restoreTraffic } from "../../src/core/rollout/restore.ts";
 import type { TrafficWeight } from "../../src/core/types.ts";
 
 class VirtualClock implements Clock {
@@ -52,7 +52,8 @@ function app(options: { failures: number; applies: boolean }) {
   });
   const apps = {
     getApp: async () => state(),
-    updateTraffic: async (next: TrafficWeight[], nextTags?: Record<string, string>) => {
+    updateTraffic: async (next: TrafficWeight[], write?: { tags?: Record<string, string> }) => {
+      const nextTags = write?.tags;
       writes.push("traffic");
       if (failuresLeft > 0) {
         failuresLeft--;
@@ -77,20 +78,20 @@ const journal = {
   candidate: "web--v2",
   createdCandidate: true,
   keepFailedRevision: false,
-  snapshot: SNAPSHOT,
+  before: SNAPSHOT,
   tags: {},
 };
 
 test("a failed traffic write that took effect anyway is read back and not sent again", async () => {
   const { apps, writes } = app({ failures: 1, applies: true });
-  const outcome = await restoreSnapshot(apps, journal, { log: silent, clock: new VirtualClock() });
+  const outcome = await restoreTraffic(apps, journal, { log: silent, clock: new VirtualClock() });
   expect(outcome.traffic).toEqual(SNAPSHOT);
   expect(writes).toEqual(["traffic", "deactivate web--v2"]);
 });
 
 test("a failed traffic write that left the app as it was is sent again until it holds", async () => {
   const { apps, writes } = app({ failures: 2, applies: false });
-  const outcome = await restoreSnapshot(apps, journal, { log: silent, clock: new VirtualClock() });
+  const outcome = await restoreTraffic(apps, journal, { log: silent, clock: new VirtualClock() });
   expect(outcome.traffic).toEqual(SNAPSHOT);
   expect(writes).toEqual(["traffic", "traffic", "traffic", "deactivate web--v2"]);
 });
@@ -99,7 +100,7 @@ test("a traffic write that keeps failing gives up at the restore's deadline", as
   const { apps } = app({ failures: 1_000, applies: false });
   const clock = new VirtualClock();
   await expect(
-    restoreSnapshot(apps, journal, { log: silent, clock, retryForMs: 60_000 }),
+    restoreTraffic(apps, journal, { log: silent, clock, retryForMs: 60_000 }),
   ).rejects.toThrow(/Operation expired/);
   expect(clock.now()).toBeLessThanOrEqual(60_000);
 });

@@ -5,7 +5,8 @@ import type {
   CreateRevisionRequest,
   PullAccessCheck,
   RevisionState,
-  WriteOptions,
+  CallOptions,
+  TrafficWriteOptions,
 } from "../core/ports.ts";
 import type { TrafficWeight } from "../core/types.ts";
 import { describePullAccess } from "./acr.ts";
@@ -25,7 +26,7 @@ export class ContainerAppsAdapter implements ContainerAppsPort {
     this.#gateway = gateway;
   }
 
-  async getApp(options?: WriteOptions): Promise<AppState> {
+  async getApp(options?: CallOptions): Promise<AppState> {
     return this.#remember(await this.#gateway.getApp(options));
   }
 
@@ -43,11 +44,11 @@ export class ContainerAppsAdapter implements ContainerAppsPort {
     return (await this.#gateway.listRevisions()).map(toRevisionState);
   }
 
-  async getRevision(name: string, options?: WriteOptions): Promise<RevisionState> {
+  async getRevision(name: string, options?: CallOptions): Promise<RevisionState> {
     return toRevisionState(await this.#gateway.getRevision(name, options));
   }
 
-  async createRevision(request: CreateRevisionRequest, options?: WriteOptions): Promise<AppState> {
+  async createRevision(request: CreateRevisionRequest, options?: CallOptions): Promise<AppState> {
     const current = this.#lastApp ?? (await this.#gateway.getApp(options));
     const template = current.template ?? {};
     const containers = (template.containers ?? []).map((container) =>
@@ -67,20 +68,17 @@ export class ContainerAppsAdapter implements ContainerAppsPort {
     );
   }
 
-  async updateTraffic(
-    traffic: TrafficWeight[],
-    tags: Record<string, string> | undefined,
-    options?: WriteOptions,
-  ): Promise<AppState> {
+  async updateTraffic(traffic: TrafficWeight[], options?: TrafficWriteOptions): Promise<AppState> {
+    const { tags, ...call } = options ?? {};
     const patch: ContainerApp = {
       location: this.#lastApp?.location ?? "",
       configuration: { ingress: { traffic: traffic.map(toSdkTraffic) } },
       ...(tags ? { tags } : {}),
     };
-    return this.#remember(await this.#gateway.update(patch, "Updating traffic", options));
+    return this.#remember(await this.#gateway.update(patch, "Updating traffic", call));
   }
 
-  async updateTags(tags: Record<string, string>, options?: WriteOptions): Promise<AppState> {
+  async updateTags(tags: Record<string, string>, options?: CallOptions): Promise<AppState> {
     const patch: ContainerApp = { location: this.#lastApp?.location ?? "", tags };
     return this.#remember(await this.#gateway.update(patch, "Updating tags", options));
   }
@@ -99,11 +97,11 @@ export class ContainerAppsAdapter implements ContainerAppsPort {
     };
   }
 
-  activateRevision(name: string, options?: WriteOptions): Promise<void> {
+  activateRevision(name: string, options?: CallOptions): Promise<void> {
     return this.#gateway.activateRevision(name, options);
   }
 
-  deactivateRevision(name: string, options?: WriteOptions): Promise<void> {
+  deactivateRevision(name: string, options?: CallOptions): Promise<void> {
     return this.#gateway.deactivateRevision(name, options);
   }
 

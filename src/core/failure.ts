@@ -1,16 +1,79 @@
+import type { CheckRound } from "./types.ts";
+
+/**
+ * Every reason of our own a run stops for. Azure's codes (`ContainerAppOperationError`,
+ * `ContainerAppLockConflict`, …) travel beside them as plain strings on the errors that carry them.
+ */
+export type FailureCode =
+  | "BuildFailed"
+  | "Cancelled"
+  | "ChecksFailedDuringShift"
+  | "ContainerNotFound"
+  | "DeploymentHeld"
+  | "HeldStateChanged"
+  | "IngressDisabled"
+  | "InvalidTraffic"
+  | "LeaseHeld"
+  | "LeaseLost"
+  | "NoRollbackTarget"
+  | "NothingHeld"
+  | "RegistryAccessMissing"
+  | "RevisionFailed"
+  | "RevisionNotFound"
+  | "RevisionNotReady"
+  | "RevisionSuffixInUse"
+  | "RevisionUnhealthy"
+  | "SmokeChecksFailed"
+  | "TrafficChangedExternally"
+  | "UnsupportedRevisionMode";
+
 /** Why a run stopped, in words an operator acts on; carries the Azure error code when there is one. */
 export class DeployFailure extends Error {
-  readonly code?: string;
+  /** One of ours, or the Azure code of the call that caused it (e.g. a failed build's). */
+  readonly code?: FailureCode | (string & {});
   readonly nextSteps?: string;
 
   constructor(
     message: string,
-    options: { code?: string; nextSteps?: string; cause?: unknown } = {},
+    options: { code?: FailureCode | (string & {}); nextSteps?: string; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "DeployFailure";
     this.code = options.code;
     this.nextSteps = options.nextSteps;
+  }
+}
+
+/** A round of smoke checks did not pass in time; carries the round, for the report. */
+export class SmokeChecksFailed extends DeployFailure {
+  readonly round: CheckRound;
+
+  constructor(message: string, round: CheckRound, nextSteps: string) {
+    super(message, { code: "SmokeChecksFailed", nextSteps });
+    this.name = "SmokeChecksFailed";
+    this.round = round;
+  }
+}
+
+/** Another run holds the app now: this run changes nothing more, and leaves the lease to it. */
+export class LeaseLost extends DeployFailure {
+  constructor(message: string) {
+    super(message, {
+      code: "LeaseLost",
+      nextSteps: "Let the other run finish, then check the app's traffic.",
+    });
+    this.name = "LeaseLost";
+  }
+}
+
+/** Someone else changed the app mid-run: reported, never overwritten. */
+export class ExternalChange extends DeployFailure {
+  constructor(message: string) {
+    super(message, {
+      code: "TrafficChangedExternally",
+      nextSteps: "Decide which traffic split is right, set it, and deploy again.",
+    });
+    this.name = "ExternalChange";
   }
 }
 

@@ -1,186 +1,125 @@
-import { DeployFailure } from "./failure.ts";
-import { formatTraffic } from "./report/format.ts";
-import { sameTraffic } from "./traffic/plan.ts";
+/**
+ * The run's journal: what a run must know to put the app back as it found it, kept in the host's
+ * per-job state (the GitHub step's state, the task's variables) so that the post step or a cancel
+ * handler can finish the job when the main step dies. The journal owns its lifecycle: it is
+ * started before the first write that may move traffic, each write is recorded before it is sent,
+ * and it is settled once the run has ended what it started.
+ */
+import type { StateStore } from "./ports.ts";
 import type { TrafficWeight } from "./types.ts";
-import type { RunContext } from "./ports.ts";
 
-/** Tag holding the lease of the run that is changing the app's traffic. */
-export const LEASE_TAG = "aca-blue-green.lease";
-/** Tag recording the last promotion (the revision to roll back to). */
-export const LAST_TAG = "aca-blue-green.last";
-/** Prefix of the tags that record a held deployment (split over several tags: values hold 256 characters). */
-const HELD_TAG_PREFIX = "aca-blue-green.held";
 /** Key of the journal in the host's per-job state. */
 export const JOURNAL_STATE_KEY = "aca-blue-green-journal";
+/** The shape below; a journal of another version is refused rather than guessed at. */
+export const JOURNAL_VERSION = 1;
 
-const TAG_VALUE_LIMIT = 256;
-
-export interface Lease {
-  runId: string;
-  holder: string;
-  since: string;
-  until: string;
-}
-
-export interface LastPromotion {
-  revision: string;
-  previous?: string;
+/** A write the run is about to send, recorded before it is sent. */
+export interface JournalWrite {
+  kind: "create" | "traffic" | "activate" | "deactivate" | "tags";
+  /** The traffic the write asks for (create and traffic writes). */
+  traffic?: TrafficWeight[];
+  /** The revision an activation or deactivation is for. */
+  revision?: string;
   at: string;
 }
 
-/**
- * What a run must know to put the app back as it found it. Saved in the host's state before the
- * first write, so the post step (or a cancel handler) can restore it when the run dies mid-shift.
- */
 export interface DeployJournal {
-  version: 1;
+  version: typeof JOURNAL_VERSION;
   subscriptionId: string;
   resourceGroup: string;
   app: string;
   runId: string;
   candidate: string;
-  /** Whether this run created the candidate (only then may a restore deactivate it). */
+  /** Whether this run created (or woke) the candidate: only then may a restore deactivate it. */
   createdCandidate: boolean;
   keepFailedRevision: boolean;
-  snapshot: TrafficWeight[];
+  /** Traffic before the run: what a restore writes back. */
+  before: TrafficWeight[];
   /** Tags as they were before the lease was taken. */
   tags: Record<string, string>;
-  /** `shifting` while traffic may differ from the snapshot; `settled` once the run has ended it. */
+  /** `shifting` while traffic may differ from `before`; `settled` once the run has ended it. */
   phase: "shifting" | "settled";
+  /** The last write the run sent or was about to send. */
+  lastWrite?: JournalWrite;
 }
 
-export function encodeLease(lease: Lease): string {
-  const value = JSON.stringify(lease);
-  if (value.length <= TAG_VALUE_LIMIT) return value;
-  const room = TAG_VALUE_LIMIT - (value.length - lease.holder.length) - 1;
-  return JSON.stringify({ ...lease, holder: `${lease.holder.slice(0, Math.max(0, room))}…` });
+export type JournalStart = Omit<DeployJournal, "version" | "phase" | "lastWrite">;
+
+/** The journal of one run, saved to the host's state at every change. */
+export class RunJournal {
+  readonly #state: StateStore;
+  readonly #record: DeployJournal;
+
+  private constructor(state: StateStore, record: DeployJournal) {
+    this.#state = state;
+    this.#record = record;
+  }
+
+  /** Saves a new journal in the `shifting` phase: from now on an interruption is recovered. */
+  static start(state: StateStore, start: JournalStart): RunJournal {
+    const journal = new RunJournal(state, {
+      version: JOURNAL_VERSION,
+      ...start,
+      phase: "shifting",
+    });
+    journal.#save();
+    return journal;
+  }
+
+  /** The journal a run saved in this job, if it saved one; throws when it cannot be read. */
+  static load(state: StateStore): RunJournal | undefined {
+    const saved = state.load(JOURNAL_STATE_KEY);
+    if (!saved) return undefined;
+    return new RunJournal(state, parseJournal(saved));
+  }
+
+  get record(): Readonly<DeployJournal> {
+    return this.#record;
+  }
+
+  get settled(): boolean {
+    return this.#record.phase === "settled";
+  }
+
+  /** Records a write before it is sent, so a recovery knows how far the run got. */
+  recordWrite(write: Omit<JournalWrite, "at">, now: number): void {
+    this.#record.lastWrite = { ...write, at: new Date(now).toISOString() };
+    this.#save();
+  }
+
+  /** The run has ended what it started: nothing is left for a recovery to do. */
+  settle(): void {
+    this.#record.phase = "settled";
+    this.#save();
+  }
+
+  #save(): void {
+    this.#state.save(JOURNAL_STATE_KEY, JSON.stringify(this.#record));
+  }
 }
 
-export function decodeLease(value: string | undefined): Lease | undefined {
-  if (!value) return undefined;
+/** Reads a saved journal, checking its version and the fields a restore needs. */
+export function parseJournal(text: string): DeployJournal {
+  let parsed: Partial<DeployJournal>;
   try {
-    const parsed = JSON.parse(value) as Partial<Lease>;
-    if (typeof parsed.runId === "string" && typeof parsed.until === "string") {
-      return {
-        runId: parsed.runId,
-        holder: parsed.holder ?? "an unknown run",
-        since: parsed.since ?? "an unknown time",
-        until: parsed.until,
-      };
-    }
+    parsed = JSON.parse(text) as Partial<DeployJournal>;
   } catch {
-    // A lease we cannot read is treated as absent; the log says so where it is found.
+    throw new Error("The saved journal of this job is not JSON; it cannot be used to restore.");
   }
-  return undefined;
-}
-
-export function newLease(run: RunContext, now: number, durationMs: number): Lease {
-  return {
-    runId: run.runId,
-    holder: run.holder,
-    since: new Date(now).toISOString(),
-    until: new Date(now + durationMs).toISOString(),
-  };
-}
-
-export function isLive(lease: Lease, now: number): boolean {
-  return Date.parse(lease.until) > now;
-}
-
-export function encodeLastPromotion(last: LastPromotion): string {
-  return JSON.stringify(last);
-}
-
-export function withTag(
-  tags: Record<string, string>,
-  name: string,
-  value: string | undefined,
-): Record<string, string> {
-  const next = { ...tags };
-  if (value === undefined) delete next[name];
-  else next[name] = value;
-  return next;
-}
-
-/** A deploy stopped after its checks, waiting for `promote` or `reject`; recorded in the app's tags. */
-export interface HeldDeployment {
-  candidate: string;
-  createdCandidate: boolean;
-  image?: string;
-  /** Traffic before the deploy: what `reject` restores. */
-  snapshot: TrafficWeight[];
-  /** Traffic while held: promote and reject refuse when the app no longer routes this. */
-  traffic: TrafficWeight[];
-  /** The deploy's planned candidate weights, and how many of them are done. */
-  steps: number[];
-  done: number;
-  labels: { candidate: string; production: string; previous: string };
-  holder: string;
-  at: string;
-}
-
-/** Tags that record a held deployment, in chunks that fit Azure's tag value limit. */
-export function encodeHeldTags(held: HeldDeployment): Record<string, string> {
-  const text = JSON.stringify(held);
-  const tags: Record<string, string> = {};
-  for (let i = 0; i * TAG_VALUE_LIMIT < text.length; i++) {
-    tags[`${HELD_TAG_PREFIX}.${i}`] = text.slice(i * TAG_VALUE_LIMIT, (i + 1) * TAG_VALUE_LIMIT);
-  }
-  return tags;
-}
-
-/** The held deployment recorded in the tags; throws when the record is unreadable. */
-export function decodeHeldTags(tags: Record<string, string>): HeldDeployment | undefined {
-  const chunks: string[] = [];
-  for (let i = 0; tags[`${HELD_TAG_PREFIX}.${i}`] !== undefined; i++) {
-    chunks.push(tags[`${HELD_TAG_PREFIX}.${i}`]);
-  }
-  if (chunks.length === 0) return undefined;
-  try {
-    const held = JSON.parse(chunks.join("")) as HeldDeployment;
-    if (typeof held.candidate === "string" && Array.isArray(held.snapshot)) return held;
-  } catch {
-    // Reported below.
-  }
-  throw new Error(
-    `The held deployment recorded in the app's tags (${HELD_TAG_PREFIX}.*) is unreadable; remove those tags and deploy again.`,
-  );
-}
-
-/** The app's tags without this tool's run-time records (lease, held deployment). */
-export function userTags(tags: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(tags).filter(
-      ([name]) => name !== LEASE_TAG && !name.startsWith(`${HELD_TAG_PREFIX}.`),
-    ),
-  );
-}
-
-/**
- * Promote and reject act only on the state that was held: traffic changed since is someone
- * else's, and they stop without changing anything.
- */
-export function assertStillHeld(app: string, traffic: TrafficWeight[], held: HeldDeployment): void {
-  if (!sameTraffic(traffic, held.traffic)) {
-    throw new DeployFailure(
-      `The traffic of ${app} changed since the deployment of ${held.candidate} was held: expected ${formatTraffic(held.traffic)}, found ${formatTraffic(traffic)}. Nothing was changed.`,
-      {
-        code: "HeldStateChanged",
-        nextSteps:
-          "Check who changed the traffic; set it back to the held split, or reject and deploy again.",
-      },
+  if (parsed.version !== JOURNAL_VERSION) {
+    throw new Error(
+      `The saved journal of this job has version ${String(parsed.version)}, not ${JOURNAL_VERSION}; it was written by another version of aca-blue-green and is not used.`,
     );
   }
-}
-
-export function decodeLastPromotion(value: string | undefined): LastPromotion | undefined {
-  if (!value) return undefined;
-  try {
-    const parsed = JSON.parse(value) as Partial<LastPromotion>;
-    return typeof parsed.revision === "string"
-      ? { revision: parsed.revision, previous: parsed.previous, at: parsed.at ?? "" }
-      : undefined;
-  } catch {
-    return undefined;
+  const complete =
+    typeof parsed.app === "string" &&
+    typeof parsed.resourceGroup === "string" &&
+    typeof parsed.candidate === "string" &&
+    Array.isArray(parsed.before) &&
+    typeof parsed.tags === "object" &&
+    (parsed.phase === "shifting" || parsed.phase === "settled");
+  if (!complete) {
+    throw new Error("The saved journal of this job is incomplete; it cannot be used to restore.");
   }
+  return parsed as DeployJournal;
 }

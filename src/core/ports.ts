@@ -52,10 +52,16 @@ export interface RevisionState {
   createdTime?: string;
 }
 
-export interface WriteOptions {
+/** Options of any call to Azure, read or write. */
+export interface CallOptions {
   /** Keep retrying transient failures for this long (restores use a long budget). */
   retryForMs?: number;
   signal?: AbortSignal;
+}
+
+/** A traffic write, and the tags that ride on it when given. */
+export interface TrafficWriteOptions extends CallOptions {
+  tags?: Record<string, string>;
 }
 
 /** One entry of the app's `configuration.registries`. */
@@ -88,24 +94,20 @@ export interface CreateRevisionRequest {
 
 /** Azure Container Apps, as the engine needs it, for one app. */
 export interface ContainerAppsPort {
-  getApp(options?: WriteOptions): Promise<AppState>;
+  getApp(options?: CallOptions): Promise<AppState>;
   /** The default domain of the app's managed environment. */
   getDefaultDomain(environmentId: string): Promise<string>;
   listRevisions(): Promise<RevisionState[]>;
-  getRevision(name: string, options?: WriteOptions): Promise<RevisionState>;
+  getRevision(name: string, options?: CallOptions): Promise<RevisionState>;
   /** One PATCH: the template with the new image and suffix, plus the complete traffic array. */
-  createRevision(request: CreateRevisionRequest, options?: WriteOptions): Promise<AppState>;
+  createRevision(request: CreateRevisionRequest, options?: CallOptions): Promise<AppState>;
   /** One PATCH replacing the whole traffic array, and the tags when given. */
-  updateTraffic(
-    traffic: TrafficWeight[],
-    tags: Record<string, string> | undefined,
-    options?: WriteOptions,
-  ): Promise<AppState>;
-  updateTags(tags: Record<string, string>, options?: WriteOptions): Promise<AppState>;
+  updateTraffic(traffic: TrafficWeight[], options?: TrafficWriteOptions): Promise<AppState>;
+  updateTags(tags: Record<string, string>, options?: CallOptions): Promise<AppState>;
   /** Whether the app, as last read, can pull from `registry`; with `identity`, how it could. */
   describePullAccess(registry: string, identity?: string): PullAccessCheck;
-  activateRevision(name: string, options?: WriteOptions): Promise<void>;
-  deactivateRevision(name: string, options?: WriteOptions): Promise<void>;
+  activateRevision(name: string, options?: CallOptions): Promise<void>;
+  deactivateRevision(name: string, options?: CallOptions): Promise<void>;
 }
 
 export interface Log {

@@ -2,18 +2,18 @@ import { connectContainerApp, type ConnectedApp } from "../azure/client.ts";
 import { describeCredential } from "../azure/credentials.ts";
 import { createHttpProbe } from "../azure/httpProbe.ts";
 import { systemClock } from "../core/clock.ts";
-import { deploy, promote } from "../core/actions/deploy.ts";
+import { deploy } from "../core/actions/deploy.ts";
+import { promote } from "../core/actions/promote.ts";
 import { reject } from "../core/actions/reject.ts";
 import { rollback } from "../core/actions/rollback.ts";
 import { status } from "../core/actions/status.ts";
-import { renderStatusSummary } from "../core/report/status.ts";
+import { renderStatusSummary } from "../core/report/statusSummary.ts";
 import { errorMessage } from "../core/failure.ts";
 import { readInputs } from "../core/inputs/validate.ts";
-import { JOURNAL_STATE_KEY, type DeployJournal } from "../core/journal.ts";
+import { RunJournal } from "../core/journal.ts";
 import type { EngineDeps, ImageSource } from "../core/ports.ts";
 import { renderOutputs, renderSummary } from "../core/report/summary.ts";
-import { formatTraffic } from "../core/report/format.ts";
-import { restoreSnapshot } from "../core/restore.ts";
+import { recoverInterrupted } from "../core/rollout/recover.ts";
 import { timingFromEnvironment, type TimingProfile } from "../core/timing.ts";
 import type { ActionName, BuildInputs, DeploymentReport, Inputs } from "../core/types.ts";
 import { buildAndPush } from "../image/buildAndPush.ts";
@@ -117,33 +117,31 @@ export async function runMain(
  * process), put the app back from the journal it saved before its first write.
  */
 export async function runPost(host: Host): Promise<number> {
-  const saved = host.state.load(JOURNAL_STATE_KEY);
-  if (!saved) return 0;
-  const journal = JSON.parse(saved) as DeployJournal;
-  if (journal.phase === "settled") return 0;
-  host.warning(
-    `The deployment of ${journal.candidate} did not finish; restoring the traffic of ${journal.app} it found: ${formatTraffic(journal.snapshot)}`,
-  );
+  let journal: RunJournal | undefined;
+  try {
+    journal = RunJournal.load(host.state);
+  } catch (error) {
+    host.setFailed(`${errorMessage(error)} Check the app's traffic by hand.`);
+    return 1;
+  }
+  if (!journal || journal.settled) return 0;
+  const { app } = journal.record;
   const parsed = readInputs((name) => host.getInput(name));
   if (!parsed.ok) {
-    host.setFailed(`Cannot restore ${journal.app}: the inputs no longer validate.`);
+    host.setFailed(`Cannot restore ${app}: the inputs no longer validate.`);
     return 1;
   }
-  try {
-    const { apps } = await connect(host, parsed.inputs, timingFromEnvironment(process.env));
-    const outcome = await host.group("Restore", () =>
-      restoreSnapshot(apps, journal, { log: host, clock: systemClock }),
-    );
-    host.info(`Traffic restored: ${formatTraffic(outcome.traffic)}`);
-    if (outcome.candidateDeactivated) host.info(`Deactivated ${journal.candidate}`);
-    host.state.save(JOURNAL_STATE_KEY, JSON.stringify({ ...journal, phase: "settled" }));
-    return 0;
-  } catch (error) {
-    host.setFailed(
-      `Restoring ${journal.app} failed: ${errorMessage(error)}. Set its traffic by hand to ${formatTraffic(journal.snapshot)}.`,
-    );
+  const inputs = parsed.inputs;
+  const outcome = await recoverInterrupted(journal, {
+    apps: async () => (await connect(host, inputs, timingFromEnvironment(process.env))).apps,
+    log: host,
+    clock: systemClock,
+  });
+  if (outcome.kind === "failed") {
+    host.setFailed(outcome.message);
     return 1;
   }
+  return 0;
 }
 
 async function connect(host: Host, inputs: Inputs, timing: TimingProfile): Promise<ConnectedApp> {

@@ -1,20 +1,9 @@
-import { DeployFailure, errorCode, errorMessage } from "../failure.ts";
-import {
-  JOURNAL_STATE_KEY,
-  assertStillHeld,
-  decodeHeldTags,
-  userTags,
-  type DeployJournal,
-} from "../journal.ts";
-import { acquireLease } from "../lease.ts";
 import type { EngineDeps } from "../ports.ts";
-import { formatTraffic } from "../report/format.ts";
-import { currentTraffic, restoreSnapshot } from "../restore.ts";
+import { RolloutContext } from "../rollout/context.ts";
+import { takeLease } from "../rollout/lease.ts";
+import { recover, restore } from "../rollout/recover.ts";
+import { startHeldJournal, takeHeldSnapshot } from "../rollout/held.ts";
 import type { DeploymentReport, Inputs } from "../types.ts";
-import { operatorReport, timedPhase } from "./report.ts";
-
-/** How long a reject may hold the lease: one restore with its retries. */
-const REJECT_LEASE_MS = 15 * 60_000;
 
 /**
  * `action: reject`: puts back the traffic the held deployment found (weights and labels), removes
@@ -22,50 +11,18 @@ const REJECT_LEASE_MS = 15 * 60_000;
  * routes what was held: that change is someone else's.
  */
 export async function reject(inputs: Inputs, deps: EngineDeps): Promise<DeploymentReport> {
-  const { apps, clock, log, run, state } = deps;
-  const report = operatorReport(inputs);
-  const phase = timedPhase(report, deps);
+  const ctx = new RolloutContext(inputs, deps);
   try {
-    const app = await phase("Snapshot", () => apps.getApp());
-    const held = decodeHeldTags(app.tags);
-    if (!held) {
-      throw new DeployFailure(`${app.name} has no held deployment to reject.`, {
-        code: "NothingHeld",
-      });
-    }
-    const traffic = currentTraffic(app);
-    report.initialTraffic = traffic;
-    report.candidate = held.candidate;
-    report.image = held.image;
-    assertStillHeld(app.name, traffic, held);
-    const leased = await phase("Lease", () => acquireLease(app, REJECT_LEASE_MS, deps));
-    const journal: DeployJournal = {
-      version: 1,
-      subscriptionId: inputs.subscriptionId,
-      resourceGroup: inputs.resourceGroup,
-      app: app.name,
-      runId: run.runId,
-      candidate: held.candidate,
-      createdCandidate: held.createdCandidate,
-      keepFailedRevision: inputs.keepFailedRevision,
-      snapshot: held.snapshot,
-      tags: userTags(leased.tags),
-      phase: "shifting",
-    };
-    state.save(JOURNAL_STATE_KEY, JSON.stringify(journal));
-    const outcome = await phase("Restore", () => restoreSnapshot(apps, journal, { log, clock }));
-    state.save(JOURNAL_STATE_KEY, JSON.stringify({ ...journal, phase: "settled" }));
-    log.info(`Traffic restored: ${formatTraffic(outcome.traffic)}`);
-    if (outcome.candidateDeactivated) log.info(`Deactivated ${held.candidate}`);
-    report.finalTraffic = outcome.traffic;
-    report.result = "rolled-back";
-    report.reason = `The held deployment of ${held.candidate} was rejected; the traffic it found is back.`;
+    const { snapshot, held } = await takeHeldSnapshot(ctx, "reject");
+    const leased = await ctx.phase("Lease", () => takeLease(ctx, snapshot.app));
+    startHeldJournal(ctx, held, leased);
+    const restored = await restore(ctx);
+    return ctx.finish(
+      "rolled-back",
+      `The held deployment of ${held.candidate} was rejected; the traffic it found is back.`,
+      restored,
+    );
   } catch (error) {
-    report.result = "failed";
-    report.reason = errorMessage(error);
-    report.errorCode = errorCode(error);
-    report.nextSteps = error instanceof DeployFailure ? error.nextSteps : undefined;
-    log.info(`Stopping: ${report.reason}`);
+    return recover(ctx, error, { restoredResult: () => "failed" });
   }
-  return report;
 }

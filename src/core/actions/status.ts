@@ -8,13 +8,13 @@ import {
   type HeldDeployment,
   type LastPromotion,
   type Lease,
-} from "../journal.ts";
+} from "../tags.ts";
 import { ingressFqdn } from "../fqdn.ts";
 import type { EngineDeps } from "../ports.ts";
 import { formatTraffic } from "../report/format.ts";
-import { currentTraffic } from "../restore.ts";
+import { RolloutContext } from "../rollout/context.ts";
+import { currentTraffic } from "../traffic/current.ts";
 import type { DeploymentReport, Inputs, TrafficWeight } from "../types.ts";
-import { operatorReport, timedPhase } from "./report.ts";
 
 export interface RevisionStatus {
   name: string;
@@ -48,10 +48,10 @@ export async function status(
   deps: EngineDeps,
 ): Promise<{ report: DeploymentReport; status?: AppStatus }> {
   const { apps, clock, log } = deps;
-  const report = operatorReport(inputs);
-  const phase = timedPhase(report, deps);
+  const ctx = new RolloutContext(inputs, deps);
+  const report = ctx.report;
   try {
-    const found = await phase("Read", async () => {
+    const found = await ctx.phase("Read", async () => {
       const [app, revisions] = await Promise.all([apps.getApp(), apps.listRevisions()]);
       const fqdn = await ingressFqdn(apps, app);
       return { app, revisions, fqdn };

@@ -1,10 +1,11 @@
-import type { Clock } from "./clock.ts";
-import { errorMessage, isOperationFailure } from "./failure.ts";
-import type { DeployJournal } from "./journal.ts";
-import type { AppState, ContainerAppsPort, Log } from "./ports.ts";
-import { resolveTraffic } from "./traffic/resolve.ts";
-import { sameTraffic, weightsByRevision } from "./traffic/plan.ts";
-import type { TrafficWeight } from "./types.ts";
+import type { Clock } from "../clock.ts";
+import { errorMessage, isOperationFailure } from "../failure.ts";
+import type { DeployJournal } from "../journal.ts";
+import type { ContainerAppsPort, Log } from "../ports.ts";
+import { formatTraffic } from "../report/format.ts";
+import { currentTraffic } from "../traffic/current.ts";
+import { sameTraffic, weightsByRevision } from "../traffic/plan.ts";
+import type { TrafficWeight } from "../types.ts";
 
 /** A restore keeps trying through transient Azure failures far longer than any other write. */
 const RESTORE_RETRY_MS = 10 * 60_000;
@@ -18,11 +19,11 @@ export interface RestoreOutcome {
  * Puts the app back as the journal found it: the exact traffic array (weights and labels) and the
  * tags without our lease, then retires the candidate this run created (never one with weight).
  */
-export async function restoreSnapshot(
+export async function restoreTraffic(
   apps: ContainerAppsPort,
   journal: Pick<
     DeployJournal,
-    "candidate" | "createdCandidate" | "keepFailedRevision" | "snapshot" | "tags"
+    "candidate" | "createdCandidate" | "keepFailedRevision" | "before" | "tags"
   >,
   deps: { log: Log; clock: Clock; retryForMs?: number },
 ): Promise<RestoreOutcome> {
@@ -50,7 +51,7 @@ export async function restoreSnapshot(
  */
 async function writeSnapshot(
   apps: ContainerAppsPort,
-  journal: Pick<DeployJournal, "snapshot" | "tags">,
+  journal: Pick<DeployJournal, "before" | "tags">,
   deps: { log: Log; clock: Clock },
   deadline: number,
 ): Promise<TrafficWeight[]> {
@@ -59,26 +60,27 @@ async function writeSnapshot(
   for (let attempt = 1; ; attempt++) {
     let failure: unknown;
     try {
-      const written = await apps.updateTraffic(journal.snapshot, journal.tags, {
+      const written = await apps.updateTraffic(journal.before, {
+        tags: journal.tags,
         retryForMs: left(),
       });
-      if (sameTraffic(currentTraffic(written), journal.snapshot)) return currentTraffic(written);
+      if (sameTraffic(currentTraffic(written), journal.before)) return currentTraffic(written);
     } catch (error) {
       if (!isOperationFailure(error)) throw error;
       failure = error;
     }
     const app = await apps.getApp({ retryForMs: left() });
     const traffic = currentTraffic(app);
-    const restored = sameTraffic(traffic, journal.snapshot);
+    const restored = sameTraffic(traffic, journal.before);
     if (restored && (!failure || sameTags(app.tags, journal.tags))) return traffic;
     const gap = Math.min(1000 * 2 ** (attempt - 1), 16_000);
     if (!failure || clock.now() + gap >= deadline) {
       throw new Error(
-        `After the restore the app routes ${describe(traffic)} instead of ${describe(journal.snapshot)}${failure ? ` (${errorMessage(failure)})` : ""}.`,
+        `After the restore the app routes ${formatTraffic(traffic)} instead of ${formatTraffic(journal.before)}${failure ? ` (${errorMessage(failure)})` : ""}.`,
       );
     }
     log.warning(
-      `${errorMessage(failure)}; the app routes ${describe(traffic)}. Writing the previous traffic again in ${Math.round(gap / 1000)} s (trying until ${new Date(deadline).toISOString()}).`,
+      `${errorMessage(failure)}; the app routes ${formatTraffic(traffic)}. Writing the previous traffic again in ${Math.round(gap / 1000)} s (trying until ${new Date(deadline).toISOString()}).`,
     );
     await clock.sleep(gap);
   }
@@ -87,19 +89,4 @@ async function writeSnapshot(
 function sameTags(actual: Record<string, string>, expected: Record<string, string>): boolean {
   const keys = new Set([...Object.keys(actual), ...Object.keys(expected)]);
   return [...keys].every((key) => actual[key] === expected[key]);
-}
-
-export function currentTraffic(app: AppState): TrafficWeight[] {
-  // `latestRevision: true` follows the latest *ready* revision (AZURE-RECORDED-FACTS.md), not the
-  // latest created: a Single-mode app keeps serving its old revision while a new one starts.
-  return resolveTraffic(
-    app.ingress?.traffic ?? [],
-    app.latestReadyRevisionName ?? app.latestRevisionName,
-  );
-}
-
-function describe(traffic: TrafficWeight[]): string {
-  return traffic
-    .map((e) => `${e.revisionName} ${e.weight}%${e.label ? ` (${e.label})` : ""}`)
-    .join(", ");
 }

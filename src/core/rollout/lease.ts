@@ -1,10 +1,27 @@
-import type { Clock } from "./clock.ts";
-import { DeployFailure, isRetryable } from "./failure.ts";
-import { LEASE_TAG, decodeLease, encodeLease, isLive, newLease, withTag } from "./journal.ts";
-import type { AppState, ContainerAppsPort, Log, RunContext } from "./ports.ts";
+import type { Clock } from "../clock.ts";
+import { DeployFailure, LeaseLost, isRetryable } from "../failure.ts";
+import type { AppState, ContainerAppsPort, Log, RunContext } from "../ports.ts";
+import { LEASE_TAG, decodeLease, encodeLease, isLive, newLease, withTag } from "../tags.ts";
+import type { RolloutContext } from "./context.ts";
 
 /** How long lease acquisition keeps trying while another write holds the app's lock. */
 const ACQUIRE_FOR_MS = 120_000;
+/** Margin on top of the planned duration before another run may take the lease over. */
+const LEASE_MARGIN_MS = 15 * 60_000;
+
+/**
+ * Takes the lease for as long as the run plans to take (readiness, checks, every bake, the
+ * scale-down delay) plus a margin, so that a run that died does not block the app for long.
+ */
+export function takeLease(ctx: RolloutContext, found: AppState): Promise<AppState> {
+  const { inputs } = ctx;
+  const planned =
+    inputs.readinessTimeoutMs +
+    inputs.smokeTimeoutMs +
+    ctx.weights.length * inputs.stepWaitMs +
+    inputs.scaleDownDelayMs;
+  return acquireLease(found, planned + LEASE_MARGIN_MS, ctx.deps);
+}
 
 export interface LeaseDeps {
   apps: ContainerAppsPort;
@@ -70,9 +87,8 @@ function refuseLiveLease(app: AppState, deps: LeaseDeps): void {
 export function assertLeaseHeld(app: AppState, run: RunContext, when: string): void {
   const holder = decodeLease(app.tags[LEASE_TAG]);
   if (holder?.runId !== run.runId) {
-    throw new DeployFailure(
+    throw new LeaseLost(
       `Another run took ${app.name} ${when}: ${holder?.holder ?? "its lease was removed"}. This run stops without changing anything more.`,
-      { code: "LeaseLost", nextSteps: "Let the other run finish, then check the app's traffic." },
     );
   }
 }

@@ -1,21 +1,22 @@
-import { runCheckRound, waitForPassingRound } from "./checks/run.ts";
-import { DeployFailure } from "./failure.ts";
-import type { EngineDeps } from "./ports.ts";
-import { formatDuration } from "./report/format.ts";
-import type { CheckResult, CheckRound, Inputs } from "./types.ts";
+import { SmokeChecksFailed } from "../failure.ts";
+import type { EngineDeps } from "../ports.ts";
+import { formatDuration } from "../report/format.ts";
+import type { CheckResult, CheckRound, Inputs } from "../types.ts";
+import { runCheckRound, waitForPassingRound } from "./run.ts";
 
 /** Longest a single smoke-check request may take. */
 const CHECK_REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * Runs the smoke checks against `baseUrl` until a round passes or smoke-timeout runs out, logging
- * each result. Throws a DeployFailure naming what failed; returns the passing round.
+ * each result. Throws SmokeChecksFailed, with the failing round, when none passed; returns the
+ * passing round.
  */
 export async function smokeCheck(
   baseUrl: string,
   inputs: Pick<Inputs, "smokeChecks" | "smokeTimeoutMs" | "checkIntervalMs">,
   deps: Pick<EngineDeps, "clock" | "log" | "probe" | "signal">,
-  failure: { code: string; nextSteps: string },
+  nextSteps: string,
 ): Promise<CheckRound> {
   const { clock, log, probe, signal } = deps;
   log.info(
@@ -36,12 +37,10 @@ export async function smokeCheck(
   });
   for (const result of outcome.round.results) log.info(describeResult(result));
   if (!outcome.ok) {
-    throw Object.assign(
-      new DeployFailure(
-        `Smoke checks on ${baseUrl} did not pass within smoke-timeout (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome.round)}.`,
-        failure,
-      ),
-      { round: outcome.round },
+    throw new SmokeChecksFailed(
+      `Smoke checks on ${baseUrl} did not pass within smoke-timeout (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome.round)}.`,
+      outcome.round,
+      nextSteps,
     );
   }
   return outcome.round;

@@ -1,7 +1,9 @@
-import type { Clock } from "./clock.ts";
-import { DeployFailure } from "./failure.ts";
-import type { ContainerAppsPort, Log, RevisionState } from "./ports.ts";
-import { pollGaps, type PollSchedule } from "./timing.ts";
+import type { Clock } from "../clock.ts";
+import { DeployFailure } from "../failure.ts";
+import type { ContainerAppsPort, Log, RevisionState } from "../ports.ts";
+import { formatDuration } from "../report/format.ts";
+import { pollGaps, type PollSchedule } from "../timing.ts";
+import type { RolloutContext } from "./context.ts";
 
 /**
  * The only running states that serve. Everything else — `Processing`, `Activating` (recorded on
@@ -45,6 +47,8 @@ function describeState(revision: RevisionState): string {
 }
 
 export interface ReadinessOptions {
+  app: string;
+  resourceGroup: string;
   clock: Clock;
   log: Log;
   deadline: number;
@@ -80,7 +84,7 @@ export async function waitForRevisionReady(
     if (failed) {
       throw new DeployFailure(`Revision ${name} did not become ready: ${failed}.`, {
         code: "RevisionFailed",
-        nextSteps: `Look at the revision's system and console logs (az containerapp logs show -n <app> -g <group> --revision ${name} --type system).`,
+        nextSteps: `Look at the revision's system and console logs (az containerapp logs show -n ${options.app} -g ${options.resourceGroup} --revision ${name} --type system).`,
       });
     }
     const left = deadline - clock.now();
@@ -96,4 +100,20 @@ export async function waitForRevisionReady(
     }
     await clock.sleep(Math.min(gap(), left), options.signal);
   }
+}
+
+/** Phase "Readiness": waits for `name` within readiness-timeout, on the context's poll schedule. */
+export function waitReady(ctx: RolloutContext, name: string): Promise<RevisionState> {
+  const { apps, clock, log, signal } = ctx.deps;
+  const timeoutMs = ctx.inputs.readinessTimeoutMs;
+  return waitForRevisionReady(apps, name, {
+    app: ctx.inputs.containerApp,
+    resourceGroup: ctx.inputs.resourceGroup,
+    clock,
+    log,
+    signal,
+    deadline: clock.now() + timeoutMs,
+    timeoutText: `readiness-timeout (${formatDuration(timeoutMs)})`,
+    schedule: ctx.timing.readiness,
+  });
 }

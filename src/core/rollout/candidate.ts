@@ -1,0 +1,157 @@
+/**
+ * Phase "Create revision": the candidate is named from the commit (or revision-suffix) and created
+ * in one PATCH at 0% under its label, with every existing weight pinned by revision name; then it
+ * is smoke-checked where only it answers.
+ */
+import { DeployFailure, SmokeChecksFailed } from "../failure.ts";
+import { smokeCheck } from "../checks/smoke.ts";
+import { deriveRevisionSuffix, labelUrl, revisionName } from "../naming.ts";
+import type { RegistryEntry, RevisionState } from "../ports.ts";
+import { userTags } from "../tags.ts";
+import { planRollout, weightsByRevision, type RolloutPlan } from "../traffic/plan.ts";
+import type { TrafficWeight } from "../types.ts";
+import type { RolloutContext } from "./context.ts";
+import { assertLeaseHeld } from "./lease.ts";
+import type { AppSnapshot } from "./snapshot.ts";
+import { assertTraffic } from "./step.ts";
+
+/** The snapshot and the revision a deploy rolls out. */
+export interface Target extends AppSnapshot {
+  candidate: string;
+  containerName: string;
+  /** The candidate when it exists already (a rerun of the same release). */
+  existing?: RevisionState;
+}
+
+/** The container whose image the deploy changes: `container-name`, else the app's first. */
+export function requireContainer(ctx: RolloutContext, app: AppSnapshot["app"]): string {
+  const containerName = ctx.inputs.containerName ?? app.containers[0]?.name;
+  if (!containerName || !app.containers.some((c) => c.name === containerName)) {
+    throw new DeployFailure(
+      `container-name: the app has no container "${ctx.inputs.containerName}" (it has ${app.containers.map((c) => c.name).join(", ") || "none"}).`,
+      { code: "ContainerNotFound" },
+    );
+  }
+  return containerName;
+}
+
+/** Names the candidate (from revision-suffix, or derived from the commit and image). */
+export function chooseCandidate(
+  ctx: RolloutContext,
+  found: AppSnapshot,
+  containerName: string,
+): Target {
+  const { log, run } = ctx.deps;
+  const { inputs } = ctx;
+  const { app, revisions, traffic, fqdn } = found;
+  const suffix = inputs.revisionSuffix ?? deriveRevisionSuffix(run.commitSha, inputs.image ?? "");
+  const candidate = revisionName(app.name, suffix);
+  const existing = revisions.find((r) => r.name === candidate);
+  if (existing) {
+    const image = existing.containers.find((c) => c.name === containerName)?.image;
+    if (image !== inputs.image) {
+      throw new DeployFailure(
+        `Revision ${candidate} already exists with image ${image ?? "unknown"}, not ${inputs.image}. A revision's image cannot change.`,
+        {
+          code: "RevisionSuffixInUse",
+          nextSteps: "Set revision-suffix to a new value for this image.",
+        },
+      );
+    }
+  }
+  ctx.report.previous = planFor(ctx, { traffic, candidate }, [100]).previousProduction;
+  ctx.report.candidate = candidate;
+  ctx.report.labelUrl = labelUrl(fqdn, app.name, ctx.labels.candidate);
+  log.info(
+    `Candidate: ${candidate}${existing ? " (exists already; reused)" : ""}, image ${inputs.image}`,
+  );
+  return { ...found, candidate, containerName, existing };
+}
+
+/** Whether the release already serves everything (a rerun after success changes nothing). */
+export function isAlreadyPromoted(target: Target): boolean {
+  const weights = weightsByRevision(target.traffic);
+  return target.existing?.active === true && weights.get(target.candidate) === 100;
+}
+
+/** The rollout plan from `traffic` to `candidate` through `steps` (the context's by default). */
+export function planFor(
+  ctx: RolloutContext,
+  target: { traffic: TrafficWeight[]; candidate: string },
+  steps: number[] = ctx.weights,
+  retireAtOnce = ctx.inputs.deactivatePrevious && ctx.inputs.scaleDownDelayMs === 0,
+): RolloutPlan {
+  return planRollout({
+    initial: target.traffic,
+    candidate: target.candidate,
+    steps,
+    labels: ctx.labels,
+    retireAtOnce,
+  });
+}
+
+/**
+ * Creates the candidate at 0% under its label — or, on a rerun, puts the existing one there —
+ * after the journal is started and the lease confirmed.
+ */
+export async function createCandidate(
+  ctx: RolloutContext,
+  target: Target,
+  leasedTags: Record<string, string>,
+  registries?: RegistryEntry[],
+): Promise<void> {
+  const { apps, clock, log, run, signal } = ctx.deps;
+  const plan = planFor(ctx, target);
+  const journal = ctx.startJournal({
+    candidate: target.candidate,
+    createdCandidate: !target.existing,
+    keepFailedRevision: ctx.inputs.keepFailedRevision,
+    before: target.traffic,
+    tags: userTags(leasedTags),
+  });
+  const single = target.app.activeRevisionsMode.toLowerCase() === "single";
+  if (single) {
+    log.warning(
+      `${target.app.name} is in Single revision mode; switching it to Multiple so that two revisions can share traffic.`,
+    );
+  }
+  // A run that took the app at the same moment would have replaced our lease by now.
+  assertLeaseHeld(await apps.getApp({ signal }), run, "while this run took its lease");
+  if (target.existing) {
+    if (!target.existing.active) {
+      journal.recordWrite({ kind: "activate", revision: target.candidate }, clock.now());
+      await apps.activateRevision(target.candidate, { signal });
+    }
+    journal.recordWrite({ kind: "traffic", traffic: plan.create }, clock.now());
+    await apps.updateTraffic(plan.create, { signal });
+    log.info(`Reusing ${target.candidate} at 0% with label ${ctx.labels.candidate}`);
+    return;
+  }
+  journal.recordWrite({ kind: "create", traffic: plan.create }, clock.now());
+  const app = await apps.createRevision(
+    {
+      revisionSuffix: target.candidate.slice(target.app.name.length + 2),
+      containerName: target.containerName,
+      image: ctx.inputs.image ?? "",
+      traffic: plan.create,
+      multipleRevisions: single,
+      ...(registries ? { registries } : {}),
+    },
+    { signal },
+  );
+  assertTraffic(app, plan.create, "creating the candidate");
+  log.info(`Created ${target.candidate} at 0% with label ${ctx.labels.candidate}`);
+}
+
+/**
+ * Phase "Smoke checks": the checks run on `url` until a round passes or smoke-timeout runs out;
+ * the round (passing or failing) goes into the report.
+ */
+export async function smoke(ctx: RolloutContext, url: string, nextSteps: string): Promise<void> {
+  try {
+    ctx.report.smoke = await smokeCheck(url, ctx.inputs, ctx.deps, nextSteps);
+  } catch (error) {
+    if (error instanceof SmokeChecksFailed) ctx.report.smoke = error.round;
+    throw error;
+  }
+}

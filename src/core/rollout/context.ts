@@ -1,0 +1,92 @@
+/**
+ * The state of one rollout, shared by every phase and every verb: what was asked (inputs), what the
+ * engine talks through (deps), the labels and candidate weights of the plan, the run's journal, and
+ * the report the outcome is rendered from. Phases live in their own modules beside this one and
+ * take the context as their first argument.
+ */
+import { RunJournal, type JournalStart } from "../journal.ts";
+import type { EngineDeps } from "../ports.ts";
+import { formatDuration } from "../report/format.ts";
+import { DEFAULT_TIMING, type TimingProfile } from "../timing.ts";
+import type { RolloutLabels } from "../traffic/plan.ts";
+import type { DeploymentReport, Inputs, TrafficWeight } from "../types.ts";
+
+export class RolloutContext {
+  readonly inputs: Inputs;
+  readonly deps: EngineDeps;
+  readonly report: DeploymentReport;
+  labels: RolloutLabels;
+  /** Candidate weights of the plan, ascending, ending at 100. */
+  weights: number[];
+  journal?: RunJournal;
+  /** The app's traffic as the snapshot found it. */
+  found?: TrafficWeight[];
+  /** Whether production traffic has reached the candidate. */
+  shifted = false;
+  /** Set while the restore runs: a restore that fails is not tried a second time. */
+  restoring = false;
+
+  constructor(inputs: Inputs, deps: EngineDeps) {
+    this.inputs = { ...inputs };
+    this.deps = deps;
+    this.labels = {
+      candidate: inputs.candidateLabel,
+      production: inputs.productionLabel,
+      previous: inputs.previousLabel,
+    };
+    this.weights = [...inputs.trafficSteps];
+    this.report = {
+      action: inputs.action,
+      app: inputs.containerApp,
+      resourceGroup: inputs.resourceGroup,
+      image: inputs.image,
+      result: "failed",
+      reason: "",
+      initialTraffic: [],
+      finalTraffic: [],
+      steps: [],
+      phases: [],
+      dryRun: inputs.dryRun,
+    };
+  }
+
+  get timing(): TimingProfile {
+    return this.deps.timing ?? DEFAULT_TIMING;
+  }
+
+  /** Runs a phase in its own log group and records how long it took. */
+  async phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const { clock, log } = this.deps;
+    const started = clock.now();
+    try {
+      return await log.group(name, fn);
+    } finally {
+      const durationMs = clock.now() - started;
+      this.report.phases.push({ phase: name, durationMs });
+      log.info(`${name} took ${formatDuration(durationMs)}`);
+    }
+  }
+
+  /** Starts the journal: from here on, an interruption or a failure is recovered. */
+  startJournal(start: Omit<JournalStart, "subscriptionId" | "resourceGroup" | "app" | "runId">) {
+    this.journal = RunJournal.start(this.deps.state, {
+      subscriptionId: this.inputs.subscriptionId,
+      resourceGroup: this.inputs.resourceGroup,
+      app: this.inputs.containerApp,
+      runId: this.deps.run.runId,
+      ...start,
+    });
+    return this.journal;
+  }
+
+  finish(
+    result: DeploymentReport["result"],
+    reason: string,
+    finalTraffic: TrafficWeight[],
+  ): DeploymentReport {
+    this.report.result = result;
+    this.report.reason = reason;
+    this.report.finalTraffic = finalTraffic;
+    return this.report;
+  }
+}
