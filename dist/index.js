@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-LZLNCUVL.js";
+} from "./chunks/chunk-JONYXM2N.js";
 import {
   __commonJS,
   __require,

@@ -5094,8 +5094,8 @@ var require_externaloutput = __commonJS({
           this.allowed = allowed;
           this.pending = EMPTY;
         }
-        MarkerFilter2.prototype.push = function(chunk) {
-          var buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+        MarkerFilter2.prototype.push = function(chunk2) {
+          var buf = this.pending.length ? Buffer.concat([this.pending, chunk2]) : chunk2;
           this.pending = EMPTY;
           var out = [];
           var pos = 0;
@@ -5171,9 +5171,9 @@ var require_externaloutput = __commonJS({
           _this.markerFilter = new MarkerFilter(!!options.enableVsoCommands, resolveAllowed(options));
           return _this;
         }
-        ExternalOutputStream2.prototype._transform = function(chunk, _encoding, callback) {
+        ExternalOutputStream2.prototype._transform = function(chunk2, _encoding, callback) {
           try {
-            var buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), "utf8");
+            var buf = Buffer.isBuffer(chunk2) ? chunk2 : Buffer.from(String(chunk2), "utf8");
             var out = this.markerFilter.push(buf);
             if (out.length) {
               this.push(out);
@@ -16199,9 +16199,9 @@ var require_helpers = __commonJS({
     async function toBuffer(stream) {
       let length = 0;
       const chunks = [];
-      for await (const chunk of stream) {
-        length += chunk.length;
-        chunks.push(chunk);
+      for await (const chunk2 of stream) {
+        length += chunk2.length;
+        chunks.push(chunk2);
       }
       return Buffer.concat(chunks, length);
     }
@@ -20248,9 +20248,9 @@ var require_lodash = __commonJS({
       var Ctor = value && value.constructor, proto = typeof Ctor == "function" && Ctor.prototype || objectProto;
       return value === proto;
     }
-    function includes(collection, value, fromIndex, guard) {
+    function includes(collection, value, fromIndex, guard2) {
       collection = isArrayLike(collection) ? collection : values(collection);
-      fromIndex = fromIndex && !guard ? toInteger(fromIndex) : 0;
+      fromIndex = fromIndex && !guard2 ? toInteger(fromIndex) : 0;
       var length = collection.length;
       if (fromIndex < 0) {
         fromIndex = nativeMax(length + fromIndex, 0);
@@ -23813,13 +23813,13 @@ var require_request = __commonJS({
           channels.create.publish({ request: this });
         }
       }
-      onBodySent(chunk) {
+      onBodySent(chunk2) {
         if (channels.bodyChunkSent.hasSubscribers) {
-          channels.bodyChunkSent.publish({ request: this, chunk });
+          channels.bodyChunkSent.publish({ request: this, chunk: chunk2 });
         }
         if (this[kHandler].onBodySent) {
           try {
-            return this[kHandler].onBodySent(chunk);
+            return this[kHandler].onBodySent(chunk2);
           } catch (err) {
             this.abort(err);
           }
@@ -23862,14 +23862,14 @@ var require_request = __commonJS({
           this.abort(err);
         }
       }
-      onData(chunk) {
+      onData(chunk2) {
         assert(!this.aborted);
         assert(!this.completed);
         if (channels.bodyChunkReceived.hasSubscribers) {
-          channels.bodyChunkReceived.publish({ request: this, chunk });
+          channels.bodyChunkReceived.publish({ request: this, chunk: chunk2 });
         }
         try {
-          return this[kHandler].onData(chunk);
+          return this[kHandler].onData(chunk2);
         } catch (err) {
           this.abort(err);
           return false;
@@ -27071,17 +27071,17 @@ var require_util2 = __commonJS({
         const bytes = [];
         let byteLength = 0;
         do {
-          const { done, value: chunk } = await reader.read();
+          const { done, value: chunk2 } = await reader.read();
           if (done) {
             successSteps(Buffer.concat(bytes, byteLength));
             return;
           }
-          if (!isUint8Array(chunk)) {
+          if (!isUint8Array(chunk2)) {
             failureSteps(new TypeError("Received non-Uint8Array chunk"));
             return;
           }
-          bytes.push(chunk);
-          byteLength += chunk.length;
+          bytes.push(chunk2);
+          byteLength += chunk2.length;
         } while (true);
       } catch (e) {
         failureSteps(e);
@@ -27187,18 +27187,18 @@ var require_util2 = __commonJS({
         super();
         this.#zlibOptions = zlibOptions;
       }
-      _transform(chunk, encoding, callback) {
+      _transform(chunk2, encoding, callback) {
         if (!this._inflateStream) {
-          if (chunk.length === 0) {
+          if (chunk2.length === 0) {
             callback();
             return;
           }
-          this._inflateStream = (chunk[0] & 15) === 8 ? zlib2.createInflate(this.#zlibOptions) : zlib2.createInflateRaw(this.#zlibOptions);
+          this._inflateStream = (chunk2[0] & 15) === 8 ? zlib2.createInflate(this.#zlibOptions) : zlib2.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err) => this.destroy(err));
         }
-        this._inflateStream.write(chunk, encoding, callback);
+        this._inflateStream.write(chunk2, encoding, callback);
       }
       _final(callback) {
         if (this._inflateStream) {
@@ -27958,29 +27958,29 @@ Content-Disposition: form-data`;
         let hasUnknownSizeValue = false;
         for (const [name3, value] of object) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${formdataEscape(normalizeLinefeeds(name3))}"\r
+            const chunk3 = textEncoder.encode(prefix + `; name="${formdataEscape(normalizeLinefeeds(name3))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
-            blobParts.push(chunk2);
-            length += chunk2.byteLength;
+            blobParts.push(chunk3);
+            length += chunk3.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${formdataEscape(normalizeLinefeeds(name3))}"` + (value.name ? `; filename="${formdataEscape(value.name)}"` : "") + `\r
+            const chunk3 = textEncoder.encode(`${prefix}; name="${formdataEscape(normalizeLinefeeds(name3))}"` + (value.name ? `; filename="${formdataEscape(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
-            blobParts.push(chunk2, value, rn);
+            blobParts.push(chunk3, value, rn);
             if (typeof value.size === "number") {
-              length += chunk2.byteLength + value.size + rn.byteLength;
+              length += chunk3.byteLength + value.size + rn.byteLength;
             } else {
               hasUnknownSizeValue = true;
             }
           }
         }
-        const chunk = textEncoder.encode(`--${boundary}--\r
+        const chunk2 = textEncoder.encode(`--${boundary}--\r
 `);
-        blobParts.push(chunk);
-        length += chunk.byteLength;
+        blobParts.push(chunk2);
+        length += chunk2.byteLength;
         if (hasUnknownSizeValue) {
           length = null;
         }
@@ -28400,41 +28400,41 @@ var require_client_h1 = __commonJS({
       }
       readMore() {
         while (!this.paused && this.ptr) {
-          const chunk = this.socket.read();
-          if (chunk === null) {
+          const chunk2 = this.socket.read();
+          if (chunk2 === null) {
             break;
           }
-          this.execute(chunk);
+          this.execute(chunk2);
         }
       }
       /**
        * @param {Buffer} chunk
        */
-      execute(chunk) {
+      execute(chunk2) {
         assert(currentParser === null);
         assert(this.ptr != null);
         assert(!this.paused);
         const { socket, llhttp } = this;
-        if (chunk.length > currentBufferSize) {
+        if (chunk2.length > currentBufferSize) {
           if (currentBufferPtr) {
             llhttp.free(currentBufferPtr);
           }
-          currentBufferSize = Math.ceil(chunk.length / 4096) * 4096;
+          currentBufferSize = Math.ceil(chunk2.length / 4096) * 4096;
           currentBufferPtr = llhttp.malloc(currentBufferSize);
         }
-        new Uint8Array(llhttp.memory.buffer, currentBufferPtr, currentBufferSize).set(chunk);
+        new Uint8Array(llhttp.memory.buffer, currentBufferPtr, currentBufferSize).set(chunk2);
         try {
           let ret;
           try {
-            currentBufferRef = chunk;
+            currentBufferRef = chunk2;
             currentParser = this;
-            ret = llhttp.llhttp_execute(this.ptr, currentBufferPtr, chunk.length);
+            ret = llhttp.llhttp_execute(this.ptr, currentBufferPtr, chunk2.length);
           } finally {
             currentParser = null;
             currentBufferRef = null;
           }
           if (ret !== constants3.ERROR.OK) {
-            const data = chunk.subarray(llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr);
+            const data = chunk2.subarray(llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr);
             if (ret === constants3.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(data);
             } else if (ret === constants3.ERROR.PAUSED) {
@@ -29149,12 +29149,12 @@ upgrade: ${upgrade}\r
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header: header2 });
-      const onData = function(chunk) {
+      const onData = function(chunk2) {
         if (finished) {
           return;
         }
         try {
-          if (!writer.write(chunk) && this.pause) {
+          if (!writer.write(chunk2) && this.pause) {
             this.pause();
           }
         } catch (err) {
@@ -29289,11 +29289,11 @@ upgrade: ${upgrade}\r
       socket.on("close", onDrain).on("drain", onDrain);
       const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header: header2 });
       try {
-        for await (const chunk of body) {
+        for await (const chunk2 of body) {
           if (socket[kError]) {
             throw socket[kError];
           }
-          if (!writer.write(chunk)) {
+          if (!writer.write(chunk2)) {
             await waitForDrain();
           }
         }
@@ -29331,7 +29331,7 @@ upgrade: ${upgrade}\r
        * @param {Buffer} chunk
        * @returns
        */
-      write(chunk) {
+      write(chunk2) {
         const { socket, request, contentLength, client, bytesWritten, expectsPayload, header: header2 } = this;
         if (socket[kError]) {
           throw socket[kError];
@@ -29339,7 +29339,7 @@ upgrade: ${upgrade}\r
         if (socket.destroyed) {
           return false;
         }
-        const len = Buffer.byteLength(chunk);
+        const len = Buffer.byteLength(chunk2);
         if (!len) {
           return true;
         }
@@ -29369,9 +29369,9 @@ ${len.toString(16)}\r
 `, "latin1");
         }
         this.bytesWritten += len;
-        const ret = socket.write(chunk);
+        const ret = socket.write(chunk2);
         socket.uncork();
-        request.onBodySent(chunk);
+        request.onBodySent(chunk2);
         if (!ret) {
           if (socket[kParser].timeout && socket[kParser].timeoutType === TIMEOUT_HEADERS) {
             if (socket[kParser].timeout.refresh) {
@@ -29958,11 +29958,11 @@ var require_client_h2 = __commonJS({
         if (request.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
           stream.pause();
         }
-        stream.on("data", (chunk) => {
+        stream.on("data", (chunk2) => {
           if (request.aborted || request.completed) {
             return;
           }
-          if (request.onData(chunk) === false) {
+          if (request.onData(chunk2) === false) {
             stream.pause();
           }
         });
@@ -30132,8 +30132,8 @@ var require_client_h2 = __commonJS({
         }
       );
       util2.addListener(pipe, "data", onPipeData);
-      function onPipeData(chunk) {
-        request.onBodySent(chunk);
+      function onPipeData(chunk2) {
+        request.onBodySent(chunk2);
       }
     }
     async function writeBlob(abort, h2stream, body, client, request, socket, contentLength, expectsPayload) {
@@ -30177,12 +30177,12 @@ var require_client_h2 = __commonJS({
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
       try {
-        for await (const chunk of body) {
+        for await (const chunk2 of body) {
           if (socket[kError]) {
             throw socket[kError];
           }
-          const res = h2stream.write(chunk);
-          request.onBodySent(chunk);
+          const res = h2stream.write(chunk2);
+          request.onBodySent(chunk2);
           if (!res) {
             await waitForDrain();
           }
@@ -32900,12 +32900,12 @@ var require_retry_handler = __commonJS({
           });
         }
       }
-      onResponseData(_controller, chunk) {
+      onResponseData(_controller, chunk2) {
         if (this.error) {
           return;
         }
-        this.start += chunk.length;
-        this.handler.onResponseData?.(this.controllerProxy, chunk);
+        this.start += chunk2.length;
+        this.handler.onResponseData?.(this.controllerProxy, chunk2);
       }
       onResponseEnd(_controller, trailers) {
         if (this.error && this.retryOpts.throwOnError) {
@@ -33160,15 +33160,15 @@ var require_readable = __commonJS({
        * @param {Buffer|null} chunk
        * @returns {boolean}
        */
-      push(chunk) {
-        if (chunk) {
-          this[kBytesRead] += chunk.length;
+      push(chunk2) {
+        if (chunk2) {
+          this[kBytesRead] += chunk2.length;
           if (this[kConsume]) {
-            consumePush(this[kConsume], chunk);
-            return this[kReading] ? super.push(chunk) : true;
+            consumePush(this[kConsume], chunk2);
+            return this[kReading] ? super.push(chunk2) : true;
           }
         }
-        return super.push(chunk);
+        return super.push(chunk2);
       }
       /**
        * Consumes and returns the body as a string.
@@ -33359,8 +33359,8 @@ var require_readable = __commonJS({
           consumePush(consume2, state3.buffer[n]);
         }
       } else {
-        for (const chunk of state3.buffer) {
-          consumePush(consume2, chunk);
+        for (const chunk2 of state3.buffer) {
+          consumePush(consume2, chunk2);
         }
       }
       if (state3.endEmitted) {
@@ -33397,9 +33397,9 @@ var require_readable = __commonJS({
       const buffer = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer);
       let offset = 0;
       for (let i = 0; i < chunks.length; ++i) {
-        const chunk = chunks[i];
-        buffer.set(chunk, offset);
-        offset += chunk.length;
+        const chunk2 = chunks[i];
+        buffer.set(chunk2, offset);
+        offset += chunk2.length;
       }
       return buffer;
     }
@@ -33422,9 +33422,9 @@ var require_readable = __commonJS({
         stream.destroy(err);
       }
     }
-    function consumePush(consume2, chunk) {
-      consume2.length += chunk.length;
-      consume2.body.push(chunk);
+    function consumePush(consume2, chunk2) {
+      consume2.length += chunk2.length;
+      consume2.body.push(chunk2);
     }
     function consumeFinish(consume2, err) {
       if (consume2.body === null) {
@@ -33569,8 +33569,8 @@ var require_api_request = __commonJS({
           }
         }
       }
-      onData(chunk) {
-        return this.res.push(chunk);
+      onData(chunk2) {
+        return this.res.push(chunk2);
       }
       onComplete(trailers) {
         util2.parseHeaders(trailers, this.trailers);
@@ -33785,9 +33785,9 @@ var require_api_stream = __commonJS({
         const needDrain = res.writableNeedDrain !== void 0 ? res.writableNeedDrain : res._writableState?.needDrain;
         return needDrain !== true;
       }
-      onData(chunk) {
+      onData(chunk2) {
         const { res } = this;
-        return res ? res.write(chunk) : true;
+        return res ? res.write(chunk2) : true;
       }
       onComplete(trailers) {
         const { res } = this;
@@ -33928,9 +33928,9 @@ var require_api_pipeline = __commonJS({
               body.resume();
             }
           },
-          write: (chunk, encoding, callback) => {
+          write: (chunk2, encoding, callback) => {
             const { req } = this;
-            if (req.push(chunk, encoding) || req._readableState.destroyed) {
+            if (req.push(chunk2, encoding) || req._readableState.destroyed) {
               callback();
             } else {
               req[kResume] = callback;
@@ -33995,9 +33995,9 @@ var require_api_pipeline = __commonJS({
         if (!body || typeof body.on !== "function") {
           throw new InvalidReturnValueError("expected Readable");
         }
-        body.on("data", (chunk) => {
+        body.on("data", (chunk2) => {
           const { ret, body: body2 } = this;
-          if (!ret.push(chunk) && body2.pause) {
+          if (!ret.push(chunk2) && body2.pause) {
             body2.pause();
           }
         }).on("error", (err) => {
@@ -34014,9 +34014,9 @@ var require_api_pipeline = __commonJS({
         });
         this.body = body;
       }
-      onData(chunk) {
+      onData(chunk2) {
         const { res } = this;
-        return res.push(chunk);
+        return res.push(chunk2);
       }
       onComplete(trailers) {
         const { res } = this;
@@ -35175,8 +35175,8 @@ var require_pending_interceptors_formatter = __commonJS({
     module2.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
         this.transform = new Transform2({
-          transform(chunk, _enc, cb) {
-            cb(null, chunk);
+          transform(chunk2, _enc, cb) {
+            cb(null, chunk2);
           }
         });
         this.logger = new Console({
@@ -35970,9 +35970,9 @@ var require_snapshot_agent = __commonJS({
             responseData.headers = headers;
             return handler.onResponseStart(controller, statusCode, headers, statusMessage);
           },
-          onResponseData(controller, chunk) {
-            responseData.body.push(chunk);
-            return handler.onResponseData(controller, chunk);
+          onResponseData(controller, chunk2) {
+            responseData.body.push(chunk2);
+            return handler.onResponseData(controller, chunk2);
           },
           onResponseEnd(controller, trailers) {
             responseData.trailers = trailers;
@@ -36363,10 +36363,10 @@ var require_redirect_handler = __commonJS({
         this.opts.origin = origin;
         this.opts.query = null;
       }
-      onResponseData(controller, chunk) {
+      onResponseData(controller, chunk2) {
         if (this.location) {
         } else {
-          this.handler.onResponseData?.(controller, chunk);
+          this.handler.onResponseData?.(controller, chunk2);
         }
       }
       onResponseEnd(controller, trailers) {
@@ -36484,11 +36484,11 @@ var require_response_error = __commonJS({
           this.#decoder = new TextDecoder("utf-8");
         }
       }
-      onResponseData(controller, chunk) {
+      onResponseData(controller, chunk2) {
         if (this.#statusCode < 400) {
-          return super.onResponseData(controller, chunk);
+          return super.onResponseData(controller, chunk2);
         }
-        this.#body += this.#decoder?.decode(chunk, { stream: true }) ?? "";
+        this.#body += this.#decoder?.decode(chunk2, { stream: true }) ?? "";
       }
       onResponseEnd(controller, trailers) {
         if (this.#statusCode >= 400) {
@@ -36595,8 +36595,8 @@ var require_dump = __commonJS({
       onResponseError(controller, err) {
         super.onResponseError(controller, this.aborted === true ? this.reason : err);
       }
-      onResponseData(controller, chunk) {
-        this.#size = this.#size + chunk.length;
+      onResponseData(controller, chunk2) {
+        this.#size = this.#size + chunk2.length;
         if (this.#size > this.#maxSize) {
           throw new RequestAbortedError(
             `Response size (${this.#size}) larger than maxSize (${this.#maxSize})`
@@ -38461,9 +38461,9 @@ var require_cache_handler = __commonJS({
                   return;
                 }
                 try {
-                  for (const chunk of bodyIterator) {
-                    const full = this.#writeStream?.write(chunk) === false;
-                    this.#handler.onResponseData?.(controller, chunk);
+                  for (const chunk2 of bodyIterator) {
+                    const full = this.#writeStream?.write(chunk2) === false;
+                    this.#handler.onResponseData?.(controller, chunk2);
                     if (full) {
                       return;
                     }
@@ -38487,10 +38487,10 @@ var require_cache_handler = __commonJS({
               });
               streamCachedBody();
             } else if (typeof cachedValue.body.on === "function") {
-              cachedValue.body.on("data", (chunk) => {
+              cachedValue.body.on("data", (chunk2) => {
                 try {
-                  this.#writeStream?.write(chunk);
-                  this.#handler.onResponseData?.(controller, chunk);
+                  this.#writeStream?.write(chunk2);
+                  this.#handler.onResponseData?.(controller, chunk2);
                 } catch (err) {
                   cachedValue.body.destroy();
                   failReplay(err);
@@ -38543,11 +38543,11 @@ var require_cache_handler = __commonJS({
           downstreamOnHeaders();
         }
       }
-      onResponseData(controller, chunk) {
-        if (this.#writeStream?.write(chunk) === false) {
+      onResponseData(controller, chunk2) {
+        if (this.#writeStream?.write(chunk2) === false) {
           controller.pause();
         }
-        this.#handler.onResponseData?.(controller, chunk);
+        this.#handler.onResponseData?.(controller, chunk2);
       }
       onResponseEnd(controller, trailers) {
         if (this.#suppress304End) {
@@ -38928,15 +38928,15 @@ var require_memory_cache_store = __commonJS({
         const store = this;
         const entry2 = { ...key, ...val, body: [], size: 0 };
         return new Writable({
-          write(chunk, encoding, callback) {
-            if (typeof chunk === "string") {
-              chunk = Buffer.from(chunk, encoding);
+          write(chunk2, encoding, callback) {
+            if (typeof chunk2 === "string") {
+              chunk2 = Buffer.from(chunk2, encoding);
             }
-            entry2.size += chunk.byteLength;
+            entry2.size += chunk2.byteLength;
             if (entry2.size >= store.#maxEntrySize) {
               this.destroy();
             } else {
-              entry2.body.push(chunk);
+              entry2.body.push(chunk2);
             }
             callback(null);
           },
@@ -39097,11 +39097,11 @@ var require_cache_revalidation_handler = __commonJS({
           statusMessage
         );
       }
-      onResponseData(controller, chunk) {
+      onResponseData(controller, chunk2) {
         if (this.#successful) {
           return;
         }
-        return this.#handler.onResponseData?.(controller, chunk);
+        return this.#handler.onResponseData?.(controller, chunk2);
       }
       onResponseEnd(controller, trailers) {
         if (this.#successful) {
@@ -39409,9 +39409,9 @@ var require_cache2 = __commonJS({
       if (opts.method === "HEAD") {
         stream.destroy();
       } else {
-        stream.on("data", function(chunk) {
+        stream.on("data", function(chunk2) {
           try {
-            handler.onResponseData?.(controller, chunk);
+            handler.onResponseData?.(controller, chunk2);
           } catch (err) {
             stream.destroy(err);
           }
@@ -39719,8 +39719,8 @@ var require_decompress = __commonJS({
     function createMaxSizeLimiter(maxSize) {
       let size = 0;
       return new TransformStream2({
-        transform(chunk, _encoding, callback) {
-          const decompressedSize = size + chunk.length;
+        transform(chunk2, _encoding, callback) {
+          const decompressedSize = size + chunk2.length;
           if (decompressedSize > maxSize) {
             callback(new ResponseExceededMaxSizeError(
               `Decompressed response size (${decompressedSize}) exceeded maxSize (${maxSize})`
@@ -39728,7 +39728,7 @@ var require_decompress = __commonJS({
             return;
           }
           size = decompressedSize;
-          callback(null, chunk);
+          callback(null, chunk2);
         }
       });
     }
@@ -39822,10 +39822,10 @@ var require_decompress = __commonJS({
         try {
           do {
             this.#drainRequested = false;
-            let chunk;
-            while (!this.#terminated && !this.#controller.paused && (chunk = this.#finalDecompressor.read()) !== null) {
+            let chunk2;
+            while (!this.#terminated && !this.#controller.paused && (chunk2 = this.#finalDecompressor.read()) !== null) {
               if (this.#maxSize > 0) {
-                const decompressedSize = this.#decompressedSize + chunk.length;
+                const decompressedSize = this.#decompressedSize + chunk2.length;
                 if (decompressedSize > this.#maxSize) {
                   this.#fail(new ResponseExceededMaxSizeError(
                     `Decompressed response size (${decompressedSize}) exceeded maxSize (${this.#maxSize})`
@@ -39835,7 +39835,7 @@ var require_decompress = __commonJS({
                 this.#decompressedSize = decompressedSize;
               }
               try {
-                const result = super.onResponseData(this.#controller, chunk);
+                const result = super.onResponseData(this.#controller, chunk2);
                 if (result === false && !this.#controller.paused) {
                   this.#controller.pause();
                 }
@@ -40055,15 +40055,15 @@ var require_decompress = __commonJS({
        * @param {Buffer} chunk
        * @returns {void}
        */
-      onResponseData(controller, chunk) {
+      onResponseData(controller, chunk2) {
         if (this.#decompressors.length > 0) {
-          if (!this.#decompressors[0].write(chunk)) {
+          if (!this.#decompressors[0].write(chunk2)) {
             this.#inputBackpressured = true;
             this.#pauseUpstream();
           }
           return;
         }
-        return super.onResponseData(this.#controller, chunk);
+        return super.onResponseData(this.#controller, chunk2);
       }
       /**
        * @param {Controller} controller
@@ -40301,12 +40301,12 @@ var require_deduplication_handler = __commonJS({
        * @param {import('../../types/dispatcher.d.ts').default.DispatchController} controller
        * @param {Buffer} chunk
        */
-      onResponseData(controller, chunk) {
+      onResponseData(controller, chunk2) {
         if (this.#aborted || this.#completed) {
           return;
         }
         this.#responseDataStarted = true;
-        this.#primaryHandler.onResponseData?.(controller, chunk);
+        this.#primaryHandler.onResponseData?.(controller, chunk2);
         for (const waitingHandler of this.#waitingHandlers) {
           const { handler, controller: waitingController } = waitingHandler;
           if (waitingHandler.done || waitingController.aborted) {
@@ -40314,11 +40314,11 @@ var require_deduplication_handler = __commonJS({
             continue;
           }
           if (waitingController.paused) {
-            this.#bufferWaitingChunk(waitingHandler, chunk);
+            this.#bufferWaitingChunk(waitingHandler, chunk2);
             continue;
           }
           try {
-            handler.onResponseData?.(waitingController, chunk);
+            handler.onResponseData?.(waitingController, chunk2);
           } catch {
           }
           if (waitingController.aborted) {
@@ -40444,14 +40444,14 @@ var require_deduplication_handler = __commonJS({
        * @param {WaitingHandler} waitingHandler
        * @param {Buffer} chunk
        */
-      #bufferWaitingChunk(waitingHandler, chunk) {
+      #bufferWaitingChunk(waitingHandler, chunk2) {
         if (waitingHandler.done || waitingHandler.controller.aborted) {
           waitingHandler.done = true;
           waitingHandler.bufferedChunks = [];
           waitingHandler.bufferedBytes = 0;
           return;
         }
-        const bufferedChunk = Buffer.from(chunk);
+        const bufferedChunk = Buffer.from(chunk2);
         waitingHandler.bufferedChunks.push(bufferedChunk);
         waitingHandler.bufferedBytes += bufferedChunk.length;
         if (waitingHandler.bufferedBytes > this.#maxBufferSize) {
@@ -40841,10 +40841,10 @@ var require_sqlite_cache_store = __commonJS({
         const store = this;
         return new Writable({
           decodeStrings: true,
-          write(chunk, encoding, callback) {
-            size += chunk.byteLength;
+          write(chunk2, encoding, callback) {
+            size += chunk2.byteLength;
             if (size < store.#maxEntrySize) {
-              body.push(chunk);
+              body.push(chunk2);
             } else {
               this.destroy();
             }
@@ -41344,8 +41344,8 @@ var require_headers = __commonJS({
       static getHeadersGuard(o) {
         return o.#guard;
       }
-      static setHeadersGuard(o, guard) {
-        o.#guard = guard;
+      static setHeadersGuard(o, guard2) {
+        o.#guard = guard2;
       }
       /**
        * @param {Headers} o
@@ -41768,13 +41768,13 @@ var require_response = __commonJS({
         }
       }
     }
-    function fromInnerResponse(innerResponse, guard) {
+    function fromInnerResponse(innerResponse, guard2) {
       const response = new Response(kConstruct);
       setResponseState(response, innerResponse);
       const headers = new Headers2(kConstruct);
       setResponseHeaders(response, headers);
       setHeadersList(headers, innerResponse.headersList);
-      setHeadersGuard(headers, guard);
+      setHeadersGuard(headers, guard2);
       if (innerResponse.urlList.length !== 0 && innerResponse.body?.stream) {
         streamRegistry.register(response, new WeakRef(innerResponse.body.stream));
       }
@@ -42448,7 +42448,7 @@ var require_request2 = __commonJS({
       }
       return newRequest;
     }
-    function fromInnerRequest(innerRequest, dispatcher, signal, guard) {
+    function fromInnerRequest(innerRequest, dispatcher, signal, guard2) {
       const request = new Request(kConstruct);
       setRequestState2(request, innerRequest);
       setRequestDispatcher(request, dispatcher);
@@ -42456,7 +42456,7 @@ var require_request2 = __commonJS({
       const headers = new Headers2(kConstruct);
       setRequestHeaders(request, headers);
       setHeadersList(headers, innerRequest.headersList);
-      setHeadersGuard(headers, guard);
+      setHeadersGuard(headers, guard2);
       return request;
     }
     Object.defineProperties(Request.prototype, {
@@ -43790,11 +43790,11 @@ var require_fetch = __commonJS({
               });
               return true;
             },
-            onData(chunk) {
+            onData(chunk2) {
               if (fetchParams.controller.dump) {
                 return;
               }
-              const bytes = chunk;
+              const bytes = chunk2;
               timingInfo.encodedBodySize += bytes.byteLength;
               return this.body.push(bytes);
             },
@@ -45859,7 +45859,7 @@ var require_permessage_deflate = __commonJS({
        * @param {boolean} fin Final fragment flag
        * @param {Function} callback Callback function
        */
-      decompress(chunk, fin, callback) {
+      decompress(chunk2, fin, callback) {
         if (!this.#inflate) {
           let windowBits = Z_DEFAULT_WINDOWBITS;
           if (this.#options.serverMaxWindowBits) {
@@ -45893,7 +45893,7 @@ var require_permessage_deflate = __commonJS({
             callback(err);
           });
         }
-        this.#inflate.write(chunk);
+        this.#inflate.write(chunk2);
         if (fin) {
           this.#inflate.write(tail);
         }
@@ -45967,9 +45967,9 @@ var require_receiver = __commonJS({
        * @param {Buffer} chunk
        * @param {() => void} callback
        */
-      _write(chunk, _, callback) {
-        this.#buffers.push(chunk);
-        this.#byteOffset += chunk.length;
+      _write(chunk2, _, callback) {
+        this.#buffers.push(chunk2);
+        this.#byteOffset += chunk2.length;
         this.#loop = true;
         this.run(callback);
       }
@@ -46422,8 +46422,8 @@ var require_websocket = __commonJS({
         onMessage: (opcode, data) => this.#onMessage(opcode, data),
         onParserError: (err) => failWebsocketConnection(this.#handler, null, err.message),
         onParserDrain: () => this.#onParserDrain(),
-        onSocketData: (chunk) => {
-          if (!this.#parser.write(chunk)) {
+        onSocketData: (chunk2) => {
+          if (!this.#parser.write(chunk2)) {
             this.#handler.socket.pause();
           }
         },
@@ -46981,8 +46981,8 @@ var require_websocketstream = __commonJS({
         onMessage: (opcode, data) => this.#onMessage(opcode, data),
         onParserError: (err) => failWebsocketConnection(this.#handler, null, err.message),
         onParserDrain: () => this.#handler.socket.resume(),
-        onSocketData: (chunk) => {
-          if (!this.#parser.write(chunk)) {
+        onSocketData: (chunk2) => {
+          if (!this.#parser.write(chunk2)) {
             this.#handler.socket.pause();
           }
         },
@@ -47077,18 +47077,18 @@ var require_websocketstream = __commonJS({
         const reason = closeInfo.reason;
         closeWebSocketConnection(this.#handler, code2, reason, true);
       }
-      #write(chunk) {
-        chunk = webidl.converters.WebSocketStreamWrite(chunk);
+      #write(chunk2) {
+        chunk2 = webidl.converters.WebSocketStreamWrite(chunk2);
         const promise = createDeferredPromise();
         let data = null;
         let opcode = null;
-        if (webidl.is.BufferSource(chunk)) {
-          data = new Uint8Array(ArrayBuffer.isView(chunk) ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) : chunk.slice());
+        if (webidl.is.BufferSource(chunk2)) {
+          data = new Uint8Array(ArrayBuffer.isView(chunk2) ? new Uint8Array(chunk2.buffer, chunk2.byteOffset, chunk2.byteLength) : chunk2.slice());
           opcode = opcodes.BINARY;
         } else {
           let string;
           try {
-            string = webidl.converters.DOMString(chunk);
+            string = webidl.converters.DOMString(chunk2);
           } catch (e) {
             promise.reject(e);
             return promise.promise;
@@ -47129,7 +47129,7 @@ var require_websocketstream = __commonJS({
           start: (controller) => {
             this.#writableStreamController = controller;
           },
-          write: (chunk) => this.#write(chunk),
+          write: (chunk2) => this.#write(chunk2),
           close: () => closeWebSocketConnection(this.#handler, null, null),
           abort: (reason) => this.#closeUsingReason(reason)
         });
@@ -47146,18 +47146,18 @@ var require_websocketstream = __commonJS({
         if (this.#handler.readyState !== states.OPEN) {
           return;
         }
-        let chunk;
+        let chunk2;
         if (type === opcodes.TEXT) {
           try {
-            chunk = utf8Decode(data);
+            chunk2 = utf8Decode(data);
           } catch {
             failWebsocketConnection(this.#handler, 1007, "Received invalid UTF-8 in text frame.");
             return;
           }
         } else if (type === opcodes.BINARY) {
-          chunk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+          chunk2 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
         }
-        this.#readableStreamController.enqueue(chunk);
+        this.#readableStreamController.enqueue(chunk2);
       }
       /** @type {import('../websocket').Handler['onSocketClose']} */
       #onSocketClose() {
@@ -47388,16 +47388,16 @@ var require_eventsource_stream = __commonJS({
        * @param {Function} callback
        * @returns {void}
        */
-      _transform(chunk, _encoding, callback) {
-        if (chunk.length === 0) {
+      _transform(chunk2, _encoding, callback) {
+        if (chunk2.length === 0) {
           callback();
           return;
         }
-        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk[0] !== LF && chunk[0] !== CR) {
+        if (this.maxEventSize > 0 && this.chunks.length >= this.maxBufferedChunks && chunk2[0] !== LF && chunk2[0] !== CR) {
           callback(createMaxEventSizeExceededError());
           return;
         }
-        this.chunks.push(chunk);
+        this.chunks.push(chunk2);
         if (this.checkBOM) {
           if (this.handleBOM()) {
             callback();
@@ -47604,10 +47604,10 @@ ${value}`;
         const chunks = [];
         let length = 0;
         for (let i = this.lineChunkIndex; i <= this.chunkIndex; i++) {
-          const chunk = this.chunks[i];
+          const chunk2 = this.chunks[i];
           const start3 = i === this.lineChunkIndex ? this.linePos : 0;
-          const end = i === this.chunkIndex ? this.pos : chunk.length;
-          const slice = chunk.subarray(start3, end);
+          const end = i === this.chunkIndex ? this.pos : chunk2.length;
+          const slice = chunk2.subarray(start3, end);
           length += slice.length;
           chunks.push(slice);
         }
@@ -47617,10 +47617,10 @@ ${value}`;
         let chunkIndex = this.lineChunkIndex;
         let pos = this.linePos;
         while (chunkIndex < this.chunks.length) {
-          const chunk = this.chunks[chunkIndex];
-          const remaining = chunk.length - pos;
+          const chunk2 = this.chunks[chunkIndex];
+          const remaining = chunk2.length - pos;
           if (offset < remaining) {
-            return chunk[pos + offset];
+            return chunk2[pos + offset];
           }
           offset -= remaining;
           chunkIndex++;
@@ -47629,8 +47629,8 @@ ${value}`;
       }
       discardLeadingBytes(count) {
         while (count > 0 && this.lineChunkIndex < this.chunks.length) {
-          const chunk = this.chunks[this.lineChunkIndex];
-          const remaining = chunk.length - this.linePos;
+          const chunk2 = this.chunks[this.lineChunkIndex];
+          const remaining = chunk2.length - this.linePos;
           if (count < remaining) {
             this.linePos += count;
             count = 0;
@@ -48751,8 +48751,13 @@ var AzurePipelinesHost = class {
     if (buildId) {
       const attempt = variable("System.JobAttempt") ?? "1";
       const by = variable("Build.RequestedFor");
+      const jobName = variable("System.JobName") ?? variable("Agent.JobName") ?? jobId;
       return {
         runId: `azure-pipelines:${project ?? ""}/${buildId}/${jobId}/${attempt}`,
+        lineage: {
+          key: `azure-pipelines:${project ?? ""}/${buildId}/${jobName}`,
+          attempt: Number(attempt)
+        },
         holder: `pipeline "${variable("Build.DefinitionName") ?? "?"}" run ${variable("Build.BuildNumber") ?? buildId} attempt ${attempt}${project ? ` in ${project}` : ""}${by ? ` by ${by}` : ""}`,
         runUrl: collection && project ? `${collection.replace(/\/?$/, "/")}${encodeURIComponent(project)}/_build/results?buildId=${buildId}` : void 0,
         commitSha,
@@ -49769,9 +49774,9 @@ var ReportTransform = class extends import_node_stream.Transform {
   loadedBytes = 0;
   progressCallback;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  _transform(chunk, _encoding, callback) {
-    this.push(chunk);
-    this.loadedBytes += chunk.length;
+  _transform(chunk2, _encoding, callback) {
+    this.push(chunk2);
+    this.loadedBytes += chunk2.length;
     try {
       this.progressCallback({ loadedBytes: this.loadedBytes });
       callback();
@@ -49994,11 +49999,11 @@ function getDecodedResponseStream(stream, headers) {
 function streamToText(stream) {
   return new Promise((resolve2, reject2) => {
     const buffer = [];
-    stream.on("data", (chunk) => {
-      if (Buffer.isBuffer(chunk)) {
-        buffer.push(chunk);
+    stream.on("data", (chunk2) => {
+      if (Buffer.isBuffer(chunk2)) {
+        buffer.push(chunk2);
       } else {
-        buffer.push(Buffer.from(chunk));
+        buffer.push(Buffer.from(chunk2));
       }
     });
     stream.on("end", () => {
@@ -50724,8 +50729,8 @@ async function concat(sources) {
     const streams = sources.map((x) => typeof x === "function" ? x() : x).map(toStream);
     return import_stream2.Readable.from((async function* () {
       for (const stream of streams) {
-        for await (const chunk of stream) {
-          yield chunk;
+        for await (const chunk2 of stream) {
+          yield chunk2;
         }
       }
     })());
@@ -65319,6 +65324,7 @@ var ContainerAppsAdapter = class {
     );
     const patch = {
       location: current.location,
+      ...request.tags ? { tags: request.tags } : {},
       template: { ...template, containers, revisionSuffix: request.revisionSuffix },
       configuration: {
         ...request.multipleRevisions ? { activeRevisionsMode: "Multiple" } : {},
@@ -75100,8 +75106,8 @@ var LoopbackClient = class {
       }
       res.end();
     });
-    req.on("data", (chunk) => {
-      body += chunk.toString();
+    req.on("data", (chunk2) => {
+      body += chunk2.toString();
     });
     req.on("end", () => {
       const authCodeResponse = UrlUtils_exports.getDeserializedResponse(`?${body}`) || {};
@@ -82176,9 +82182,9 @@ async function readCapped(stream) {
     const { done, value } = await reader.read();
     if (done) break;
     const room = MAX_BODY_BYTES - received;
-    const chunk = value.byteLength > room ? value.subarray(0, room) : value;
-    received += chunk.byteLength;
-    text += decoder.decode(chunk, { stream: true });
+    const chunk2 = value.byteLength > room ? value.subarray(0, room) : value;
+    received += chunk2.byteLength;
+    text += decoder.decode(chunk2, { stream: true });
     if (received >= MAX_BODY_BYTES) {
       await reader.cancel();
       break;
@@ -82840,18 +82846,24 @@ var LEASE_TAG = "aca-blue-green.lease";
 var LAST_TAG = "aca-blue-green.last";
 var HELD_TAG_PREFIX = "aca-blue-green.held";
 var TAG_VALUE_LIMIT = 256;
-function encodeLease(lease) {
-  const value = JSON.stringify(lease);
-  if (value.length <= TAG_VALUE_LIMIT) return value;
-  const room = TAG_VALUE_LIMIT - (value.length - lease.holder.length) - 1;
-  return JSON.stringify({ ...lease, holder: `${lease.holder.slice(0, Math.max(0, room))}\u2026` });
+var HOLDER_LIMIT = 120;
+function encodeLeaseTags(lease) {
+  const holder = lease.holder.length > HOLDER_LIMIT ? `${lease.holder.slice(0, HOLDER_LIMIT - 1)}\u2026` : lease.holder;
+  const chunks = chunk(JSON.stringify({ ...lease, holder }));
+  return Object.fromEntries(
+    chunks.map((text, i) => [i === 0 ? LEASE_TAG : `${LEASE_TAG}.${i}`, text])
+  );
 }
-function decodeLease(value) {
-  if (!value) return void 0;
+function decodeLeaseTags(tags) {
+  if (tags[LEASE_TAG] === void 0) return void 0;
+  const parts = [tags[LEASE_TAG]];
+  for (let i = 1; tags[`${LEASE_TAG}.${i}`] !== void 0; i++)
+    parts.push(tags[`${LEASE_TAG}.${i}`]);
   try {
-    const parsed = JSON.parse(value);
+    const parsed = JSON.parse(parts.join(""));
     if (typeof parsed.runId === "string" && typeof parsed.until === "string") {
       return {
+        ...parsed,
         runId: parsed.runId,
         holder: parsed.holder ?? "an unknown run",
         since: parsed.since ?? "an unknown time",
@@ -82862,33 +82874,44 @@ function decodeLease(value) {
   }
   return void 0;
 }
-function newLease(run, now, durationMs) {
-  return {
-    runId: run.runId,
-    holder: run.holder,
-    since: new Date(now).toISOString(),
-    until: new Date(now + durationMs).toISOString()
-  };
-}
 function isLive(lease, now) {
   return Date.parse(lease.until) > now;
+}
+function isRunTag(tag) {
+  return tag === LEASE_TAG || tag.startsWith(`${LEASE_TAG}.`) || tag.startsWith(`${HELD_TAG_PREFIX}.`);
+}
+function mergeOurTags(fresh, ours, options = {}) {
+  const merged = {};
+  for (const [name3, value] of Object.entries(fresh)) {
+    const lease = name3 === LEASE_TAG || name3.startsWith(`${LEASE_TAG}.`);
+    const held = name3.startsWith(`${HELD_TAG_PREFIX}.`);
+    if (!lease && !(held && options.dropHeld)) merged[name3] = value;
+  }
+  for (const [name3, value] of Object.entries(ours)) {
+    if (value === void 0) delete merged[name3];
+    else merged[name3] = value;
+  }
+  return merged;
+}
+function heldTagsOf(tags) {
+  return Object.fromEntries(
+    Object.entries(tags).filter(([name3]) => name3.startsWith(`${HELD_TAG_PREFIX}.`))
+  );
+}
+function chunk(text) {
+  const parts = [];
+  for (let i = 0; i * TAG_VALUE_LIMIT < text.length; i++) {
+    parts.push(text.slice(i * TAG_VALUE_LIMIT, (i + 1) * TAG_VALUE_LIMIT));
+  }
+  return parts;
 }
 function encodeLastPromotion(last) {
   return JSON.stringify(last);
 }
-function withTag(tags, name3, value) {
-  const next = { ...tags };
-  if (value === void 0) delete next[name3];
-  else next[name3] = value;
-  return next;
-}
 function encodeHeldTags(held) {
-  const text = JSON.stringify(held);
-  const tags = {};
-  for (let i = 0; i * TAG_VALUE_LIMIT < text.length; i++) {
-    tags[`${HELD_TAG_PREFIX}.${i}`] = text.slice(i * TAG_VALUE_LIMIT, (i + 1) * TAG_VALUE_LIMIT);
-  }
-  return tags;
+  return Object.fromEntries(
+    chunk(JSON.stringify(held)).map((text, i) => [`${HELD_TAG_PREFIX}.${i}`, text])
+  );
 }
 function decodeHeldTags(tags) {
   const chunks = [];
@@ -82910,11 +82933,7 @@ function decodeHeldTags(tags) {
   );
 }
 function userTags(tags) {
-  return Object.fromEntries(
-    Object.entries(tags).filter(
-      ([name3]) => name3 !== LEASE_TAG && !name3.startsWith(`${HELD_TAG_PREFIX}.`)
-    )
-  );
+  return Object.fromEntries(Object.entries(tags).filter(([name3]) => !isRunTag(name3)));
 }
 function decodeLastPromotion(value) {
   if (!value) return void 0;
@@ -82997,62 +83016,6 @@ function unique(values) {
   return [...new Set(values)];
 }
 
-// src/core/rollout/lease.ts
-var ACQUIRE_FOR_MS = 12e4;
-var LEASE_MARGIN_MS = 15 * 6e4;
-function takeLease(ctx, found) {
-  const { inputs } = ctx;
-  const planned = inputs.readinessTimeoutMs + inputs.smokeTimeoutMs + ctx.weights.length * inputs.stepWaitMs + inputs.scaleDownDelayMs;
-  return acquireLease(found, planned + LEASE_MARGIN_MS, ctx.deps);
-}
-async function acquireLease(found, durationMs, deps) {
-  const { apps: apps2, clock, log: log2, run } = deps;
-  const deadline = clock.now() + ACQUIRE_FOR_MS;
-  let app = found;
-  for (let attempt = 1; ; attempt++) {
-    refuseLiveLease(app, deps);
-    const lease = newLease(run, clock.now(), durationMs);
-    try {
-      const written = await apps2.updateTags(withTag(app.tags, LEASE_TAG, encodeLease(lease)), {
-        retryForMs: 0,
-        signal: deps.signal
-      });
-      assertLeaseHeld(written, run, "at the same moment");
-      log2.info(`Lease taken until ${lease.until}`);
-      return written;
-    } catch (error) {
-      if (!isRetryable(error) || clock.now() > deadline || deps.signal?.aborted) throw error;
-      log2.info(`The app is busy with another write; reading it again (attempt ${attempt + 1})`);
-      await clock.sleep(Math.min(500 * attempt, 5e3), deps.signal);
-      app = await apps2.getApp({ signal: deps.signal });
-    }
-  }
-}
-function refuseLiveLease(app, deps) {
-  const found = decodeLease(app.tags[LEASE_TAG]);
-  if (!found || found.runId === deps.run.runId) return;
-  if (isLive(found, deps.clock.now())) {
-    throw new DeployFailure(
-      `Another run holds ${app.name}: ${found.holder}, since ${found.since} (lease until ${found.until}).`,
-      {
-        code: "LeaseHeld",
-        nextSteps: "Wait for that run to finish, or cancel it; its lease expires on its own."
-      }
-    );
-  }
-  deps.log.warning(
-    `Taking over the lease of ${found.holder}, which expired at ${found.until} (its run is gone).`
-  );
-}
-function assertLeaseHeld(app, run, when) {
-  const holder = decodeLease(app.tags[LEASE_TAG]);
-  if (holder?.runId !== run.runId) {
-    throw new LeaseLost(
-      `Another run took ${app.name} ${when}: ${holder?.holder ?? "its lease was removed"}. This run stops without changing anything more.`
-    );
-  }
-}
-
 // src/core/traffic/resolve.ts
 function resolveTraffic(reported, latestRevisionName) {
   return reported.map((entry2) => {
@@ -83075,6 +83038,266 @@ function currentTraffic(app) {
     app.ingress?.traffic ?? [],
     app.latestReadyRevisionName ?? app.latestRevisionName
   );
+}
+
+// src/core/rollout/guard.ts
+async function readBeforeWrite(deps, journal, options) {
+  const app = await deps.apps.getApp({
+    signal: deps.signal,
+    ...options.retryForMs !== void 0 ? { retryForMs: options.retryForMs } : {}
+  });
+  assertNotTakenOver(app, deps.run, options.when, options.leaseHeld);
+  assertNoDrift(app, journal, options.when);
+  return app;
+}
+function assertNotTakenOver(app, run, when, leaseHeld) {
+  const lease = decodeLeaseTags(app.tags);
+  if (lease ? lease.runId === run.runId : !leaseHeld) return;
+  throw new LeaseLost(
+    `Another run took ${app.name} ${when}: ${lease?.holder ?? "this run's lease was removed"}. This run stops without changing anything more.`
+  );
+}
+function assertNoDrift(app, journal, when) {
+  const actual = currentTraffic(app);
+  const expected = journal.expectedTraffic();
+  if (expected.some((traffic) => sameTraffic(actual, traffic))) return;
+  throw new ExternalChange(
+    `Someone else changed the traffic of ${app.name} ${when}: ${describeDrift(expected[0], actual)}. It was left as they set it.`
+  );
+}
+function describeDrift(expected, actual) {
+  const changes = [];
+  const weight = (traffic, name3) => traffic.filter((e) => e.revisionName === name3).reduce((sum, e) => sum + e.weight, 0);
+  const names = [...new Set([...expected, ...actual].map((e) => e.revisionName))];
+  for (const name3 of names) {
+    const was = weight(expected, name3);
+    const now = weight(actual, name3);
+    if (was !== now) changes.push(`${name3} ${was}% \u2192 ${now}% (${signed(now - was)})`);
+  }
+  const labels = [...new Set([...expected, ...actual].map((e) => e.label).filter(Boolean))];
+  for (const label of labels) {
+    const was = expected.find((e) => e.label === label)?.revisionName;
+    const now = actual.find((e) => e.label === label)?.revisionName;
+    if (was === now) continue;
+    if (!now) changes.push(`label ${label} removed from ${was}`);
+    else if (!was) changes.push(`label ${label} added on ${now}`);
+    else changes.push(`label ${label} moved from ${was} to ${now}`);
+  }
+  return changes.join(", ") || "the traffic entries were reordered or rewritten";
+}
+function signed(n) {
+  return n > 0 ? `+${n}` : String(n);
+}
+
+// src/core/rollout/restore.ts
+var RESTORE_RETRY_MS = 10 * 6e4;
+async function restoreTraffic(apps2, record, deps) {
+  const retryForMs = deps.retryForMs ?? RESTORE_RETRY_MS;
+  const deadline = deps.clock.now() + retryForMs;
+  const left = () => Math.max(0, deadline - deps.clock.now());
+  const reactivated = await reactivate(apps2, record.before, deps, left);
+  const traffic = await writeBefore(apps2, record, deps, deadline);
+  let candidateDeactivated = false;
+  const candidateWeight = weightsByRevision(traffic).get(record.candidate) ?? 0;
+  if (record.createdCandidate && !record.keepFailedRevision && candidateWeight === 0) {
+    try {
+      deps.recordWrite?.({ kind: "deactivate", revision: record.candidate });
+      await apps2.deactivateRevision(record.candidate, { retryForMs: left() });
+      candidateDeactivated = true;
+    } catch (error) {
+      deps.log.warning(
+        `Traffic is restored, but revision ${record.candidate} could not be deactivated: ${errorMessage(error)}`
+      );
+    }
+  }
+  return { traffic, candidateDeactivated, reactivated };
+}
+async function reactivate(apps2, before, deps, left) {
+  const weighted = new Set(before.filter((e) => e.weight > 0).map((e) => e.revisionName));
+  if (weighted.size === 0) return [];
+  const revisions = await apps2.listRevisions();
+  const inactive = revisions.filter((r) => weighted.has(r.name) && !r.active).map((r) => r.name);
+  for (const name3 of inactive) {
+    deps.log.info(`Activating ${name3} again before it gets its traffic back`);
+    deps.recordWrite?.({ kind: "activate", revision: name3 });
+    await apps2.activateRevision(name3, { retryForMs: left(), signal: deps.signal });
+    await deps.waitReady(name3);
+  }
+  return inactive;
+}
+async function writeBefore(apps2, record, deps, deadline) {
+  const { clock, log: log2 } = deps;
+  const left = () => Math.max(0, deadline - clock.now());
+  let failure;
+  for (let attempt = 1; ; attempt++) {
+    const fresh = await apps2.getApp({ retryForMs: left() });
+    const found = currentTraffic(fresh);
+    if (failure && sameTraffic(found, record.before) && !holdsOurLease(fresh, deps.run)) {
+      return found;
+    }
+    guard(fresh, record, deps.run);
+    deps.recordWrite?.({ kind: "traffic", traffic: record.before });
+    try {
+      const written = await apps2.updateTraffic(record.before, {
+        tags: restoredTags(fresh, record),
+        retryForMs: left()
+      });
+      const traffic = currentTraffic(written);
+      if (!sameTraffic(traffic, record.before)) {
+        throw new ExternalChange(
+          `After the restore ${fresh.name} routes ${formatTraffic(traffic)} instead of ${formatTraffic(record.before)}: someone else wrote at the same time. It was left as found.`
+        );
+      }
+      return traffic;
+    } catch (error) {
+      if (!isOperationFailure(error)) throw error;
+      failure = error;
+    }
+    const gap = Math.min(1e3 * 2 ** (attempt - 1), 16e3);
+    if (clock.now() + gap >= deadline) {
+      throw new Error(`The restore of ${fresh.name} failed: ${errorMessage(failure)}.`);
+    }
+    log2.warning(
+      `${errorMessage(failure)}; reading ${fresh.name} again in ${Math.round(gap / 1e3)} s and writing the previous traffic again if it still differs (trying until ${new Date(deadline).toISOString()}).`
+    );
+    await clock.sleep(gap);
+  }
+}
+function guard(fresh, record, run) {
+  assertNotTakenOver(fresh, run, "before the restore", false);
+  const found = currentTraffic(fresh);
+  const accepted = [...record.expected, record.before];
+  if (accepted.some((traffic) => sameTraffic(found, traffic))) return;
+  throw new ExternalChange(
+    `Someone else changed the traffic of ${fresh.name} before the restore: ${describeDrift(record.expected[0] ?? record.before, found)}. It was left as they set it.`
+  );
+}
+function holdsOurLease(app, run) {
+  return decodeLeaseTags(app.tags)?.runId === run.runId;
+}
+function restoredTags(fresh, record) {
+  return mergeOurTags(
+    fresh.tags,
+    { [LAST_TAG]: record.lastPromotion, ...record.keepTags },
+    { dropHeld: true }
+  );
+}
+
+// src/core/rollout/lease.ts
+var ACQUIRE_FOR_MS = 12e4;
+var LEASE_MARGIN_MS = 5 * 6e4;
+function leaseTags(ctx, fresh, forMs, last) {
+  const { clock, run } = ctx.deps;
+  const journal = ctx.journal.record;
+  const now = clock.now();
+  ctx.leaseSince ??= new Date(now).toISOString();
+  const lease = {
+    runId: run.runId,
+    holder: run.holder,
+    since: ctx.leaseSince,
+    until: new Date(now + forMs + LEASE_MARGIN_MS).toISOString(),
+    ...run.lineage ? { lineage: run.lineage } : {},
+    candidate: journal.candidate,
+    createdCandidate: journal.createdCandidate,
+    before: journal.before,
+    last
+  };
+  return mergeOurTags(fresh.tags, encodeLeaseTags(lease));
+}
+function releasedTags(fresh, promotion) {
+  return mergeOurTags(fresh.tags, { [LAST_TAG]: promotion }, { dropHeld: true });
+}
+async function takeLease(ctx, found, untilNextWriteMs) {
+  const { apps: apps2, clock, log: log2 } = ctx.deps;
+  const written = await takeApp(ctx, found, (app, options) => {
+    ctx.journal.recordWrite({ kind: "tags" }, clock.now());
+    return apps2.updateTags(leaseTags(ctx, app, untilNextWriteMs, currentTraffic(app)), options);
+  });
+  ctx.leaseHeld = true;
+  log2.info(`Lease taken until ${decodeLeaseTags(written.tags)?.until ?? "its expiry"}`);
+  return written;
+}
+async function takeApp(ctx, found, write) {
+  const { apps: apps2, clock, log: log2, run, signal } = ctx.deps;
+  const deadline = clock.now() + ACQUIRE_FOR_MS;
+  let app = found;
+  for (let attempt = 1; ; attempt++) {
+    checkLease(ctx, app);
+    try {
+      const written = await write(app, { retryForMs: 0, signal });
+      assertNotTakenOver(written, run, "at the same moment", true);
+      return written;
+    } catch (error) {
+      if (!isRetryable(error) || clock.now() > deadline || signal?.aborted) throw error;
+      log2.info(`The app is busy with another write; reading it again (attempt ${attempt + 1})`);
+      await clock.sleep(Math.min(500 * attempt, 5e3), signal);
+      app = await apps2.getApp({ signal });
+    }
+  }
+}
+function checkLease(ctx, app) {
+  const { clock, log: log2, run } = ctx.deps;
+  const found = decodeLeaseTags(app.tags);
+  if (!found || found.runId === run.runId) return;
+  if (isLive(found, clock.now()) && isDead(ctx, found)) {
+    log2.warning(
+      `Taking over the lease of ${found.holder}: it is an earlier attempt of this job, which has ended.`
+    );
+    return;
+  }
+  if (isLive(found, clock.now())) {
+    throw new DeployFailure(
+      `Another run holds ${app.name}: ${found.holder}, since ${found.since} (lease until ${found.until}).`,
+      {
+        code: "LeaseHeld",
+        nextSteps: "Wait for that run to finish, or cancel it; its lease expires on its own."
+      }
+    );
+  }
+  log2.warning(
+    `Taking over the lease of ${found.holder}, which expired at ${found.until} (its run is gone).`
+  );
+}
+async function recoverDeadRun(ctx, app) {
+  const { apps: apps2, clock, log: log2, run, signal } = ctx.deps;
+  const dead = decodeLeaseTags(app.tags);
+  if (!dead || dead.runId === run.runId || !isDead(ctx, dead)) return false;
+  const traffic = currentTraffic(app);
+  if (!dead.before || !dead.last || sameTraffic(traffic, dead.before)) return false;
+  if (!sameTraffic(traffic, dead.last)) {
+    throw new DeployFailure(
+      `${dead.holder} stopped while shifting ${app.name}, and its traffic was changed since (${formatTraffic(traffic)}; it last wrote ${formatTraffic(dead.last)}). Nothing was changed.`,
+      { code: "DeadRunTrafficChanged", nextSteps: fixCommand(ctx, app.name, dead.before) }
+    );
+  }
+  log2.warning(
+    `${dead.holder} stopped mid-shift and left ${formatTraffic(traffic)}; putting back the traffic it found: ${formatTraffic(dead.before)}`
+  );
+  const outcome2 = await restoreTraffic(
+    apps2,
+    {
+      before: dead.before,
+      candidate: dead.candidate ?? "",
+      createdCandidate: dead.createdCandidate === true && Boolean(dead.candidate),
+      keepFailedRevision: ctx.inputs.keepFailedRevision,
+      expected: [dead.last],
+      lastPromotion: app.tags[LAST_TAG]
+    },
+    { log: log2, clock, run, signal, waitReady: ctx.waitReady }
+  );
+  if (outcome2.candidateDeactivated) log2.info(`Deactivated ${dead.candidate}`);
+  return true;
+}
+function isDead(ctx, lease) {
+  const { clock, run } = ctx.deps;
+  const superseded = run.lineage !== void 0 && lease.lineage?.key === run.lineage.key && lease.lineage.attempt < run.lineage.attempt;
+  return superseded || !isLive(lease, clock.now());
+}
+function fixCommand(ctx, app, before) {
+  const weights = weightsByRevision(before);
+  const sole = [...weights].find(([, weight]) => weight === 100)?.[0];
+  const az = `az containerapp ingress traffic set -n ${app} -g ${ctx.inputs.resourceGroup} --revision-weight ${before.map((e) => `${e.revisionName}=${e.weight}`).join(" ")}`;
+  return sole ? `Decide which split is right; to go back to the one the stopped run found, run action: rollback with rollback-to: ${sole} (or ${az}).` : `Decide which split is right; to go back to the one the stopped run found: ${az}`;
 }
 
 // src/core/rollout/readiness.ts
@@ -83177,8 +83400,11 @@ async function shiftSteps(ctx, plan, from, to) {
       checksRun: record.checksRun
     });
     try {
-      const last = i === plan.steps.length - 1;
-      await shiftStep(ctx, record, last ? plan.lastStepTags : void 0);
+      const releases = i === plan.steps.length - 1 && plan.promotion !== void 0;
+      await shiftStep(ctx, record, {
+        bakeMs: baking ? ctx.inputs.stepWaitMs : 0,
+        ...releases && plan.promotion ? { promotion: plan.promotion() } : {}
+      });
       traffic = target;
       log2.info(`${progress()}: ${formatTraffic(target)}`);
       if (baking) await bakeStep(ctx, record, plan);
@@ -83190,12 +83416,21 @@ async function shiftSteps(ctx, plan, from, to) {
   }
   return traffic;
 }
-async function shiftStep(ctx, record, tags) {
+async function shiftStep(ctx, record, options) {
   const { apps: apps2, clock, signal } = ctx.deps;
-  ctx.journal?.recordWrite({ kind: "traffic", traffic: record.traffic }, clock.now());
-  const app = await apps2.updateTraffic(record.traffic, { ...tags ? { tags } : {}, signal });
+  const journal = ctx.journal;
+  const fresh = ctx.fresh ?? await readBeforeWrite(ctx.deps, journal, {
+    when: `before step ${record.index}`,
+    leaseHeld: true
+  });
+  ctx.fresh = void 0;
+  const tags = options.promotion !== void 0 ? releasedTags(fresh, options.promotion) : leaseTags(ctx, fresh, options.bakeMs, record.traffic);
+  journal.recordWrite({ kind: "traffic", traffic: record.traffic }, clock.now());
+  const app = await apps2.updateTraffic(record.traffic, { tags, signal });
   ctx.shifted = true;
   assertTraffic(app, record.traffic, `step ${record.index}`);
+  journal.confirm(record.traffic);
+  ctx.leaseHeld = options.promotion === void 0;
 }
 async function bakeStep(ctx, record, plan) {
   const { apps: apps2, run, signal } = ctx.deps;
@@ -83221,7 +83456,7 @@ async function bakeStep(ctx, record, plan) {
     apps2.getApp({ signal }),
     apps2.getRevision(plan.revision, { signal })
   ]);
-  assertLeaseHeld(app, run, `during step ${record.index}`);
+  assertNotTakenOver(app, run, `during step ${record.index}`, ctx.leaseHeld);
   if (!isReady(revision)) {
     record.failure = `revision is ${failedState(revision) ?? "no longer ready"}`;
     throw new DeployFailure(
@@ -83232,9 +83467,10 @@ async function bakeStep(ctx, record, plan) {
   if (!sameTraffic(currentTraffic(app), record.traffic)) {
     record.failure = "traffic was changed by someone else";
     throw new ExternalChange(
-      `Traffic of ${app.name} was changed by someone else during step ${record.index}: expected ${formatTraffic(record.traffic)}, found ${formatTraffic(currentTraffic(app))}. It was left as found.`
+      `Someone else changed the traffic of ${app.name} during step ${record.index}: ${describeDrift(record.traffic, currentTraffic(app))}. It was left as they set it.`
     );
   }
+  ctx.fresh = app;
 }
 function assertTraffic(app, expected, when) {
   const actual = currentTraffic(app);
@@ -83296,15 +83532,16 @@ function planFor(ctx, target, steps = ctx.weights, retireAtOnce = ctx.inputs.dea
     retireAtOnce
   });
 }
-async function createCandidate(ctx, target, leasedTags, registries) {
-  const { apps: apps2, clock, log: log2, run, signal } = ctx.deps;
+async function createCandidate(ctx, target, fresh, registries) {
+  const { apps: apps2, clock, log: log2, signal } = ctx.deps;
+  const { inputs } = ctx;
   const plan = planFor(ctx, target);
   const journal = ctx.startJournal({
     candidate: target.candidate,
     createdCandidate: !target.existing,
-    keepFailedRevision: ctx.inputs.keepFailedRevision,
+    keepFailedRevision: inputs.keepFailedRevision,
     before: target.traffic,
-    tags: userTags(leasedTags)
+    tags: userTags(fresh.tags)
   });
   const single = target.app.activeRevisionsMode.toLowerCase() === "single";
   if (single) {
@@ -83312,31 +83549,34 @@ async function createCandidate(ctx, target, leasedTags, registries) {
       `${target.app.name} is in Single revision mode; switching it to Multiple so that two revisions can share traffic.`
     );
   }
-  assertLeaseHeld(await apps2.getApp({ signal }), run, "while this run took its lease");
-  if (target.existing) {
-    if (!target.existing.active) {
-      journal.recordWrite({ kind: "activate", revision: target.candidate }, clock.now());
-      await apps2.activateRevision(target.candidate, { signal });
-    }
-    journal.recordWrite({ kind: "traffic", traffic: plan.create }, clock.now());
-    await apps2.updateTraffic(plan.create, { signal });
-    log2.info(`Reusing ${target.candidate} at 0% with label ${ctx.labels.candidate}`);
-    return;
-  }
-  journal.recordWrite({ kind: "create", traffic: plan.create }, clock.now());
-  const app = await apps2.createRevision(
-    {
-      revisionSuffix: target.candidate.slice(target.app.name.length + 2),
-      containerName: target.containerName,
-      image: ctx.inputs.image ?? "",
-      traffic: plan.create,
-      multipleRevisions: single,
-      ...registries ? { registries } : {}
-    },
-    { signal }
-  );
+  const untilFirstStep = inputs.readinessTimeoutMs + inputs.smokeTimeoutMs;
+  const app = await takeApp(ctx, fresh, (app2, options) => {
+    const tags = leaseTags(ctx, app2, untilFirstStep, plan.create);
+    journal.recordWrite({ kind: "create", traffic: plan.create }, clock.now());
+    if (target.existing) return apps2.updateTraffic(plan.create, { ...options, tags });
+    return apps2.createRevision(
+      {
+        revisionSuffix: target.candidate.slice(target.app.name.length + 2),
+        containerName: target.containerName,
+        image: inputs.image ?? "",
+        traffic: plan.create,
+        multipleRevisions: single,
+        tags,
+        ...registries ? { registries } : {}
+      },
+      options
+    );
+  });
+  ctx.leaseHeld = true;
   assertTraffic(app, plan.create, "creating the candidate");
-  log2.info(`Created ${target.candidate} at 0% with label ${ctx.labels.candidate}`);
+  journal.confirm(plan.create);
+  if (target.existing && !target.existing.active) {
+    journal.recordWrite({ kind: "activate", revision: target.candidate }, clock.now());
+    await apps2.activateRevision(target.candidate, { signal });
+  }
+  log2.info(
+    `${target.existing ? "Reusing" : "Created"} ${target.candidate} at 0% with label ${ctx.labels.candidate}; lease taken until the first step`
+  );
 }
 async function smoke(ctx, url, nextSteps) {
   try {
@@ -83379,9 +83619,38 @@ var RunJournal = class _RunJournal {
   get settled() {
     return this.#record.phase === "settled";
   }
+  get promoting() {
+    return this.#record.phase === "promoting";
+  }
   /** Records a write before it is sent, so a recovery knows how far the run got. */
   recordWrite(write, now) {
     this.#record.lastWrite = { ...write, at: new Date(now).toISOString() };
+    this.#save();
+  }
+  /** The app was read back routing `traffic` after one of the run's writes. */
+  confirm(traffic) {
+    this.#record.confirmed = traffic;
+    this.#save();
+  }
+  /**
+   * The traffic the app may route now if nobody else changed it: what the run last confirmed, and
+   * the traffic of a write whose outcome is not known yet.
+   */
+  expectedTraffic() {
+    const { confirmed, lastWrite, before } = this.#record;
+    const expected = [confirmed ?? before];
+    if (lastWrite?.traffic) expected.push(lastWrite.traffic);
+    return expected;
+  }
+  /** The promotion has begun: from here an interruption retires `retiring` instead of going back. */
+  startPromotion(retiring) {
+    this.#record.phase = "promoting";
+    this.#record.retiring = [...retiring];
+    this.#save();
+  }
+  /** `revision` is deactivated: a recovery does not deactivate it again. */
+  retired(revision) {
+    this.#record.retiring = (this.#record.retiring ?? []).filter((name3) => name3 !== revision);
     this.#save();
   }
   /** The run has ended what it started: nothing is left for a recovery to do. */
@@ -83405,7 +83674,7 @@ function parseJournal(text) {
       `The saved journal of this job has version ${String(parsed.version)}, not ${JOURNAL_VERSION}; it was written by another version of aca-blue-green and is not used.`
     );
   }
-  const complete = typeof parsed.app === "string" && typeof parsed.resourceGroup === "string" && typeof parsed.candidate === "string" && Array.isArray(parsed.before) && typeof parsed.tags === "object" && (parsed.phase === "shifting" || parsed.phase === "settled");
+  const complete = typeof parsed.app === "string" && typeof parsed.resourceGroup === "string" && typeof parsed.candidate === "string" && Array.isArray(parsed.before) && typeof parsed.tags === "object" && (parsed.phase === "shifting" || parsed.phase === "promoting" || parsed.phase === "settled");
   if (!complete) {
     throw new Error("The saved journal of this job is incomplete; it cannot be used to restore.");
   }
@@ -83427,6 +83696,12 @@ var RolloutContext = class {
   shifted = false;
   /** Set while the restore runs: a restore that fails is not tried a second time. */
   restoring = false;
+  /** Whether this run holds the app's lease now (it is given back with the promotion). */
+  leaseHeld = false;
+  /** When this run's lease was first written. */
+  leaseSince;
+  /** The app as read just now, when no write has happened since: the next write's fresh read. */
+  fresh;
   constructor(inputs, deps) {
     this.inputs = { ...inputs };
     this.deps = deps;
@@ -83450,6 +83725,8 @@ var RolloutContext = class {
       dryRun: inputs.dryRun
     };
   }
+  /** Waits until `revision` is ready within readiness-timeout. */
+  waitReady = (revision) => waitReady(this, revision);
   get timing() {
     return this.deps.timing ?? DEFAULT_TIMING;
   }
@@ -83472,6 +83749,8 @@ var RolloutContext = class {
       resourceGroup: this.inputs.resourceGroup,
       app: this.inputs.containerApp,
       runId: this.deps.run.runId,
+      // What the app routes now, as the snapshot found it (a held split, for promote and reject).
+      ...this.found ? { confirmed: this.found } : {},
       ...start3
     });
     return this.journal;
@@ -83485,16 +83764,12 @@ var RolloutContext = class {
 };
 
 // src/core/rollout/promote.ts
-function promotedTags(ctx, revision, previous) {
-  return withTag(
-    ctx.journal?.record.tags ?? {},
-    LAST_TAG,
-    encodeLastPromotion({
-      revision,
-      previous,
-      at: new Date(ctx.deps.clock.now()).toISOString()
-    })
-  );
+function promotionRecord(ctx, revision, previous) {
+  return encodeLastPromotion({
+    revision,
+    previous,
+    at: new Date(ctx.deps.clock.now()).toISOString()
+  });
 }
 async function promoteCandidate(ctx, candidate, plan, final) {
   const traffic = await ctx.phase("Promote", () => promoted2(ctx, candidate, plan, final));
@@ -83507,40 +83782,53 @@ async function promoteCandidate(ctx, candidate, plan, final) {
 async function promoted2(ctx, candidate, plan, final) {
   const { apps: apps2, clock, log: log2, signal } = ctx.deps;
   const { inputs } = ctx;
-  const retiring = plan.retiring.filter((name3) => name3 !== candidate);
+  const journal = ctx.journal;
+  const retiring = inputs.deactivatePrevious ? plan.retiring.filter((name3) => name3 !== candidate) : [];
   ctx.report.previous = plan.previousProduction;
-  const tags = promotedTags(ctx, candidate, plan.previousProduction);
   let traffic = final;
-  if (inputs.deactivatePrevious && retiring.length > 0) {
-    if (inputs.scaleDownDelayMs > 0) {
-      log2.info(
-        `Keeping ${retiring.join(", ")} active for scale-down-delay (${formatDuration(inputs.scaleDownDelayMs)})`
-      );
-      await clock.sleep(inputs.scaleDownDelayMs, signal);
-      traffic = withoutRevisions(final, retiring);
-      ctx.journal?.recordWrite({ kind: "traffic", traffic }, clock.now());
-      const app = await apps2.updateTraffic(traffic, { signal });
-      assertTraffic(app, traffic, "retiring the previous revisions");
-    }
-    await retire(ctx, retiring, traffic);
+  if (retiring.length > 0 && inputs.scaleDownDelayMs > 0) {
+    log2.info(
+      `Keeping ${retiring.join(", ")} active for scale-down-delay (${formatDuration(inputs.scaleDownDelayMs)})`
+    );
+    await clock.sleep(inputs.scaleDownDelayMs, signal);
+    traffic = withoutRevisions(final, retiring);
+    await readBeforeWrite(ctx.deps, journal, {
+      when: "before retiring the previous revisions",
+      leaseHeld: false
+    });
+    journal.recordWrite({ kind: "traffic", traffic }, clock.now());
+    const app = await apps2.updateTraffic(traffic, { signal });
+    assertTraffic(app, traffic, "retiring the previous revisions");
+    journal.confirm(traffic);
   }
-  ctx.journal?.settle();
-  await apps2.updateTags(tags, { signal });
-  log2.info(`Lease released; ${ctx.labels.production} -> ${candidate}`);
+  await retire(ctx, retiring, traffic);
+  log2.info(`${ctx.labels.production} -> ${candidate}; lease released`);
   return traffic;
 }
 async function retire(ctx, names, traffic) {
   const { apps: apps2, clock, log: log2, signal } = ctx.deps;
+  const journal = ctx.journal;
   const weights = weightsByRevision(traffic);
-  for (const name3 of names) {
-    if ((weights.get(name3) ?? 0) > 0) {
-      log2.warning(`Not deactivating ${name3}: it still has ${weights.get(name3)}% of traffic.`);
-      continue;
+  const retiring = names.filter((name3) => {
+    if ((weights.get(name3) ?? 0) === 0) return true;
+    log2.warning(`Not deactivating ${name3}: it still has ${weights.get(name3)}% of traffic.`);
+    return false;
+  });
+  journal.startPromotion(retiring);
+  for (const name3 of retiring) {
+    if (!ctx.fresh) {
+      ctx.fresh = await readBeforeWrite(ctx.deps, journal, {
+        when: `before deactivating ${name3}`,
+        leaseHeld: ctx.leaseHeld
+      });
     }
-    ctx.journal?.recordWrite({ kind: "deactivate", revision: name3 }, clock.now());
+    ctx.fresh = void 0;
+    journal.recordWrite({ kind: "deactivate", revision: name3 }, clock.now());
     await apps2.deactivateRevision(name3, { signal });
+    journal.retired(name3);
     log2.info(`Deactivated ${name3}`);
   }
+  journal.settle();
 }
 async function hold(ctx, candidate, done, traffic) {
   const { apps: apps2, clock, log: log2, run, signal } = ctx.deps;
@@ -83557,72 +83845,20 @@ async function hold(ctx, candidate, done, traffic) {
     holder: run.holder,
     at: new Date(clock.now()).toISOString()
   };
+  const fresh = ctx.fresh ?? await readBeforeWrite(ctx.deps, journal, { when: "before the hold", leaseHeld: true });
+  ctx.fresh = void 0;
   journal.recordWrite({ kind: "tags" }, clock.now());
-  await apps2.updateTags({ ...journal.record.tags, ...encodeHeldTags(held) }, { signal });
+  await apps2.updateTags(mergeOurTags(fresh.tags, encodeHeldTags(held)), { signal });
+  ctx.leaseHeld = false;
   journal.settle();
   const weight = weightsByRevision(traffic).get(candidate) ?? 0;
   log2.info(`Held at ${weight}% to ${candidate}; run action: promote or action: reject to finish.`);
   return weight;
 }
 
-// src/core/rollout/restore.ts
-var RESTORE_RETRY_MS = 10 * 6e4;
-async function restoreTraffic(apps2, journal, deps) {
-  const retryForMs = deps.retryForMs ?? RESTORE_RETRY_MS;
-  const traffic = await writeSnapshot(apps2, journal, deps, deps.clock.now() + retryForMs);
-  let candidateDeactivated = false;
-  const candidateWeight = weightsByRevision(traffic).get(journal.candidate) ?? 0;
-  if (journal.createdCandidate && !journal.keepFailedRevision && candidateWeight === 0) {
-    try {
-      await apps2.deactivateRevision(journal.candidate, { retryForMs });
-      candidateDeactivated = true;
-    } catch (error) {
-      deps.log.warning(
-        `Traffic is restored, but revision ${journal.candidate} could not be deactivated: ${errorMessage(error)}`
-      );
-    }
-  }
-  return { traffic, candidateDeactivated };
-}
-async function writeSnapshot(apps2, journal, deps, deadline) {
-  const { clock, log: log2 } = deps;
-  const left = () => Math.max(0, deadline - clock.now());
-  for (let attempt = 1; ; attempt++) {
-    let failure;
-    try {
-      const written = await apps2.updateTraffic(journal.before, {
-        tags: journal.tags,
-        retryForMs: left()
-      });
-      if (sameTraffic(currentTraffic(written), journal.before)) return currentTraffic(written);
-    } catch (error) {
-      if (!isOperationFailure(error)) throw error;
-      failure = error;
-    }
-    const app = await apps2.getApp({ retryForMs: left() });
-    const traffic = currentTraffic(app);
-    const restored = sameTraffic(traffic, journal.before);
-    if (restored && (!failure || sameTags(app.tags, journal.tags))) return traffic;
-    const gap = Math.min(1e3 * 2 ** (attempt - 1), 16e3);
-    if (!failure || clock.now() + gap >= deadline) {
-      throw new Error(
-        `After the restore the app routes ${formatTraffic(traffic)} instead of ${formatTraffic(journal.before)}${failure ? ` (${errorMessage(failure)})` : ""}.`
-      );
-    }
-    log2.warning(
-      `${errorMessage(failure)}; the app routes ${formatTraffic(traffic)}. Writing the previous traffic again in ${Math.round(gap / 1e3)} s (trying until ${new Date(deadline).toISOString()}).`
-    );
-    await clock.sleep(gap);
-  }
-}
-function sameTags(actual, expected) {
-  const keys = /* @__PURE__ */ new Set([...Object.keys(actual), ...Object.keys(expected)]);
-  return [...keys].every((key) => actual[key] === expected[key]);
-}
-
 // src/core/rollout/recover.ts
 async function recover(ctx, error, options) {
-  const { apps: apps2, log: log2, signal } = ctx.deps;
+  const { log: log2, signal } = ctx.deps;
   const cancelled = signal?.aborted === true;
   const reason = cancelled ? "The run was cancelled." : errorMessage(error);
   const code2 = cancelled ? "Cancelled" : errorCode(error);
@@ -83630,24 +83866,41 @@ async function recover(ctx, error, options) {
   ctx.report.nextSteps = error instanceof DeployFailure ? error.nextSteps : void 0;
   log2.info(`Stopping: ${reason}${code2 ? ` [${code2}]` : ""}`);
   const journal = ctx.journal;
-  if (!journal) {
+  const untouched = !journal?.record.lastWrite || errorCode(error) === "LeaseHeld";
+  if (!journal || untouched) {
+    journal?.settle();
     ctx.report.nextSteps ??= "Nothing was changed; fix the cause and run again.";
     return ctx.finish("failed", reason, ctx.found ?? []);
   }
-  if (journal.settled) return ctx.finish("failed", reason, ctx.found ?? []);
-  if (error instanceof ExternalChange || error instanceof LeaseLost) {
-    journal.settle();
-    if (!(error instanceof LeaseLost)) {
-      await apps2.updateTags(journal.record.tags).catch((e) => log2.warning(`Could not release the lease: ${errorMessage(e)}`));
-    }
-    const now = await apps2.getApp().catch(() => void 0);
+  if (journal.settled) {
+    const now = await ctx.deps.apps.getApp().catch(() => void 0);
     return ctx.finish("failed", reason, now ? currentTraffic(now) : []);
+  }
+  if (error instanceof ExternalChange || error instanceof LeaseLost) {
+    return leaveAsFound(ctx, journal, reason, error instanceof LeaseLost);
+  }
+  if (journal.promoting) {
+    try {
+      const traffic = await ctx.phase("Finish promotion", () => finishPromotion(ctx.deps, journal));
+      return ctx.finish("failed", `${reason} The promotion was finished.`, traffic);
+    } catch (finishError) {
+      log2.error(`Finishing the promotion failed too: ${errorMessage(finishError)}`);
+      return ctx.finish("failed", reason, []);
+    }
   }
   if (ctx.restoring) return restoreFailed(ctx, reason, error);
   try {
     const restored = await restore(ctx);
     return ctx.finish(options.restoredResult(ctx.shifted), reason, restored);
   } catch (restoreError) {
+    if (restoreError instanceof ExternalChange || restoreError instanceof LeaseLost) {
+      return leaveAsFound(
+        ctx,
+        journal,
+        `${reason} ${restoreError.message}`,
+        restoreError instanceof LeaseLost
+      );
+    }
     return restoreFailed(ctx, reason, restoreError);
   }
 }
@@ -83656,16 +83909,64 @@ function recoverDeploy(ctx, error) {
     restoredResult: (shifted) => shifted ? "rolled-back" : "failed-before-traffic"
   });
 }
+async function leaveAsFound(ctx, journal, reason, taken) {
+  const { apps: apps2, log: log2 } = ctx.deps;
+  ctx.report.errorCode = taken ? "LeaseLost" : "TrafficChangedExternally";
+  journal.settle();
+  const now = await apps2.getApp().catch(() => void 0);
+  if (!taken && now && ctx.leaseHeld) {
+    await apps2.updateTags(mergeOurTags(now.tags, {})).then(() => log2.info("Lease released; the app was left as found.")).catch((e) => log2.warning(`Could not release the lease: ${errorMessage(e)}`));
+  }
+  return ctx.finish("failed", reason, now ? currentTraffic(now) : []);
+}
 async function restore(ctx) {
-  const { clock, log: log2 } = ctx.deps;
+  const { clock, log: log2, run } = ctx.deps;
   const journal = ctx.journal;
   ctx.restoring = true;
   return ctx.phase("Restore", async () => {
-    const outcome2 = await restoreTraffic(ctx.deps.apps, journal.record, { log: log2, clock });
+    const outcome2 = await restoreTraffic(ctx.deps.apps, restoreRecord(journal), {
+      log: log2,
+      clock,
+      run,
+      waitReady: ctx.waitReady,
+      recordWrite: (write) => journal.recordWrite(write, clock.now())
+    });
     reportRestored(log2, journal, outcome2);
+    ctx.leaseHeld = false;
     journal.settle();
     return outcome2.traffic;
   });
+}
+function restoreRecord(journal) {
+  const { record } = journal;
+  return {
+    before: record.before,
+    candidate: record.candidate,
+    createdCandidate: record.createdCandidate,
+    keepFailedRevision: record.keepFailedRevision,
+    expected: journal.expectedTraffic(),
+    lastPromotion: record.tags[LAST_TAG],
+    keepTags: heldTagsOf(record.tags)
+  };
+}
+async function finishPromotion(deps, journal) {
+  const { apps: apps2, clock, log: log2 } = deps;
+  let app = await readBeforeWrite(deps, journal, {
+    when: "before finishing the promotion",
+    leaseHeld: false
+  });
+  for (const name3 of journal.record.retiring ?? []) {
+    journal.recordWrite({ kind: "deactivate", revision: name3 }, clock.now());
+    await apps2.deactivateRevision(name3, { retryForMs: 10 * 6e4 });
+    journal.retired(name3);
+    log2.info(`Deactivated ${name3}`);
+    app = await readBeforeWrite(deps, journal, {
+      when: `after deactivating ${name3}`,
+      leaseHeld: false
+    });
+  }
+  journal.settle();
+  return currentTraffic(app);
 }
 function restoreFailed(ctx, reason, error) {
   const { record } = ctx.journal;
@@ -83683,17 +83984,40 @@ function reportRestored(log2, journal, outcome2) {
 async function recoverInterrupted(journal, deps) {
   if (!journal || journal.settled) return { kind: "nothing" };
   const { record } = journal;
-  const { log: log2, clock } = deps;
-  log2.warning(
-    `The deployment of ${record.candidate} did not finish; restoring the traffic of ${record.app} it found: ${formatTraffic(record.before)}`
-  );
+  const { log: log2, clock, run } = deps;
   try {
     const apps2 = await deps.apps();
-    const outcome2 = await log2.group("Restore", () => restoreTraffic(apps2, record, { log: log2, clock }));
+    if (journal.promoting) {
+      log2.warning(
+        `The promotion of ${record.candidate} did not finish; retiring what it had left: ${(record.retiring ?? []).join(", ") || "nothing"}`
+      );
+      const traffic = await log2.group(
+        "Finish promotion",
+        () => finishPromotion({ apps: apps2, run, clock, log: log2 }, journal)
+      );
+      return { kind: "promoted", traffic };
+    }
+    log2.warning(
+      `The deployment of ${record.candidate} did not finish; restoring the traffic of ${record.app} it found: ${formatTraffic(record.before)}`
+    );
+    const outcome2 = await log2.group(
+      "Restore",
+      () => restoreTraffic(apps2, restoreRecord(journal), {
+        log: log2,
+        clock,
+        run,
+        waitReady: (revision) => deps.waitReady(apps2, revision),
+        recordWrite: (write) => journal.recordWrite(write, clock.now())
+      })
+    );
     reportRestored(log2, journal, outcome2);
     journal.settle();
     return { kind: "restored", traffic: outcome2.traffic };
   } catch (error) {
+    if (error instanceof ExternalChange || error instanceof LeaseLost) {
+      journal.settle();
+      return { kind: "left", message: error.message };
+    }
     return {
       kind: "failed",
       message: `Restoring ${record.app} failed: ${errorMessage(error)}. ${manualRestore(record)}`
@@ -83710,9 +84034,12 @@ async function ingressFqdn(apps2, app) {
 }
 
 // src/core/rollout/snapshot.ts
-async function takeSnapshot(ctx) {
+async function takeSnapshot(ctx, options = {}) {
   const { apps: apps2, log: log2 } = ctx.deps;
   const [app, revisions] = await Promise.all([apps2.getApp(), apps2.listRevisions()]);
+  if ((options.recoverDead ?? true) && await recoverDeadRun(ctx, app)) {
+    return takeSnapshot(ctx, options);
+  }
   if (!app.ingress) {
     throw new DeployFailure(
       `Container app ${app.name} has no ingress, so traffic cannot be split between revisions.`,
@@ -83772,7 +84099,10 @@ async function deploy(inputs, deps) {
   if (holdAt > 0 && holdAt < 100) ctx.weights = [.../* @__PURE__ */ new Set([...ctx.weights, holdAt])];
   ctx.weights.sort((a, b) => a - b);
   try {
-    const found = await ctx.phase("Snapshot", () => takeSnapshot(ctx));
+    const found = await ctx.phase(
+      "Snapshot",
+      () => takeSnapshot(ctx, { recoverDead: !inputs.dryRun })
+    );
     refuseHeld(found.app, "Run action: promote or action: reject first.");
     const containerName = requireContainer(ctx, found.app);
     const registries = deps.image ? await ctx.phase("Build image", () => buildImage(ctx, found.app)) : void 0;
@@ -83784,11 +84114,10 @@ async function deploy(inputs, deps) {
         target.traffic
       );
     }
-    const plan = planFor(ctx, target);
-    if (inputs.dryRun) return dryRun(ctx, plan, target);
-    const chosen = target;
-    const leased = await ctx.phase("Lease", () => takeLease(ctx, chosen.app));
-    await ctx.phase("Create revision", () => createCandidate(ctx, chosen, leased.tags, registries));
+    if (inputs.dryRun) return dryRun(ctx, planFor(ctx, target), target);
+    const chosen = deps.image ? chooseCandidate(ctx, await takeSnapshot(ctx), containerName) : target;
+    const plan = planFor(ctx, chosen);
+    await ctx.phase("Create revision", () => createCandidate(ctx, chosen, chosen.app, registries));
     await ctx.phase("Readiness", () => waitReady(ctx, chosen.candidate));
     await ctx.phase(
       "Smoke checks",
@@ -83825,6 +84154,7 @@ function deploySteps(ctx, target, plan) {
       return labelUrl(target.fqdn, target.app.name, label ?? ctx.labels.candidate);
     },
     bakes: () => true,
+    promotion: () => promotionRecord(ctx, target.candidate, plan.previousProduction),
     nextSteps: "The previous traffic was restored; fix the release and deploy again."
   };
 }
@@ -83851,14 +84181,22 @@ async function takeHeldSnapshot(ctx, verb) {
   ctx.report.image = held.image;
   return { snapshot, held };
 }
-function startHeldJournal(ctx, held, leased) {
-  return ctx.startJournal({
-    candidate: held.candidate,
-    createdCandidate: held.createdCandidate,
-    keepFailedRevision: ctx.inputs.keepFailedRevision,
-    before: held.before,
-    tags: userTags(leased.tags)
-  });
+function startHeldJournal(ctx, held, found, verb) {
+  return ctx.startJournal(
+    verb === "reject" ? {
+      candidate: held.candidate,
+      createdCandidate: held.createdCandidate,
+      keepFailedRevision: ctx.inputs.keepFailedRevision,
+      before: held.before,
+      tags: userTags(found.tags)
+    } : {
+      candidate: held.candidate,
+      createdCandidate: false,
+      keepFailedRevision: true,
+      before: held.traffic,
+      tags: { ...userTags(found.tags), ...heldTagsOf(found.tags) }
+    }
+  );
 }
 function requireHeld(snapshot, verb) {
   const { app, traffic } = snapshot;
@@ -83897,8 +84235,8 @@ async function promote(inputs, deps) {
         { code: "RevisionNotReady", nextSteps: "Reject the held deployment and deploy again." }
       );
     }
-    const leased = await ctx.phase("Lease", () => takeLease(ctx, snapshot.app));
-    startHeldJournal(ctx, held, leased);
+    startHeldJournal(ctx, held, snapshot.app, "promote");
+    await ctx.phase("Lease", () => takeLease(ctx, snapshot.app, 0));
     ctx.shifted = held.done > 0;
     const target = { candidate: held.candidate, fqdn: snapshot.fqdn, app: snapshot.app };
     const plan = planFor(ctx, { traffic: held.before, candidate: held.candidate });
@@ -83908,7 +84246,7 @@ async function promote(inputs, deps) {
     );
     return await promoteCandidate(ctx, held.candidate, plan, traffic);
   } catch (error) {
-    return recoverDeploy(ctx, error);
+    return recover(ctx, error, { restoredResult: () => "failed" });
   }
 }
 
@@ -83917,8 +84255,8 @@ async function reject(inputs, deps) {
   const ctx = new RolloutContext(inputs, deps);
   try {
     const { snapshot, held } = await takeHeldSnapshot(ctx, "reject");
-    const leased = await ctx.phase("Lease", () => takeLease(ctx, snapshot.app));
-    startHeldJournal(ctx, held, leased);
+    startHeldJournal(ctx, held, snapshot.app, "reject");
+    await ctx.phase("Lease", () => takeLease(ctx, snapshot.app, 0));
     const restored = await restore(ctx);
     return ctx.finish(
       "rolled-back",
@@ -83960,15 +84298,16 @@ async function rollback(inputs, deps) {
     });
     ctx.report.previous = plan.previousProduction;
     const retiring = plan.retiring.filter((name3) => name3 !== target.name);
-    const leased = await ctx.phase("Lease", () => takeLease(ctx, app));
     const journal = ctx.startJournal({
       candidate: target.name,
       // Only a revision this run woke up is put back to sleep when the rollback fails.
       createdCandidate: !target.active,
       keepFailedRevision: false,
       before: traffic,
-      tags: userTags(leased.tags)
+      tags: userTags(app.tags)
     });
+    const untilFirstStep = inputs.readinessTimeoutMs + inputs.smokeTimeoutMs;
+    await ctx.phase("Lease", () => takeLease(ctx, app, untilFirstStep));
     if (!target.active) {
       await ctx.phase("Activate", async () => {
         journal.recordWrite({ kind: "activate", revision: target.name }, clock.now());
@@ -84003,14 +84342,13 @@ async function rollback(inputs, deps) {
           checkUrl: () => revisionUrl,
           // The last write gives 100% and the lease back at once: nothing is left to bake.
           bakes: (index) => index < last && !inputs.skipChecks,
-          lastStepTags: promotedTags(ctx, target.name, plan.previousProduction),
+          promotion: () => promotionRecord(ctx, target.name, plan.previousProduction),
           nextSteps: "The previous traffic was restored; choose another revision with rollback-to."
         },
         0,
         plan.steps.length
       )
     );
-    journal.settle();
     await ctx.phase("Retire", () => retire(ctx, retiring, final));
     return ctx.finish(
       "rolled-back",
@@ -84061,7 +84399,7 @@ async function status(inputs, deps) {
       if (entry2.label)
         labels.set(entry2.revisionName, [...labels.get(entry2.revisionName) ?? [], entry2.label]);
     }
-    const lease = decodeLease(app.tags[LEASE_TAG]);
+    const lease = decodeLeaseTags(app.tags);
     let held;
     try {
       held = decodeHeldTags(app.tags);
@@ -85413,9 +85751,9 @@ var acrBuilder = {
       let partial = "";
       const pullLog = async (final) => {
         if (!logLink) return;
-        const chunk = await readLog(context3, logLink, offset);
-        offset += chunk.length;
-        const split = (partial + decoder.write(chunk)).split(/\r?\n/);
+        const chunk2 = await readLog(context3, logLink, offset);
+        offset += chunk2.length;
+        const split = (partial + decoder.write(chunk2)).split(/\r?\n/);
         partial = split.pop() ?? "";
         if (final && partial !== "") {
           split.push(partial);
@@ -85516,8 +85854,8 @@ var STDOUT_LIMIT = 1024 * 1024;
 function lineSplitter(emit) {
   let pending = "";
   return {
-    push(chunk) {
-      pending += chunk;
+    push(chunk2) {
+      pending += chunk2;
       const lines = pending.split(/\r?\n|\r/);
       pending = lines.pop() ?? "";
       for (const line of lines) emit(line);
@@ -85546,11 +85884,11 @@ var spawnRunner = {
       };
       const out = lineSplitter(onLine);
       const err = lineSplitter(onLine);
-      child.stdout.setEncoding("utf8").on("data", (chunk) => {
-        if (stdout.length < STDOUT_LIMIT) stdout += chunk;
-        out.push(chunk);
+      child.stdout.setEncoding("utf8").on("data", (chunk2) => {
+        if (stdout.length < STDOUT_LIMIT) stdout += chunk2;
+        out.push(chunk2);
       });
-      child.stderr.setEncoding("utf8").on("data", (chunk) => err.push(chunk));
+      child.stderr.setEncoding("utf8").on("data", (chunk2) => err.push(chunk2));
       child.stdin.on("error", () => void 0);
       child.stdin.end(options.stdin ?? "");
       child.on("error", reject2);
@@ -85981,11 +86319,26 @@ async function runPost(host) {
     return 1;
   }
   const inputs = parsed.inputs;
+  const timing = timingFromEnvironment(process.env);
   const outcome2 = await recoverInterrupted(journal, {
-    apps: async () => (await connect(host, inputs, timingFromEnvironment(process.env))).apps,
+    apps: async () => (await connect(host, inputs, timing)).apps,
     log: host,
-    clock: systemClock
+    clock: systemClock,
+    run: host.context(),
+    waitReady: (apps2, revision) => waitForRevisionReady(apps2, revision, {
+      app: inputs.containerApp,
+      resourceGroup: inputs.resourceGroup,
+      clock: systemClock,
+      log: host,
+      deadline: systemClock.now() + inputs.readinessTimeoutMs,
+      timeoutText: "readiness-timeout",
+      schedule: timing.readiness
+    })
   });
+  if (outcome2.kind === "left") {
+    host.warning(outcome2.message);
+    return 0;
+  }
   if (outcome2.kind === "failed") {
     host.setFailed(outcome2.message);
     return 1;

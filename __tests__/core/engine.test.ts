@@ -47,6 +47,7 @@ class FakeApps implements ContainerAppsPort {
   nextRevision: Partial<RevisionState> = {};
   pull: PullAccessCheck = { configured: true, message: "pulls with its identity" };
   onTagsWrite?: () => void;
+  onCreate?: () => void;
 
   async getApp(): Promise<AppState> {
     return {
@@ -79,6 +80,8 @@ class FakeApps implements ContainerAppsPort {
   }
   async createRevision(request: CreateRevisionRequest) {
     this.writes.push("create");
+    this.onCreate?.();
+    if (request.tags) this.tags = request.tags;
     this.created = request;
     const name = `shop--${request.revisionSuffix}`;
     this.revisions.set(name, { ...revision(name, true, request.image), ...this.nextRevision });
@@ -185,7 +188,8 @@ describe("the engine, against an in-memory app and a virtual clock", () => {
     expect(clock.now() - started).toBeGreaterThanOrEqual(600_000);
     expect(clock.now() - started).toBeLessThan(610_000);
     expect(apps.traffic).toEqual([{ revisionName: "shop--v1", weight: 100, label: "blue" }]);
-    expect(apps.writes).toEqual(["tags", "create", "traffic", "deactivate shop--v2"]);
+    // The lease rode on the create write; the restore gave it back with the traffic.
+    expect(apps.writes).toEqual(["create", "traffic", "deactivate shop--v2"]);
   });
 
   test("a revision whose activation failed ends the wait at once, without waiting for the timeout", async () => {
@@ -220,11 +224,11 @@ describe("the engine, against an in-memory app and a virtual clock", () => {
     ]);
   });
 
-  test("a lease write that meets another run's lock re-reads the app and stops at the other run's lease", async () => {
+  test("a create write that meets another run's lock re-reads the app and stops at the other run's lease", async () => {
     const apps = new FakeApps();
     const until = new Date(Date.parse("2026-11-27T11:00:00Z")).toISOString();
-    apps.onTagsWrite = () => {
-      apps.onTagsWrite = undefined;
+    apps.onCreate = () => {
+      apps.onCreate = undefined;
       apps.tags = {
         [LEASE_TAG]: JSON.stringify({
           runId: "other:7",
@@ -240,7 +244,7 @@ describe("the engine, against an in-memory app and a virtual clock", () => {
     expect(report.result).toBe("failed");
     expect(report.errorCode).toBe("LeaseHeld");
     expect(report.reason).toContain("pipeline Release run 7");
-    expect(apps.writes).toEqual(["tags"]);
+    expect(apps.writes).toEqual(["create"]);
   });
 
   test("registry-identity adds managed-identity pull in the same write that creates the revision", async () => {

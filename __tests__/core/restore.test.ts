@@ -67,6 +67,7 @@ function app(options: { failures: number; applies: boolean }) {
       if (nextTags) tags = nextTags;
       return state();
     },
+    listRevisions: async () => [],
     deactivateRevision: async (name: string) => {
       writes.push(`deactivate ${name}`);
     },
@@ -79,19 +80,21 @@ const journal = {
   createdCandidate: true,
   keepFailedRevision: false,
   before: SNAPSHOT,
-  tags: {},
+  expected: [SHIFTED],
 };
+const run = { runId: "test:1", holder: "the test run" };
+const deps = (clock: Clock) => ({ log: silent, clock, run, waitReady: async () => undefined });
 
 test("a failed traffic write that took effect anyway is read back and not sent again", async () => {
   const { apps, writes } = app({ failures: 1, applies: true });
-  const outcome = await restoreTraffic(apps, journal, { log: silent, clock: new VirtualClock() });
+  const outcome = await restoreTraffic(apps, journal, deps(new VirtualClock()));
   expect(outcome.traffic).toEqual(SNAPSHOT);
   expect(writes).toEqual(["traffic", "deactivate web--v2"]);
 });
 
 test("a failed traffic write that left the app as it was is sent again until it holds", async () => {
   const { apps, writes } = app({ failures: 2, applies: false });
-  const outcome = await restoreTraffic(apps, journal, { log: silent, clock: new VirtualClock() });
+  const outcome = await restoreTraffic(apps, journal, deps(new VirtualClock()));
   expect(outcome.traffic).toEqual(SNAPSHOT);
   expect(writes).toEqual(["traffic", "traffic", "traffic", "deactivate web--v2"]);
 });
@@ -100,7 +103,7 @@ test("a traffic write that keeps failing gives up at the restore's deadline", as
   const { apps } = app({ failures: 1_000, applies: false });
   const clock = new VirtualClock();
   await expect(
-    restoreTraffic(apps, journal, { log: silent, clock, retryForMs: 60_000 }),
+    restoreTraffic(apps, journal, { ...deps(clock), retryForMs: 60_000 }),
   ).rejects.toThrow(/Operation expired/);
   expect(clock.now()).toBeLessThanOrEqual(60_000);
 });

@@ -99,7 +99,11 @@ export function expectInvariants(
     const entry = view.traffic.find((e) => e.label === expected.production?.label);
     expect(entry?.revisionName).toBe(expected.production.revision);
   }
-  expect(Object.keys(view.tags).filter((t) => t === "aca-blue-green.lease")).toEqual([]);
+  expect(
+    Object.keys(view.tags).filter(
+      (t) => t === "aca-blue-green.lease" || t.startsWith("aca-blue-green.lease."),
+    ),
+  ).toEqual([]);
   const secret = emulator.info.clientSecret;
   for (const text of [visibleLog(run), run.stderr, run.summary, JSON.stringify(run.outputs)]) {
     expect(text.includes(secret)).toBe(false);

@@ -56,6 +56,7 @@ export class ContainerAppsAdapter implements ContainerAppsPort {
     );
     const patch: ContainerApp = {
       location: current.location,
+      ...(request.tags ? { tags: request.tags } : {}),
       template: { ...template, containers, revisionSuffix: request.revisionSuffix },
       configuration: {
         ...(request.multipleRevisions ? { activeRevisionsMode: "Multiple" } : {}),

@@ -37,13 +37,22 @@ export interface DeployJournal {
   before: TrafficWeight[];
   /** Tags as they were before the lease was taken. */
   tags: Record<string, string>;
-  /** `shifting` while traffic may differ from `before`; `settled` once the run has ended it. */
-  phase: "shifting" | "settled";
-  /** The last write the run sent or was about to send. */
+  /**
+   * `shifting` while traffic may differ from `before` (an interruption restores it); `promoting`
+   * once the last step has baked and the previous revisions are being retired (an interruption
+   * finishes the promotion: going back would weight revisions already deactivated); `settled`
+   * once the run has ended what it started.
+   */
+  phase: "shifting" | "promoting" | "settled";
+  /** The last write the run sent or was about to send; its outcome may be unknown. */
   lastWrite?: JournalWrite;
+  /** The traffic the app was last confirmed to route after one of the run's writes. */
+  confirmed?: TrafficWeight[];
+  /** While promoting: the revisions still to deactivate. */
+  retiring?: string[];
 }
 
-export type JournalStart = Omit<DeployJournal, "version" | "phase" | "lastWrite">;
+export type JournalStart = Omit<DeployJournal, "version" | "phase" | "lastWrite" | "retiring">;
 
 /** The journal of one run, saved to the host's state at every change. */
 export class RunJournal {
@@ -81,9 +90,43 @@ export class RunJournal {
     return this.#record.phase === "settled";
   }
 
+  get promoting(): boolean {
+    return this.#record.phase === "promoting";
+  }
+
   /** Records a write before it is sent, so a recovery knows how far the run got. */
   recordWrite(write: Omit<JournalWrite, "at">, now: number): void {
     this.#record.lastWrite = { ...write, at: new Date(now).toISOString() };
+    this.#save();
+  }
+
+  /** The app was read back routing `traffic` after one of the run's writes. */
+  confirm(traffic: TrafficWeight[]): void {
+    this.#record.confirmed = traffic;
+    this.#save();
+  }
+
+  /**
+   * The traffic the app may route now if nobody else changed it: what the run last confirmed, and
+   * the traffic of a write whose outcome is not known yet.
+   */
+  expectedTraffic(): TrafficWeight[][] {
+    const { confirmed, lastWrite, before } = this.#record;
+    const expected = [confirmed ?? before];
+    if (lastWrite?.traffic) expected.push(lastWrite.traffic);
+    return expected;
+  }
+
+  /** The promotion has begun: from here an interruption retires `retiring` instead of going back. */
+  startPromotion(retiring: string[]): void {
+    this.#record.phase = "promoting";
+    this.#record.retiring = [...retiring];
+    this.#save();
+  }
+
+  /** `revision` is deactivated: a recovery does not deactivate it again. */
+  retired(revision: string): void {
+    this.#record.retiring = (this.#record.retiring ?? []).filter((name) => name !== revision);
     this.#save();
   }
 
@@ -117,7 +160,7 @@ export function parseJournal(text: string): DeployJournal {
     typeof parsed.candidate === "string" &&
     Array.isArray(parsed.before) &&
     typeof parsed.tags === "object" &&
-    (parsed.phase === "shifting" || parsed.phase === "settled");
+    (parsed.phase === "shifting" || parsed.phase === "promoting" || parsed.phase === "settled");
   if (!complete) {
     throw new Error("The saved journal of this job is incomplete; it cannot be used to restore.");
   }

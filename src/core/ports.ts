@@ -90,6 +90,8 @@ export interface CreateRevisionRequest {
   multipleRevisions: boolean;
   /** Replace `configuration.registries` in the same write (to add managed-identity pull). */
   registries?: RegistryEntry[];
+  /** The app's tags, written in the same PATCH (the run's lease rides on it). */
+  tags?: Record<string, string>;
 }
 
 /** Azure Container Apps, as the engine needs it, for one app. */
@@ -121,8 +123,13 @@ export interface Log {
 
 /** Who runs this deployment, for leases and messages. */
 export interface RunContext {
-  /** Unique per run attempt, e.g. `github:1234567/1`. */
+  /** Unique per run attempt (and per job of the run), e.g. `github:1234567/1/deploy/3f9a1c`. */
   runId: string;
+  /**
+   * The job this run is an attempt of: a lease held by an earlier attempt of the same job is dead,
+   * since a re-run starts only after its run ended.
+   */
+  lineage?: { key: string; attempt: number };
   /** Human description, e.g. `workflow "Deploy" run 1234567 attempt 1 in owner/repo`. */
   holder: string;
   runUrl?: string;

@@ -3,7 +3,6 @@
  * lease of the run changing the app, a held deployment, and the last promotion. Tag values hold
  * 256 characters, so a long record is split over numbered tags.
  */
-import type { RunContext } from "./ports.ts";
 import type { TrafficWeight } from "./types.ts";
 
 /** Tag holding the lease of the run that is changing the app's traffic. */
@@ -15,11 +14,23 @@ const HELD_TAG_PREFIX = "aca-blue-green.held";
 
 const TAG_VALUE_LIMIT = 256;
 
+/**
+ * The lease of the run changing the app. Besides who holds it and until when, it carries what a
+ * successor needs when this run dies mid-shift: the traffic before the run and the traffic it last
+ * wrote, so the next run can put the app back instead of taking a half-shifted split as its start.
+ */
 export interface Lease {
   runId: string;
   holder: string;
   since: string;
   until: string;
+  /** Runs of one lineage (one workflow job) supersede each other: a later attempt takes over at once. */
+  lineage?: { key: string; attempt: number };
+  candidate?: string;
+  /** Whether the holder created the candidate (a successor may then retire it). */
+  createdCandidate?: boolean;
+  before?: TrafficWeight[];
+  last?: TrafficWeight[];
 }
 
 export interface LastPromotion {
@@ -28,19 +39,31 @@ export interface LastPromotion {
   at: string;
 }
 
-export function encodeLease(lease: Lease): string {
-  const value = JSON.stringify(lease);
-  if (value.length <= TAG_VALUE_LIMIT) return value;
-  const room = TAG_VALUE_LIMIT - (value.length - lease.holder.length) - 1;
-  return JSON.stringify({ ...lease, holder: `${lease.holder.slice(0, Math.max(0, room))}…` });
+const HOLDER_LIMIT = 120;
+
+/** Tags that record `lease`: the first chunk in `aca-blue-green.lease`, the rest in `.1`, `.2`, … */
+export function encodeLeaseTags(lease: Lease): Record<string, string> {
+  const holder =
+    lease.holder.length > HOLDER_LIMIT
+      ? `${lease.holder.slice(0, HOLDER_LIMIT - 1)}…`
+      : lease.holder;
+  const chunks = chunk(JSON.stringify({ ...lease, holder }));
+  return Object.fromEntries(
+    chunks.map((text, i) => [i === 0 ? LEASE_TAG : `${LEASE_TAG}.${i}`, text]),
+  );
 }
 
-export function decodeLease(value: string | undefined): Lease | undefined {
-  if (!value) return undefined;
+/** The lease recorded in the tags; undefined when there is none or it cannot be read. */
+export function decodeLeaseTags(tags: Record<string, string>): Lease | undefined {
+  if (tags[LEASE_TAG] === undefined) return undefined;
+  const parts = [tags[LEASE_TAG]];
+  for (let i = 1; tags[`${LEASE_TAG}.${i}`] !== undefined; i++)
+    parts.push(tags[`${LEASE_TAG}.${i}`]);
   try {
-    const parsed = JSON.parse(value) as Partial<Lease>;
+    const parsed = JSON.parse(parts.join("")) as Partial<Lease>;
     if (typeof parsed.runId === "string" && typeof parsed.until === "string") {
       return {
+        ...parsed,
         runId: parsed.runId,
         holder: parsed.holder ?? "an unknown run",
         since: parsed.since ?? "an unknown time",
@@ -53,17 +76,54 @@ export function decodeLease(value: string | undefined): Lease | undefined {
   return undefined;
 }
 
-export function newLease(run: RunContext, now: number, durationMs: number): Lease {
-  return {
-    runId: run.runId,
-    holder: run.holder,
-    since: new Date(now).toISOString(),
-    until: new Date(now + durationMs).toISOString(),
-  };
-}
-
 export function isLive(lease: Lease, now: number): boolean {
   return Date.parse(lease.until) > now;
+}
+
+/** Whether `tag` is one of this tool's run-time records (lease or held deployment). */
+export function isRunTag(tag: string): boolean {
+  return (
+    tag === LEASE_TAG || tag.startsWith(`${LEASE_TAG}.`) || tag.startsWith(`${HELD_TAG_PREFIX}.`)
+  );
+}
+
+/**
+ * The tags to write when only this tool's keys change: everything the fresh read shows except the
+ * lease (and, with `dropHeld`, a held record), plus `ours` (a key set to undefined is removed).
+ * Others' tags added mid-run are kept (there is no ETag, so a tag written by someone else between
+ * that read and this write is still lost).
+ */
+export function mergeOurTags(
+  fresh: Record<string, string>,
+  ours: Record<string, string | undefined>,
+  options: { dropHeld?: boolean } = {},
+): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fresh)) {
+    const lease = name === LEASE_TAG || name.startsWith(`${LEASE_TAG}.`);
+    const held = name.startsWith(`${HELD_TAG_PREFIX}.`);
+    if (!lease && !(held && options.dropHeld)) merged[name] = value;
+  }
+  for (const [name, value] of Object.entries(ours)) {
+    if (value === undefined) delete merged[name];
+    else merged[name] = value;
+  }
+  return merged;
+}
+
+/** The held-deployment chunks among `tags`. */
+export function heldTagsOf(tags: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(tags).filter(([name]) => name.startsWith(`${HELD_TAG_PREFIX}.`)),
+  );
+}
+
+function chunk(text: string): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i * TAG_VALUE_LIMIT < text.length; i++) {
+    parts.push(text.slice(i * TAG_VALUE_LIMIT, (i + 1) * TAG_VALUE_LIMIT));
+  }
+  return parts;
 }
 
 export function encodeLastPromotion(last: LastPromotion): string {
@@ -100,12 +160,9 @@ export interface HeldDeployment {
 
 /** Tags that record a held deployment, in chunks that fit Azure's tag value limit. */
 export function encodeHeldTags(held: HeldDeployment): Record<string, string> {
-  const text = JSON.stringify(held);
-  const tags: Record<string, string> = {};
-  for (let i = 0; i * TAG_VALUE_LIMIT < text.length; i++) {
-    tags[`${HELD_TAG_PREFIX}.${i}`] = text.slice(i * TAG_VALUE_LIMIT, (i + 1) * TAG_VALUE_LIMIT);
-  }
-  return tags;
+  return Object.fromEntries(
+    chunk(JSON.stringify(held)).map((text, i) => [`${HELD_TAG_PREFIX}.${i}`, text]),
+  );
 }
 
 /** The held deployment recorded in the tags; throws when the record is unreadable. */
@@ -133,11 +190,7 @@ export function decodeHeldTags(tags: Record<string, string>): HeldDeployment | u
 
 /** The app's tags without this tool's run-time records (lease, held deployment). */
 export function userTags(tags: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(tags).filter(
-      ([name]) => name !== LEASE_TAG && !name.startsWith(`${HELD_TAG_PREFIX}.`),
-    ),
-  );
+  return Object.fromEntries(Object.entries(tags).filter(([name]) => !isRunTag(name)));
 }
 
 export function decodeLastPromotion(value: string | undefined): LastPromotion | undefined {

@@ -172,8 +172,13 @@ export class AzurePipelinesHost implements Host {
     if (buildId) {
       const attempt = variable("System.JobAttempt") ?? "1";
       const by = variable("Build.RequestedFor");
+      const jobName = variable("System.JobName") ?? variable("Agent.JobName") ?? jobId;
       return {
         runId: `azure-pipelines:${project ?? ""}/${buildId}/${jobId}/${attempt}`,
+        lineage: {
+          key: `azure-pipelines:${project ?? ""}/${buildId}/${jobName}`,
+          attempt: Number(attempt),
+        },
         holder: `pipeline "${variable("Build.DefinitionName") ?? "?"}" run ${variable("Build.BuildNumber") ?? buildId} attempt ${attempt}${project ? ` in ${project}` : ""}${by ? ` by ${by}` : ""}`,
         runUrl:
           collection && project

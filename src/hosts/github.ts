@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import * as core from "@actions/core";
 import type { CredentialSource } from "../azure/credentials.ts";
 import type { RunContext, StateStore } from "../core/ports.ts";
@@ -8,7 +9,11 @@ import type { Host } from "./host.ts";
 const FEDERATION_AUDIENCE = "api://AzureADTokenExchange";
 
 /** The GitHub Actions runner, through @actions/core. */
+/** Key of the run's identity in the step's state. */
+const RUN_STATE_KEY = "aca-blue-green-run";
+
 export class GitHubHost implements Host {
+  #runId?: string;
   readonly platform = "github" as const;
   readonly state: StateStore = {
     save: (key, value) => core.saveState(key, value),
@@ -60,15 +65,35 @@ export class GitHubHost implements Host {
     return core.group(title, fn);
   }
 
+  /**
+   * Who runs: GitHub gives no variable unique to one matrix leg (every leg of a job has the same
+   * `GITHUB_JOB`), so the run's identity is the run, attempt and job plus a random id made when the
+   * main step starts and kept in the step's state, where the post step finds it.
+   */
   context(): RunContext {
     const env = process.env;
     const runId = env.GITHUB_RUN_ID;
     const attempt = env.GITHUB_RUN_ATTEMPT ?? "1";
     const repository = env.GITHUB_REPOSITORY;
+    const job = env.GITHUB_JOB ?? "";
+    let id = this.#runId ?? this.state.load(RUN_STATE_KEY);
+    if (!id) {
+      id = runId
+        ? `github:${repository ?? ""}/${runId}/${attempt}/${job}/${randomBytes(6).toString("hex")}`
+        : `local:${process.pid}-${Date.now()}`;
+      this.state.save(RUN_STATE_KEY, id);
+    }
+    this.#runId = id;
     return {
-      runId: runId
-        ? `github:${repository ?? ""}/${runId}/${attempt}`
-        : `local:${process.pid}-${Date.now()}`,
+      runId: id,
+      ...(runId
+        ? {
+            lineage: {
+              key: `github:${repository ?? ""}/${runId}/${job}`,
+              attempt: Number(attempt),
+            },
+          }
+        : {}),
       holder: runId
         ? `workflow "${env.GITHUB_WORKFLOW ?? "?"}" run ${runId} attempt ${attempt}${repository ? ` in ${repository}` : ""}${env.GITHUB_ACTOR ? ` by ${env.GITHUB_ACTOR}` : ""}`
         : `a local run (pid ${process.pid})`,

@@ -13,6 +13,7 @@ import { readInputs } from "../core/inputs/validate.ts";
 import { RunJournal } from "../core/journal.ts";
 import type { EngineDeps, ImageSource } from "../core/ports.ts";
 import { renderOutputs, renderSummary } from "../core/report/summary.ts";
+import { waitForRevisionReady } from "../core/rollout/readiness.ts";
 import { recoverInterrupted } from "../core/rollout/recover.ts";
 import { timingFromEnvironment, type TimingProfile } from "../core/timing.ts";
 import type { ActionName, BuildInputs, DeploymentReport, Inputs } from "../core/types.ts";
@@ -132,11 +133,27 @@ export async function runPost(host: Host): Promise<number> {
     return 1;
   }
   const inputs = parsed.inputs;
+  const timing = timingFromEnvironment(process.env);
   const outcome = await recoverInterrupted(journal, {
-    apps: async () => (await connect(host, inputs, timingFromEnvironment(process.env))).apps,
+    apps: async () => (await connect(host, inputs, timing)).apps,
     log: host,
     clock: systemClock,
+    run: host.context(),
+    waitReady: (apps, revision) =>
+      waitForRevisionReady(apps, revision, {
+        app: inputs.containerApp,
+        resourceGroup: inputs.resourceGroup,
+        clock: systemClock,
+        log: host,
+        deadline: systemClock.now() + inputs.readinessTimeoutMs,
+        timeoutText: "readiness-timeout",
+        schedule: timing.readiness,
+      }),
   });
+  if (outcome.kind === "left") {
+    host.warning(outcome.message);
+    return 0;
+  }
   if (outcome.kind === "failed") {
     host.setFailed(outcome.message);
     return 1;

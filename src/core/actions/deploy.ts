@@ -9,8 +9,7 @@ import {
   type Target,
 } from "../rollout/candidate.ts";
 import { RolloutContext } from "../rollout/context.ts";
-import { takeLease } from "../rollout/lease.ts";
-import { hold, promoteCandidate } from "../rollout/promote.ts";
+import { hold, promoteCandidate, promotionRecord } from "../rollout/promote.ts";
 import { waitReady } from "../rollout/readiness.ts";
 import { recoverDeploy } from "../rollout/recover.ts";
 import { refuseHeld, takeSnapshot } from "../rollout/snapshot.ts";
@@ -33,7 +32,9 @@ export async function deploy(inputs: Inputs, deps: EngineDeps): Promise<Deployme
   if (holdAt > 0 && holdAt < 100) ctx.weights = [...new Set([...ctx.weights, holdAt])];
   ctx.weights.sort((a, b) => a - b);
   try {
-    const found = await ctx.phase("Snapshot", () => takeSnapshot(ctx));
+    const found = await ctx.phase("Snapshot", () =>
+      takeSnapshot(ctx, { recoverDead: !inputs.dryRun }),
+    );
     refuseHeld(found.app, "Run action: promote or action: reject first.");
     const containerName = requireContainer(ctx, found.app);
     const registries = deps.image
@@ -47,11 +48,13 @@ export async function deploy(inputs: Inputs, deps: EngineDeps): Promise<Deployme
         target.traffic,
       );
     }
-    const plan = planFor(ctx, target);
-    if (inputs.dryRun) return dryRun(ctx, plan, target);
-    const chosen = target;
-    const leased = await ctx.phase("Lease", () => takeLease(ctx, chosen.app));
-    await ctx.phase("Create revision", () => createCandidate(ctx, chosen, leased.tags, registries));
+    if (inputs.dryRun) return dryRun(ctx, planFor(ctx, target), target);
+    // The build took a while: the candidate's write starts from a fresh read of the app.
+    const chosen = deps.image
+      ? chooseCandidate(ctx, await takeSnapshot(ctx), containerName)
+      : target;
+    const plan = planFor(ctx, chosen);
+    await ctx.phase("Create revision", () => createCandidate(ctx, chosen, chosen.app, registries));
     await ctx.phase("Readiness", () => waitReady(ctx, chosen.candidate));
     await ctx.phase("Smoke checks", () =>
       smoke(
@@ -93,6 +96,7 @@ export function deploySteps(
       return labelUrl(target.fqdn, target.app.name, label ?? ctx.labels.candidate);
     },
     bakes: () => true,
+    promotion: () => promotionRecord(ctx, target.candidate, plan.previousProduction),
     nextSteps: "The previous traffic was restored; fix the release and deploy again.",
   };
 }

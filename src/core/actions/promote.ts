@@ -7,14 +7,15 @@ import { takeLease } from "../rollout/lease.ts";
 import { startHeldJournal, takeHeldSnapshot } from "../rollout/held.ts";
 import { promoteCandidate } from "../rollout/promote.ts";
 import { failedState, isReady } from "../rollout/readiness.ts";
-import { recoverDeploy } from "../rollout/recover.ts";
+import { recover } from "../rollout/recover.ts";
 import { shiftSteps } from "../rollout/step.ts";
 import type { DeploymentReport, Inputs } from "../types.ts";
 import { deploySteps } from "./deploy.ts";
 
 /**
  * `action: promote`: continue a held deployment from where it stopped, through its remaining
- * steps, to promotion — or back to the pre-deploy traffic when a check fails.
+ * steps, to promotion — or, when a check fails or the run is cancelled, back to the held split with
+ * the held record kept, so that the operator can promote or reject again.
  */
 export async function promote(inputs: Inputs, deps: EngineDeps): Promise<DeploymentReport> {
   const ctx = new RolloutContext(inputs, deps);
@@ -32,8 +33,8 @@ export async function promote(inputs: Inputs, deps: EngineDeps): Promise<Deploym
         { code: "RevisionNotReady", nextSteps: "Reject the held deployment and deploy again." },
       );
     }
-    const leased = await ctx.phase("Lease", () => takeLease(ctx, snapshot.app));
-    startHeldJournal(ctx, held, leased);
+    startHeldJournal(ctx, held, snapshot.app, "promote");
+    await ctx.phase("Lease", () => takeLease(ctx, snapshot.app, 0));
     ctx.shifted = held.done > 0;
     const target = { candidate: held.candidate, fqdn: snapshot.fqdn, app: snapshot.app };
     const plan = planFor(ctx, { traffic: held.before, candidate: held.candidate });
@@ -42,6 +43,7 @@ export async function promote(inputs: Inputs, deps: EngineDeps): Promise<Deploym
     );
     return await promoteCandidate(ctx, held.candidate, plan, traffic);
   } catch (error) {
-    return recoverDeploy(ctx, error);
+    // Back to the held split, with the held record kept: promote or reject can run again.
+    return recover(ctx, error, { restoredResult: () => "failed" });
   }
 }

@@ -14,8 +14,8 @@ export async function reject(inputs: Inputs, deps: EngineDeps): Promise<Deployme
   const ctx = new RolloutContext(inputs, deps);
   try {
     const { snapshot, held } = await takeHeldSnapshot(ctx, "reject");
-    const leased = await ctx.phase("Lease", () => takeLease(ctx, snapshot.app));
-    startHeldJournal(ctx, held, leased);
+    startHeldJournal(ctx, held, snapshot.app, "reject");
+    await ctx.phase("Lease", () => takeLease(ctx, snapshot.app, 0));
     const restored = await restore(ctx);
     return ctx.finish(
       "rolled-back",

@@ -2,7 +2,7 @@ import { DeployFailure } from "../failure.ts";
 import type { AppState, EngineDeps, RevisionState } from "../ports.ts";
 import { RolloutContext } from "../rollout/context.ts";
 import { takeLease } from "../rollout/lease.ts";
-import { promotedTags, retire } from "../rollout/promote.ts";
+import { promotionRecord, retire } from "../rollout/promote.ts";
 import { waitReady } from "../rollout/readiness.ts";
 import { recover } from "../rollout/recover.ts";
 import { smoke } from "../rollout/candidate.ts";
@@ -50,15 +50,17 @@ export async function rollback(inputs: Inputs, deps: EngineDeps): Promise<Deploy
     ctx.report.previous = plan.previousProduction;
     const retiring = plan.retiring.filter((name) => name !== target.name);
 
-    const leased = await ctx.phase("Lease", () => takeLease(ctx, app));
     const journal = ctx.startJournal({
       candidate: target.name,
       // Only a revision this run woke up is put back to sleep when the rollback fails.
       createdCandidate: !target.active,
       keepFailedRevision: false,
       before: traffic,
-      tags: userTags(leased.tags),
+      tags: userTags(app.tags),
     });
+    // Until the first step's write: the activation, readiness and the checks.
+    const untilFirstStep = inputs.readinessTimeoutMs + inputs.smokeTimeoutMs;
+    await ctx.phase("Lease", () => takeLease(ctx, app, untilFirstStep));
     if (!target.active) {
       await ctx.phase("Activate", async () => {
         journal.recordWrite({ kind: "activate", revision: target.name }, clock.now());
@@ -91,14 +93,13 @@ export async function rollback(inputs: Inputs, deps: EngineDeps): Promise<Deploy
           checkUrl: () => revisionUrl,
           // The last write gives 100% and the lease back at once: nothing is left to bake.
           bakes: (index) => index < last && !inputs.skipChecks,
-          lastStepTags: promotedTags(ctx, target.name, plan.previousProduction),
+          promotion: () => promotionRecord(ctx, target.name, plan.previousProduction),
           nextSteps: "The previous traffic was restored; choose another revision with rollback-to.",
         },
         0,
         plan.steps.length,
       ),
     );
-    journal.settle();
     await ctx.phase("Retire", () => retire(ctx, retiring, final));
     return ctx.finish(
       "rolled-back",

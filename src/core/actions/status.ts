@@ -1,10 +1,9 @@
 import { errorCode, errorMessage } from "../failure.ts";
 import {
   LAST_TAG,
-  LEASE_TAG,
   decodeHeldTags,
   decodeLastPromotion,
-  decodeLease,
+  decodeLeaseTags,
   type HeldDeployment,
   type LastPromotion,
   type Lease,
@@ -65,7 +64,7 @@ export async function status(
       if (entry.label)
         labels.set(entry.revisionName, [...(labels.get(entry.revisionName) ?? []), entry.label]);
     }
-    const lease = decodeLease(app.tags[LEASE_TAG]);
+    const lease = decodeLeaseTags(app.tags);
     let held: HeldDeployment | undefined;
     try {
       held = decodeHeldTags(app.tags);

@@ -1,17 +1,17 @@
 /**
  * Phase "Create revision": the candidate is named from the commit (or revision-suffix) and created
- * in one PATCH at 0% under its label, with every existing weight pinned by revision name; then it
- * is smoke-checked where only it answers.
+ * in one PATCH at 0% under its label, with every existing weight pinned by revision name and the
+ * run's lease in the tags; then it is smoke-checked where only it answers.
  */
 import { DeployFailure, SmokeChecksFailed } from "../failure.ts";
 import { smokeCheck } from "../checks/smoke.ts";
 import { deriveRevisionSuffix, labelUrl, revisionName } from "../naming.ts";
-import type { RegistryEntry, RevisionState } from "../ports.ts";
+import type { AppState, RegistryEntry, RevisionState } from "../ports.ts";
 import { userTags } from "../tags.ts";
 import { planRollout, weightsByRevision, type RolloutPlan } from "../traffic/plan.ts";
 import type { TrafficWeight } from "../types.ts";
 import type { RolloutContext } from "./context.ts";
-import { assertLeaseHeld } from "./lease.ts";
+import { leaseTags, takeApp } from "./lease.ts";
 import type { AppSnapshot } from "./snapshot.ts";
 import { assertTraffic } from "./step.ts";
 
@@ -91,23 +91,25 @@ export function planFor(
 }
 
 /**
- * Creates the candidate at 0% under its label — or, on a rerun, puts the existing one there —
- * after the journal is started and the lease confirmed.
+ * Creates the candidate at 0% under its label — or, on a rerun, puts the existing one there — in
+ * the write that also takes the lease: the journal is started first, and the app was read fresh
+ * just before (`fresh`), so a run that holds it stops this one before any change.
  */
 export async function createCandidate(
   ctx: RolloutContext,
   target: Target,
-  leasedTags: Record<string, string>,
+  fresh: AppState,
   registries?: RegistryEntry[],
 ): Promise<void> {
-  const { apps, clock, log, run, signal } = ctx.deps;
+  const { apps, clock, log, signal } = ctx.deps;
+  const { inputs } = ctx;
   const plan = planFor(ctx, target);
   const journal = ctx.startJournal({
     candidate: target.candidate,
     createdCandidate: !target.existing,
-    keepFailedRevision: ctx.inputs.keepFailedRevision,
+    keepFailedRevision: inputs.keepFailedRevision,
     before: target.traffic,
-    tags: userTags(leasedTags),
+    tags: userTags(fresh.tags),
   });
   const single = target.app.activeRevisionsMode.toLowerCase() === "single";
   if (single) {
@@ -115,32 +117,36 @@ export async function createCandidate(
       `${target.app.name} is in Single revision mode; switching it to Multiple so that two revisions can share traffic.`,
     );
   }
-  // A run that took the app at the same moment would have replaced our lease by now.
-  assertLeaseHeld(await apps.getApp({ signal }), run, "while this run took its lease");
-  if (target.existing) {
-    if (!target.existing.active) {
-      journal.recordWrite({ kind: "activate", revision: target.candidate }, clock.now());
-      await apps.activateRevision(target.candidate, { signal });
-    }
-    journal.recordWrite({ kind: "traffic", traffic: plan.create }, clock.now());
-    await apps.updateTraffic(plan.create, { signal });
-    log.info(`Reusing ${target.candidate} at 0% with label ${ctx.labels.candidate}`);
-    return;
-  }
-  journal.recordWrite({ kind: "create", traffic: plan.create }, clock.now());
-  const app = await apps.createRevision(
-    {
-      revisionSuffix: target.candidate.slice(target.app.name.length + 2),
-      containerName: target.containerName,
-      image: ctx.inputs.image ?? "",
-      traffic: plan.create,
-      multipleRevisions: single,
-      ...(registries ? { registries } : {}),
-    },
-    { signal },
-  );
+  // The lease lasts until the first step's write: readiness, then the smoke checks.
+  const untilFirstStep = inputs.readinessTimeoutMs + inputs.smokeTimeoutMs;
+  const app = await takeApp(ctx, fresh, (app, options) => {
+    const tags = leaseTags(ctx, app, untilFirstStep, plan.create);
+    journal.recordWrite({ kind: "create", traffic: plan.create }, clock.now());
+    if (target.existing) return apps.updateTraffic(plan.create, { ...options, tags });
+    return apps.createRevision(
+      {
+        revisionSuffix: target.candidate.slice(target.app.name.length + 2),
+        containerName: target.containerName,
+        image: inputs.image ?? "",
+        traffic: plan.create,
+        multipleRevisions: single,
+        tags,
+        ...(registries ? { registries } : {}),
+      },
+      options,
+    );
+  });
+  ctx.leaseHeld = true;
   assertTraffic(app, plan.create, "creating the candidate");
-  log.info(`Created ${target.candidate} at 0% with label ${ctx.labels.candidate}`);
+  journal.confirm(plan.create);
+  if (target.existing && !target.existing.active) {
+    // At 0% it serves nothing yet; it is woken only once the app is this run's.
+    journal.recordWrite({ kind: "activate", revision: target.candidate }, clock.now());
+    await apps.activateRevision(target.candidate, { signal });
+  }
+  log.info(
+    `${target.existing ? "Reusing" : "Created"} ${target.candidate} at 0% with label ${ctx.labels.candidate}; lease taken until the first step`,
+  );
 }
 
 /**

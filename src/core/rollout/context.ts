@@ -5,8 +5,9 @@
  * take the context as their first argument.
  */
 import { RunJournal, type JournalStart } from "../journal.ts";
-import type { EngineDeps } from "../ports.ts";
+import type { AppState, EngineDeps, RevisionState } from "../ports.ts";
 import { formatDuration } from "../report/format.ts";
+import { waitReady } from "./readiness.ts";
 import { DEFAULT_TIMING, type TimingProfile } from "../timing.ts";
 import type { RolloutLabels } from "../traffic/plan.ts";
 import type { DeploymentReport, Inputs, TrafficWeight } from "../types.ts";
@@ -25,6 +26,12 @@ export class RolloutContext {
   shifted = false;
   /** Set while the restore runs: a restore that fails is not tried a second time. */
   restoring = false;
+  /** Whether this run holds the app's lease now (it is given back with the promotion). */
+  leaseHeld = false;
+  /** When this run's lease was first written. */
+  leaseSince?: string;
+  /** The app as read just now, when no write has happened since: the next write's fresh read. */
+  fresh?: AppState;
 
   constructor(inputs: Inputs, deps: EngineDeps) {
     this.inputs = { ...inputs };
@@ -50,6 +57,9 @@ export class RolloutContext {
     };
   }
 
+  /** Waits until `revision` is ready within readiness-timeout. */
+  readonly waitReady = (revision: string): Promise<RevisionState> => waitReady(this, revision);
+
   get timing(): TimingProfile {
     return this.deps.timing ?? DEFAULT_TIMING;
   }
@@ -74,6 +84,8 @@ export class RolloutContext {
       resourceGroup: this.inputs.resourceGroup,
       app: this.inputs.containerApp,
       runId: this.deps.run.runId,
+      // What the app routes now, as the snapshot found it (a held split, for promote and reject).
+      ...(this.found ? { confirmed: this.found } : {}),
       ...start,
     });
     return this.journal;

@@ -5,7 +5,7 @@
 import { DeployFailure } from "../failure.ts";
 import type { AppState } from "../ports.ts";
 import { formatTraffic } from "../report/format.ts";
-import { decodeHeldTags, userTags, type HeldDeployment } from "../tags.ts";
+import { decodeHeldTags, heldTagsOf, userTags, type HeldDeployment } from "../tags.ts";
 import { sameTraffic } from "../traffic/plan.ts";
 import type { RolloutContext } from "./context.ts";
 import { takeSnapshot, type AppSnapshot } from "./snapshot.ts";
@@ -24,15 +24,34 @@ export async function takeHeldSnapshot(
   return { snapshot, held };
 }
 
-/** Starts the journal of a run that finishes a held deployment: its restore is the held one's. */
-export function startHeldJournal(ctx: RolloutContext, held: HeldDeployment, leased: AppState) {
-  return ctx.startJournal({
-    candidate: held.candidate,
-    createdCandidate: held.createdCandidate,
-    keepFailedRevision: ctx.inputs.keepFailedRevision,
-    before: held.before,
-    tags: userTags(leased.tags),
-  });
+/**
+ * Starts the journal of a run that finishes a held deployment. A reject goes back to the traffic
+ * the held deploy found, and retires its candidate. A promote that fails or is cancelled goes back
+ * to the held split and keeps the held record, so that the operator can promote or reject again.
+ */
+export function startHeldJournal(
+  ctx: RolloutContext,
+  held: HeldDeployment,
+  found: AppState,
+  verb: "promote" | "reject",
+) {
+  return ctx.startJournal(
+    verb === "reject"
+      ? {
+          candidate: held.candidate,
+          createdCandidate: held.createdCandidate,
+          keepFailedRevision: ctx.inputs.keepFailedRevision,
+          before: held.before,
+          tags: userTags(found.tags),
+        }
+      : {
+          candidate: held.candidate,
+          createdCandidate: false,
+          keepFailedRevision: true,
+          before: held.traffic,
+          tags: { ...userTags(found.tags), ...heldTagsOf(found.tags) },
+        },
+  );
 }
 
 /** The held deployment recorded on the app, while the app still routes what was held. */

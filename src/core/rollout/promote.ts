@@ -1,41 +1,35 @@
 /**
- * Phases "Promote" and "Hold": how a rollout ends when its checks passed. Promotion leaves the
- * candidate at 100% under the production label, retires the revisions it took the traffic from
- * (never one that still has weight, never one the run did not take traffic from) and gives the
- * lease back with the promotion recorded; a hold records the deployment in the app's tags for a
- * later promote or reject.
+ * Phases "Promote" and "Hold": how a rollout ends when its checks passed. The last step's write
+ * gave the candidate 100% under the production label, gave the lease back and recorded the
+ * promotion; promotion then retires the revisions the run took the traffic from (never one that
+ * still has weight, never one the run did not take traffic from). A hold records the deployment
+ * in the app's tags for a later promote or reject.
  */
 import { formatDuration } from "../report/format.ts";
-import {
-  LAST_TAG,
-  encodeHeldTags,
-  encodeLastPromotion,
-  withTag,
-  type HeldDeployment,
-} from "../tags.ts";
+import { encodeHeldTags, encodeLastPromotion, mergeOurTags, type HeldDeployment } from "../tags.ts";
 import { weightsByRevision, withoutRevisions, type RolloutPlan } from "../traffic/plan.ts";
 import type { DeploymentReport, TrafficWeight } from "../types.ts";
 import type { RolloutContext } from "./context.ts";
+import { readBeforeWrite } from "./guard.ts";
 import { assertTraffic } from "./step.ts";
 
-/** The tags to leave on the app once `revision` serves everything: ours released, the promotion recorded. */
-export function promotedTags(
+/** The last-promotion record of `revision` (the rollback target is `previous`). */
+export function promotionRecord(
   ctx: RolloutContext,
   revision: string,
   previous: string | undefined,
-): Record<string, string> {
-  return withTag(
-    ctx.journal?.record.tags ?? {},
-    LAST_TAG,
-    encodeLastPromotion({
-      revision,
-      previous,
-      at: new Date(ctx.deps.clock.now()).toISOString(),
-    }),
-  );
+): string {
+  return encodeLastPromotion({
+    revision,
+    previous,
+    at: new Date(ctx.deps.clock.now()).toISOString(),
+  });
 }
 
-/** Phase "Promote": `candidate` is at 100%; retire the previous revisions, record, release. */
+/**
+ * Phase "Promote": `candidate` serves 100% and the last step's write gave the lease back with the
+ * promotion recorded; the previous revisions are retired.
+ */
 export async function promoteCandidate(
   ctx: RolloutContext,
   candidate: string,
@@ -58,49 +52,69 @@ async function promoted(
 ): Promise<TrafficWeight[]> {
   const { apps, clock, log, signal } = ctx.deps;
   const { inputs } = ctx;
-  const retiring = plan.retiring.filter((name) => name !== candidate);
+  const journal = ctx.journal!;
+  const retiring = inputs.deactivatePrevious
+    ? plan.retiring.filter((name) => name !== candidate)
+    : [];
   ctx.report.previous = plan.previousProduction;
-  const tags = promotedTags(ctx, candidate, plan.previousProduction);
   let traffic = final;
-  if (inputs.deactivatePrevious && retiring.length > 0) {
-    if (inputs.scaleDownDelayMs > 0) {
-      log.info(
-        `Keeping ${retiring.join(", ")} active for scale-down-delay (${formatDuration(inputs.scaleDownDelayMs)})`,
-      );
-      await clock.sleep(inputs.scaleDownDelayMs, signal);
-      traffic = withoutRevisions(final, retiring);
-      ctx.journal?.recordWrite({ kind: "traffic", traffic }, clock.now());
-      const app = await apps.updateTraffic(traffic, { signal });
-      assertTraffic(app, traffic, "retiring the previous revisions");
-    }
-    await retire(ctx, retiring, traffic);
+  if (retiring.length > 0 && inputs.scaleDownDelayMs > 0) {
+    log.info(
+      `Keeping ${retiring.join(", ")} active for scale-down-delay (${formatDuration(inputs.scaleDownDelayMs)})`,
+    );
+    await clock.sleep(inputs.scaleDownDelayMs, signal);
+    // One more write: the previous label leaves the revisions about to be deactivated.
+    traffic = withoutRevisions(final, retiring);
+    await readBeforeWrite(ctx.deps, journal, {
+      when: "before retiring the previous revisions",
+      leaseHeld: false,
+    });
+    journal.recordWrite({ kind: "traffic", traffic }, clock.now());
+    const app = await apps.updateTraffic(traffic, { signal });
+    assertTraffic(app, traffic, "retiring the previous revisions");
+    journal.confirm(traffic);
   }
-  ctx.journal?.settle();
-  await apps.updateTags(tags, { signal });
-  log.info(`Lease released; ${ctx.labels.production} -> ${candidate}`);
+  await retire(ctx, retiring, traffic);
+  log.info(`${ctx.labels.production} -> ${candidate}; lease released`);
   return traffic;
 }
 
-/** Deactivates `names`, skipping any that still has weight in `traffic` (that would be an outage). */
+/**
+ * Deactivates `names` — the promotion has begun, so from here an interruption finishes it rather
+ * than going back. Each deactivation is recorded before it is sent and preceded by a fresh read;
+ * one that still has weight in `traffic` is skipped (that would be an outage).
+ */
 export async function retire(
   ctx: RolloutContext,
   names: string[],
   traffic: TrafficWeight[],
 ): Promise<void> {
   const { apps, clock, log, signal } = ctx.deps;
+  const journal = ctx.journal!;
   const weights = weightsByRevision(traffic);
-  for (const name of names) {
-    if ((weights.get(name) ?? 0) > 0) {
-      log.warning(`Not deactivating ${name}: it still has ${weights.get(name)}% of traffic.`);
-      continue;
+  const retiring = names.filter((name) => {
+    if ((weights.get(name) ?? 0) === 0) return true;
+    log.warning(`Not deactivating ${name}: it still has ${weights.get(name)}% of traffic.`);
+    return false;
+  });
+  journal.startPromotion(retiring);
+  for (const name of retiring) {
+    if (!ctx.fresh) {
+      ctx.fresh = await readBeforeWrite(ctx.deps, journal, {
+        when: `before deactivating ${name}`,
+        leaseHeld: ctx.leaseHeld,
+      });
     }
-    ctx.journal?.recordWrite({ kind: "deactivate", revision: name }, clock.now());
+    ctx.fresh = undefined;
+    journal.recordWrite({ kind: "deactivate", revision: name }, clock.now());
     await apps.deactivateRevision(name, { signal });
+    journal.retired(name);
     log.info(`Deactivated ${name}`);
   }
+  journal.settle();
 }
 
-/** Records the held deployment in the app's tags and gives the lease back. */
+/** Records the held deployment in the app's tags (the same write gives the lease back). */
 export async function hold(
   ctx: RolloutContext,
   candidate: string,
@@ -121,8 +135,13 @@ export async function hold(
     holder: run.holder,
     at: new Date(clock.now()).toISOString(),
   };
+  const fresh =
+    ctx.fresh ??
+    (await readBeforeWrite(ctx.deps, journal, { when: "before the hold", leaseHeld: true }));
+  ctx.fresh = undefined;
   journal.recordWrite({ kind: "tags" }, clock.now());
-  await apps.updateTags({ ...journal.record.tags, ...encodeHeldTags(held) }, { signal });
+  await apps.updateTags(mergeOurTags(fresh.tags, encodeHeldTags(held)), { signal });
+  ctx.leaseHeld = false;
   journal.settle();
   const weight = weightsByRevision(traffic).get(candidate) ?? 0;
   log.info(`Held at ${weight}% to ${candidate}; run action: promote or action: reject to finish.`);

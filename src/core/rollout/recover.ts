@@ -1,18 +1,22 @@
 /**
  * Phase "Restore" and the handling of every failure, for every verb: once the journal is started,
  * a failure puts the app back as the journal found it — except when someone else changed the app or
- * took it over, which is theirs to keep. `recoverInterrupted` does the same for a run that died:
- * the post step and the task's cancel handling call it with the journal the run saved.
+ * took it over, which is theirs to keep, and except once the promotion has begun, which is then
+ * finished instead (going back would weight revisions already deactivated). `recoverInterrupted`
+ * does the same for a run that died: the post step and the task's cancel handling call it with the
+ * journal the run saved.
  */
 import type { Clock } from "../clock.ts";
 import { DeployFailure, ExternalChange, LeaseLost, errorCode, errorMessage } from "../failure.ts";
 import type { RunJournal } from "../journal.ts";
-import type { ContainerAppsPort, Log } from "../ports.ts";
+import type { ContainerAppsPort, Log, RevisionState, RunContext } from "../ports.ts";
 import { formatTraffic } from "../report/format.ts";
+import { LAST_TAG, heldTagsOf, mergeOurTags } from "../tags.ts";
 import { currentTraffic } from "../traffic/current.ts";
 import type { DeploymentReport, DeployResult, TrafficWeight } from "../types.ts";
 import type { RolloutContext } from "./context.ts";
-import { restoreTraffic } from "./restore.ts";
+import { readBeforeWrite, type GuardDeps } from "./guard.ts";
+import { restoreTraffic, type RestoreOutcome, type RestoreRecord } from "./restore.ts";
 
 /**
  * Ends a run that failed (or was cancelled) with `error`. `restoredResult` names the outcome once the
@@ -22,12 +26,9 @@ import { restoreTraffic } from "./restore.ts";
 export async function recover(
   ctx: RolloutContext,
   error: unknown,
-  options: {
-    restoredResult: (shifted: boolean) => DeployResult | "failed";
-    found?: TrafficWeight[];
-  },
+  options: { restoredResult: (shifted: boolean) => DeployResult | "failed" },
 ): Promise<DeploymentReport> {
-  const { apps, log, signal } = ctx.deps;
+  const { log, signal } = ctx.deps;
   const cancelled = signal?.aborted === true;
   const reason = cancelled ? "The run was cancelled." : errorMessage(error);
   const code = cancelled ? "Cancelled" : errorCode(error);
@@ -35,27 +36,43 @@ export async function recover(
   ctx.report.nextSteps = error instanceof DeployFailure ? error.nextSteps : undefined;
   log.info(`Stopping: ${reason}${code ? ` [${code}]` : ""}`);
   const journal = ctx.journal;
-  if (!journal) {
+  // Another run's lease stops a run before its first write lands: there is nothing of ours to undo.
+  const untouched = !journal?.record.lastWrite || errorCode(error) === "LeaseHeld";
+  if (!journal || untouched) {
+    journal?.settle();
     ctx.report.nextSteps ??= "Nothing was changed; fix the cause and run again.";
     return ctx.finish("failed", reason, ctx.found ?? []);
   }
-  if (journal.settled) return ctx.finish("failed", reason, ctx.found ?? []);
-  if (error instanceof ExternalChange || error instanceof LeaseLost) {
-    // Someone else's change is never silently overwritten, and their lease is theirs.
-    journal.settle();
-    if (!(error instanceof LeaseLost)) {
-      await apps
-        .updateTags(journal.record.tags)
-        .catch((e: unknown) => log.warning(`Could not release the lease: ${errorMessage(e)}`));
-    }
-    const now = await apps.getApp().catch(() => undefined);
+  if (journal.settled) {
+    // The run's traffic work was done: report what the app routes now, not what it found.
+    const now = await ctx.deps.apps.getApp().catch(() => undefined);
     return ctx.finish("failed", reason, now ? currentTraffic(now) : []);
+  }
+  if (error instanceof ExternalChange || error instanceof LeaseLost) {
+    return leaveAsFound(ctx, journal, reason, error instanceof LeaseLost);
+  }
+  if (journal.promoting) {
+    try {
+      const traffic = await ctx.phase("Finish promotion", () => finishPromotion(ctx.deps, journal));
+      return ctx.finish("failed", `${reason} The promotion was finished.`, traffic);
+    } catch (finishError) {
+      log.error(`Finishing the promotion failed too: ${errorMessage(finishError)}`);
+      return ctx.finish("failed", reason, []);
+    }
   }
   if (ctx.restoring) return restoreFailed(ctx, reason, error);
   try {
     const restored = await restore(ctx);
     return ctx.finish(options.restoredResult(ctx.shifted), reason, restored);
   } catch (restoreError) {
+    if (restoreError instanceof ExternalChange || restoreError instanceof LeaseLost) {
+      return leaveAsFound(
+        ctx,
+        journal,
+        `${reason} ${restoreError.message}`,
+        restoreError instanceof LeaseLost,
+      );
+    }
     return restoreFailed(ctx, reason, restoreError);
   }
 }
@@ -67,17 +84,86 @@ export function recoverDeploy(ctx: RolloutContext, error: unknown): Promise<Depl
   });
 }
 
+/**
+ * Someone else changed the app, or took it: it is left exactly as they set it; only this run's lease
+ * is given back (never another run's).
+ */
+async function leaveAsFound(
+  ctx: RolloutContext,
+  journal: RunJournal,
+  reason: string,
+  taken: boolean,
+): Promise<DeploymentReport> {
+  const { apps, log } = ctx.deps;
+  ctx.report.errorCode = taken ? "LeaseLost" : "TrafficChangedExternally";
+  journal.settle();
+  const now = await apps.getApp().catch(() => undefined);
+  if (!taken && now && ctx.leaseHeld) {
+    await apps
+      .updateTags(mergeOurTags(now.tags, {}))
+      .then(() => log.info("Lease released; the app was left as found."))
+      .catch((e: unknown) => log.warning(`Could not release the lease: ${errorMessage(e)}`));
+  }
+  return ctx.finish("failed", reason, now ? currentTraffic(now) : []);
+}
+
 /** Phase "Restore": the journal's traffic and tags back, the candidate retired, the journal settled. */
 export async function restore(ctx: RolloutContext): Promise<TrafficWeight[]> {
-  const { clock, log } = ctx.deps;
+  const { clock, log, run } = ctx.deps;
   const journal = ctx.journal!;
   ctx.restoring = true;
+  // Not bound to the run's cancellation: a cancelled run is exactly the one that must restore.
   return ctx.phase("Restore", async () => {
-    const outcome = await restoreTraffic(ctx.deps.apps, journal.record, { log, clock });
+    const outcome = await restoreTraffic(ctx.deps.apps, restoreRecord(journal), {
+      log,
+      clock,
+      run,
+      waitReady: ctx.waitReady,
+      recordWrite: (write) => journal.recordWrite(write, clock.now()),
+    });
     reportRestored(log, journal, outcome);
+    ctx.leaseHeld = false;
     journal.settle();
     return outcome.traffic;
   });
+}
+
+/** What a restore from `journal` puts back: the traffic before, this tool's tags as they were. */
+export function restoreRecord(journal: RunJournal): RestoreRecord {
+  const { record } = journal;
+  return {
+    before: record.before,
+    candidate: record.candidate,
+    createdCandidate: record.createdCandidate,
+    keepFailedRevision: record.keepFailedRevision,
+    expected: journal.expectedTraffic(),
+    lastPromotion: record.tags[LAST_TAG],
+    keepTags: heldTagsOf(record.tags),
+  };
+}
+
+/** Retires what the promotion had left to retire; the traffic stays as promoted. */
+async function finishPromotion(
+  deps: GuardDeps & { clock: Clock; log: Log },
+  journal: RunJournal,
+): Promise<TrafficWeight[]> {
+  const { apps, clock, log } = deps;
+  let app = await readBeforeWrite(deps, journal, {
+    when: "before finishing the promotion",
+    leaseHeld: false,
+  });
+  for (const name of journal.record.retiring ?? []) {
+    journal.recordWrite({ kind: "deactivate", revision: name }, clock.now());
+    await apps.deactivateRevision(name, { retryForMs: 10 * 60_000 });
+    journal.retired(name);
+    log.info(`Deactivated ${name}`);
+    app = await readBeforeWrite(deps, journal, {
+      when: `after deactivating ${name}`,
+      leaseHeld: false,
+    });
+  }
+  journal.settle();
+  return currentTraffic(app);
 }
 
 function restoreFailed(ctx: RolloutContext, reason: string, error: unknown): DeploymentReport {
@@ -92,11 +178,7 @@ export function manualRestore(record: RunJournal["record"]): string {
   return `Set it by hand: az containerapp ingress traffic set -n ${record.app} -g ${record.resourceGroup} --revision-weight ${record.before.map((e) => `${e.revisionName}=${e.weight}`).join(" ")}`;
 }
 
-function reportRestored(
-  log: Log,
-  journal: RunJournal,
-  outcome: { traffic: TrafficWeight[]; candidateDeactivated: boolean },
-): void {
+function reportRestored(log: Log, journal: RunJournal, outcome: RestoreOutcome): void {
   log.info(`Traffic restored: ${formatTraffic(outcome.traffic)}`);
   if (outcome.candidateDeactivated) log.info(`Deactivated ${journal.record.candidate}`);
 }
@@ -104,30 +186,60 @@ function reportRestored(
 export type InterruptedOutcome =
   | { kind: "nothing" }
   | { kind: "restored"; traffic: TrafficWeight[] }
+  | { kind: "promoted"; traffic: TrafficWeight[] }
+  | { kind: "left"; message: string }
   | { kind: "failed"; message: string };
 
 /**
  * Finishes a run that died (killed, cancelled before it could restore) from the journal it saved:
- * nothing when it had settled, else its traffic and tags back and its candidate retired. Never
- * throws; the outcome says what happened.
+ * nothing when it had settled; the promotion finished when it had begun; else its traffic and
+ * tags back and its candidate retired — unless someone else changed the app meanwhile, which is
+ * left as they set it. Never throws; the outcome says what happened.
  */
 export async function recoverInterrupted(
   journal: RunJournal | undefined,
-  deps: { apps: () => Promise<ContainerAppsPort>; log: Log; clock: Clock },
+  deps: {
+    apps: () => Promise<ContainerAppsPort>;
+    log: Log;
+    clock: Clock;
+    run: RunContext;
+    waitReady: (apps: ContainerAppsPort, revision: string) => Promise<RevisionState>;
+  },
 ): Promise<InterruptedOutcome> {
   if (!journal || journal.settled) return { kind: "nothing" };
   const { record } = journal;
-  const { log, clock } = deps;
-  log.warning(
-    `The deployment of ${record.candidate} did not finish; restoring the traffic of ${record.app} it found: ${formatTraffic(record.before)}`,
-  );
+  const { log, clock, run } = deps;
   try {
     const apps = await deps.apps();
-    const outcome = await log.group("Restore", () => restoreTraffic(apps, record, { log, clock }));
+    if (journal.promoting) {
+      log.warning(
+        `The promotion of ${record.candidate} did not finish; retiring what it had left: ${(record.retiring ?? []).join(", ") || "nothing"}`,
+      );
+      const traffic = await log.group("Finish promotion", () =>
+        finishPromotion({ apps, run, clock, log }, journal),
+      );
+      return { kind: "promoted", traffic };
+    }
+    log.warning(
+      `The deployment of ${record.candidate} did not finish; restoring the traffic of ${record.app} it found: ${formatTraffic(record.before)}`,
+    );
+    const outcome = await log.group("Restore", () =>
+      restoreTraffic(apps, restoreRecord(journal), {
+        log,
+        clock,
+        run,
+        waitReady: (revision) => deps.waitReady(apps, revision),
+        recordWrite: (write) => journal.recordWrite(write, clock.now()),
+      }),
+    );
     reportRestored(log, journal, outcome);
     journal.settle();
     return { kind: "restored", traffic: outcome.traffic };
   } catch (error) {
+    if (error instanceof ExternalChange || error instanceof LeaseLost) {
+      journal.settle();
+      return { kind: "left", message: error.message };
+    }
     return {
       kind: "failed",
       message: `Restoring ${record.app} failed: ${errorMessage(error)}. ${manualRestore(record)}`,

@@ -1,92 +1,176 @@
+/**
+ * Putting an app back as a run found it: the exact traffic array (weights and labels), this tool's
+ * tags as they were (others' tags kept), and the candidate the run created retired. The most
+ * persistent path of all: transient faults are retried for ten minutes, a write the service reports
+ * as failed is read back before it is sent again, and every write is preceded by a fresh read that
+ * stops the restore when someone else changed the app meanwhile.
+ */
 import type { Clock } from "../clock.ts";
-import { errorMessage, isOperationFailure } from "../failure.ts";
-import type { DeployJournal } from "../journal.ts";
-import type { ContainerAppsPort, Log } from "../ports.ts";
+import { ExternalChange, errorMessage, isOperationFailure } from "../failure.ts";
+import type { JournalWrite } from "../journal.ts";
+import type { AppState, ContainerAppsPort, Log, RunContext } from "../ports.ts";
 import { formatTraffic } from "../report/format.ts";
+import { LAST_TAG, decodeLeaseTags, mergeOurTags } from "../tags.ts";
 import { currentTraffic } from "../traffic/current.ts";
 import { sameTraffic, weightsByRevision } from "../traffic/plan.ts";
 import type { TrafficWeight } from "../types.ts";
+import { assertNotTakenOver, describeDrift } from "./guard.ts";
 
 /** A restore keeps trying through transient Azure failures far longer than any other write. */
 const RESTORE_RETRY_MS = 10 * 60_000;
 
+/** What a restore puts back, and what it accepts to find before it does. */
+export interface RestoreRecord {
+  before: TrafficWeight[];
+  candidate: string;
+  /** Whether the run created (or woke) the candidate: only then is it deactivated. */
+  createdCandidate: boolean;
+  keepFailedRevision: boolean;
+  /** Traffic the app may route if nobody else changed it (the run's last writes). */
+  expected: TrafficWeight[][];
+  /** The last-promotion tag as it was before the run; undefined: it had none. */
+  lastPromotion?: string;
+  /** Tags of this tool that the restore puts back as well (a held deployment's record). */
+  keepTags?: Record<string, string>;
+}
+
+export interface RestoreDeps {
+  log: Log;
+  clock: Clock;
+  run: RunContext;
+  signal?: AbortSignal;
+  retryForMs?: number;
+  /** Waits until a revision re-activated for the restore is ready. */
+  waitReady: (revision: string) => Promise<unknown>;
+  /** Records each write before it is sent (the run's journal). */
+  recordWrite?: (write: Omit<JournalWrite, "at">) => void;
+}
+
 export interface RestoreOutcome {
   traffic: TrafficWeight[];
   candidateDeactivated: boolean;
+  /** Revisions that had been deactivated and were activated again before getting weight. */
+  reactivated: string[];
 }
 
-/**
- * Puts the app back as the journal found it: the exact traffic array (weights and labels) and the
- * tags without our lease, then retires the candidate this run created (never one with weight).
- */
 export async function restoreTraffic(
   apps: ContainerAppsPort,
-  journal: Pick<
-    DeployJournal,
-    "candidate" | "createdCandidate" | "keepFailedRevision" | "before" | "tags"
-  >,
-  deps: { log: Log; clock: Clock; retryForMs?: number },
+  record: RestoreRecord,
+  deps: RestoreDeps,
 ): Promise<RestoreOutcome> {
   const retryForMs = deps.retryForMs ?? RESTORE_RETRY_MS;
-  const traffic = await writeSnapshot(apps, journal, deps, deps.clock.now() + retryForMs);
+  const deadline = deps.clock.now() + retryForMs;
+  const left = () => Math.max(0, deadline - deps.clock.now());
+  const reactivated = await reactivate(apps, record.before, deps, left);
+  const traffic = await writeBefore(apps, record, deps, deadline);
   let candidateDeactivated = false;
-  const candidateWeight = weightsByRevision(traffic).get(journal.candidate) ?? 0;
-  if (journal.createdCandidate && !journal.keepFailedRevision && candidateWeight === 0) {
+  const candidateWeight = weightsByRevision(traffic).get(record.candidate) ?? 0;
+  if (record.createdCandidate && !record.keepFailedRevision && candidateWeight === 0) {
     try {
-      await apps.deactivateRevision(journal.candidate, { retryForMs });
+      deps.recordWrite?.({ kind: "deactivate", revision: record.candidate });
+      await apps.deactivateRevision(record.candidate, { retryForMs: left() });
       candidateDeactivated = true;
     } catch (error) {
       deps.log.warning(
-        `Traffic is restored, but revision ${journal.candidate} could not be deactivated: ${errorMessage(error)}`,
+        `Traffic is restored, but revision ${record.candidate} could not be deactivated: ${errorMessage(error)}`,
       );
     }
   }
-  return { traffic, candidateDeactivated };
+  return { traffic, candidateDeactivated, reactivated };
 }
 
 /**
- * Writes the snapshot's traffic and tags until the app reads back as asked or the deadline passes.
- * Transient faults are retried inside each call; a write whose operation the service reported as
- * failed is read back first, and sent again only when the app still differs from the snapshot.
+ * A revision that is to get weight back must be active and ready first: weighting an inactive
+ * revision is an outage (the service accepts it and requests fail).
  */
-async function writeSnapshot(
+async function reactivate(
   apps: ContainerAppsPort,
-  journal: Pick<DeployJournal, "before" | "tags">,
-  deps: { log: Log; clock: Clock },
+  before: TrafficWeight[],
+  deps: RestoreDeps,
+  left: () => number,
+): Promise<string[]> {
+  const weighted = new Set(before.filter((e) => e.weight > 0).map((e) => e.revisionName));
+  if (weighted.size === 0) return [];
+  const revisions = await apps.listRevisions();
+  const inactive = revisions.filter((r) => weighted.has(r.name) && !r.active).map((r) => r.name);
+  for (const name of inactive) {
+    deps.log.info(`Activating ${name} again before it gets its traffic back`);
+    deps.recordWrite?.({ kind: "activate", revision: name });
+    await apps.activateRevision(name, { retryForMs: left(), signal: deps.signal });
+    await deps.waitReady(name);
+  }
+  return inactive;
+}
+
+/**
+ * Writes the previous traffic until the app reads back as asked or the deadline passes. Each try
+ * starts from a fresh read: someone else's change stops the restore; a write the service reported
+ * as failed is sent again only when the app still differs from the previous traffic.
+ */
+async function writeBefore(
+  apps: ContainerAppsPort,
+  record: RestoreRecord,
+  deps: RestoreDeps,
   deadline: number,
 ): Promise<TrafficWeight[]> {
   const { clock, log } = deps;
   const left = () => Math.max(0, deadline - clock.now());
+  let failure: unknown;
   for (let attempt = 1; ; attempt++) {
-    let failure: unknown;
+    const fresh = await apps.getApp({ retryForMs: left() });
+    const found = currentTraffic(fresh);
+    if (failure && sameTraffic(found, record.before) && !holdsOurLease(fresh, deps.run)) {
+      return found;
+    }
+    guard(fresh, record, deps.run);
+    deps.recordWrite?.({ kind: "traffic", traffic: record.before });
     try {
-      const written = await apps.updateTraffic(journal.before, {
-        tags: journal.tags,
+      const written = await apps.updateTraffic(record.before, {
+        tags: restoredTags(fresh, record),
         retryForMs: left(),
       });
-      if (sameTraffic(currentTraffic(written), journal.before)) return currentTraffic(written);
+      const traffic = currentTraffic(written);
+      if (!sameTraffic(traffic, record.before)) {
+        throw new ExternalChange(
+          `After the restore ${fresh.name} routes ${formatTraffic(traffic)} instead of ${formatTraffic(record.before)}: someone else wrote at the same time. It was left as found.`,
+        );
+      }
+      return traffic;
     } catch (error) {
       if (!isOperationFailure(error)) throw error;
       failure = error;
     }
-    const app = await apps.getApp({ retryForMs: left() });
-    const traffic = currentTraffic(app);
-    const restored = sameTraffic(traffic, journal.before);
-    if (restored && (!failure || sameTags(app.tags, journal.tags))) return traffic;
     const gap = Math.min(1000 * 2 ** (attempt - 1), 16_000);
-    if (!failure || clock.now() + gap >= deadline) {
-      throw new Error(
-        `After the restore the app routes ${formatTraffic(traffic)} instead of ${formatTraffic(journal.before)}${failure ? ` (${errorMessage(failure)})` : ""}.`,
-      );
+    if (clock.now() + gap >= deadline) {
+      throw new Error(`The restore of ${fresh.name} failed: ${errorMessage(failure)}.`);
     }
     log.warning(
-      `${errorMessage(failure)}; the app routes ${formatTraffic(traffic)}. Writing the previous traffic again in ${Math.round(gap / 1000)} s (trying until ${new Date(deadline).toISOString()}).`,
+      `${errorMessage(failure)}; reading ${fresh.name} again in ${Math.round(gap / 1000)} s and writing the previous traffic again if it still differs (trying until ${new Date(deadline).toISOString()}).`,
     );
     await clock.sleep(gap);
   }
 }
 
-function sameTags(actual: Record<string, string>, expected: Record<string, string>): boolean {
-  const keys = new Set([...Object.keys(actual), ...Object.keys(expected)]);
-  return [...keys].every((key) => actual[key] === expected[key]);
+/** The app must route what the run left (or already the previous traffic), and be no one else's. */
+function guard(fresh: AppState, record: RestoreRecord, run: RunContext): void {
+  assertNotTakenOver(fresh, run, "before the restore", false);
+  const found = currentTraffic(fresh);
+  const accepted = [...record.expected, record.before];
+  if (accepted.some((traffic) => sameTraffic(found, traffic))) return;
+  throw new ExternalChange(
+    `Someone else changed the traffic of ${fresh.name} before the restore: ${describeDrift(record.expected[0] ?? record.before, found)}. It was left as they set it.`,
+  );
+}
+
+function holdsOurLease(app: AppState, run: RunContext): boolean {
+  return decodeLeaseTags(app.tags)?.runId === run.runId;
+}
+
+/** This tool's tags back as they were before the run; everyone else's as they are now. */
+function restoredTags(fresh: AppState, record: RestoreRecord): Record<string, string> {
+  return mergeOurTags(
+    fresh.tags,
+    { [LAST_TAG]: record.lastPromotion, ...record.keepTags },
+    { dropHeld: true },
+  );
 }

@@ -12,6 +12,7 @@ import { currentTraffic } from "../traffic/current.ts";
 import { totalWeight } from "../traffic/resolve.ts";
 import type { TrafficWeight } from "../types.ts";
 import type { RolloutContext } from "./context.ts";
+import { recoverDeadRun } from "./lease.ts";
 
 /** The app as the run found it. */
 export interface AppSnapshot {
@@ -21,10 +22,19 @@ export interface AppSnapshot {
   fqdn: string;
 }
 
-/** Reads the app and its revisions together and checks that its traffic can be shifted. */
-export async function takeSnapshot(ctx: RolloutContext): Promise<AppSnapshot> {
+/**
+ * Reads the app and its revisions together and checks that its traffic can be shifted. A run that
+ * died mid-shift on this app is cleaned up first (`recoverDead`, unless it is a dry run).
+ */
+export async function takeSnapshot(
+  ctx: RolloutContext,
+  options: { recoverDead?: boolean } = {},
+): Promise<AppSnapshot> {
   const { apps, log } = ctx.deps;
   const [app, revisions] = await Promise.all([apps.getApp(), apps.listRevisions()]);
+  if ((options.recoverDead ?? true) && (await recoverDeadRun(ctx, app))) {
+    return takeSnapshot(ctx, options);
+  }
   if (!app.ingress) {
     throw new DeployFailure(
       `Container app ${app.name} has no ingress, so traffic cannot be split between revisions.`,

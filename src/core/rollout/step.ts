@@ -12,7 +12,8 @@ import { currentTraffic } from "../traffic/current.ts";
 import { sameTraffic } from "../traffic/plan.ts";
 import type { StepRecord, TrafficWeight } from "../types.ts";
 import type { RolloutContext } from "./context.ts";
-import { assertLeaseHeld } from "./lease.ts";
+import { assertNotTakenOver, describeDrift, readBeforeWrite } from "./guard.ts";
+import { leaseTags, releasedTags } from "./lease.ts";
 import { failedState, isReady } from "./readiness.ts";
 
 /** The steps of one shift and how each is checked. */
@@ -29,8 +30,11 @@ export interface StepPlan {
   checkUrl: (traffic: TrafficWeight[]) => string;
   /** Whether step `index` (0-based) bakes; without checks there is nothing to bake on. */
   bakes: (index: number) => boolean;
-  /** Tags that ride on the last step's write (a rollback gives its lease back there). */
-  lastStepTags?: Record<string, string>;
+  /**
+   * When set, the last step's write gives the lease back and records this promotion (the value of
+   * the last-promotion tag); otherwise every step's write renews the lease.
+   */
+  promotion?: () => string;
   /** What the operator should do when a step fails. */
   nextSteps: string;
 }
@@ -69,8 +73,11 @@ export async function shiftSteps(
         checksRun: record.checksRun,
       });
     try {
-      const last = i === plan.steps.length - 1;
-      await shiftStep(ctx, record, last ? plan.lastStepTags : undefined);
+      const releases = i === plan.steps.length - 1 && plan.promotion !== undefined;
+      await shiftStep(ctx, record, {
+        bakeMs: baking ? ctx.inputs.stepWaitMs : 0,
+        ...(releases && plan.promotion ? { promotion: plan.promotion() } : {}),
+      });
       traffic = target;
       log.info(`${progress()}: ${formatTraffic(target)}`);
       if (baking) await bakeStep(ctx, record, plan);
@@ -83,17 +90,36 @@ export async function shiftSteps(
   return traffic;
 }
 
-/** Writes the step's traffic (with `tags` riding on the write when given) and reads it back. */
+/**
+ * Writes the step's traffic and reads it back. The app is read fresh first (or taken from the
+ * read that ended the previous bake) and must still be this run's and route what it last wrote.
+ * The write renews the lease until after the step's bake — or, with `promotion`, gives it back and
+ * records the promotion.
+ */
 export async function shiftStep(
   ctx: RolloutContext,
   record: StepRecord,
-  tags?: Record<string, string>,
+  options: { bakeMs: number; promotion?: string },
 ): Promise<void> {
   const { apps, clock, signal } = ctx.deps;
-  ctx.journal?.recordWrite({ kind: "traffic", traffic: record.traffic }, clock.now());
-  const app = await apps.updateTraffic(record.traffic, { ...(tags ? { tags } : {}), signal });
+  const journal = ctx.journal!;
+  const fresh =
+    ctx.fresh ??
+    (await readBeforeWrite(ctx.deps, journal, {
+      when: `before step ${record.index}`,
+      leaseHeld: true,
+    }));
+  ctx.fresh = undefined;
+  const tags =
+    options.promotion !== undefined
+      ? releasedTags(fresh, options.promotion)
+      : leaseTags(ctx, fresh, options.bakeMs, record.traffic);
+  journal.recordWrite({ kind: "traffic", traffic: record.traffic }, clock.now());
+  const app = await apps.updateTraffic(record.traffic, { tags, signal });
   ctx.shifted = true;
   assertTraffic(app, record.traffic, `step ${record.index}`);
+  journal.confirm(record.traffic);
+  ctx.leaseHeld = options.promotion === undefined;
 }
 
 /**
@@ -128,7 +154,7 @@ export async function bakeStep(
     apps.getApp({ signal }),
     apps.getRevision(plan.revision, { signal }),
   ]);
-  assertLeaseHeld(app, run, `during step ${record.index}`);
+  assertNotTakenOver(app, run, `during step ${record.index}`, ctx.leaseHeld);
   if (!isReady(revision)) {
     record.failure = `revision is ${failedState(revision) ?? "no longer ready"}`;
     throw new DeployFailure(
@@ -139,9 +165,11 @@ export async function bakeStep(
   if (!sameTraffic(currentTraffic(app), record.traffic)) {
     record.failure = "traffic was changed by someone else";
     throw new ExternalChange(
-      `Traffic of ${app.name} was changed by someone else during step ${record.index}: expected ${formatTraffic(record.traffic)}, found ${formatTraffic(currentTraffic(app))}. It was left as found.`,
+      `Someone else changed the traffic of ${app.name} during step ${record.index}: ${describeDrift(record.traffic, currentTraffic(app))}. It was left as they set it.`,
     );
   }
+  // This read is the fresh read of the next write.
+  ctx.fresh = app;
 }
 
 /** A write whose read-back differs from what was asked means someone else wrote at the same time. */
