@@ -226,9 +226,11 @@ describe("npm run emulator", () => {
           "proxy",
           "subscriptionId",
           "tenantId",
+          "timing",
         ].sort(),
       );
       expect(info.caFile).toBe(join(dataDir, "ca.pem"));
+      expect(info.timing).toEqual({ profile: "fast", timeScale: 1 });
 
       const seeded = await fetch(`${info.control}/seed`, {
         method: "POST",
