@@ -15,6 +15,7 @@ import {
   eventually,
   rejectionOf,
   secretCredential,
+  quickPolls,
   updateApp,
 } from "./support.ts";
 
@@ -35,9 +36,14 @@ beforeAll(async () => {
   });
   client = armClient(emulator.info);
   await createResourceGroup(emulator.info, rg);
-  const environment = await client.managedEnvironments.createOrUpdate(rg, env, {
-    location: emulator.info.location,
-  });
+  const environment = await client.managedEnvironments.createOrUpdate(
+    rg,
+    env,
+    {
+      location: emulator.info.location,
+    },
+    quickPolls,
+  );
   environmentId = environment.id ?? "";
   domain = environment.defaultDomain ?? "";
 });
@@ -56,20 +62,25 @@ async function createApp(
   app: string,
   options: { mode?: "Single" | "Multiple"; external?: boolean; maxInactiveRevisions?: number } = {},
 ) {
-  return client.containerApps.createOrUpdate(rg, app, {
-    location: emulator.info.location,
-    environmentId,
-    tags: { team: "web" },
-    configuration: {
-      activeRevisionsMode: options.mode ?? "Multiple",
-      maxInactiveRevisions: options.maxInactiveRevisions,
-      ingress: { external: options.external ?? true, targetPort: 8080 },
+  return client.containerApps.createOrUpdate(
+    rg,
+    app,
+    {
+      location: emulator.info.location,
+      environmentId,
+      tags: { team: "web" },
+      configuration: {
+        activeRevisionsMode: options.mode ?? "Multiple",
+        maxInactiveRevisions: options.maxInactiveRevisions,
+        ingress: { external: options.external ?? true, targetPort: 8080 },
+      },
+      template: {
+        revisionSuffix: "v1",
+        containers: [{ name: app, image: image("healthy") }],
+      },
     },
-    template: {
-      revisionSuffix: "v1",
-      containers: [{ name: app, image: image("healthy") }],
-    },
-  });
+    quickPolls,
+  );
 }
 
 function patch(app: string, body: Partial<ContainerApp>) {
