@@ -77,17 +77,8 @@ export class RevisionLifecycle {
     revision: Revision,
     operationMs: number,
   ): Promise<string | undefined> {
-    const provisioningMs = this.#timing.provisioningMs(operationMs);
-    if (revision.fault === "fail-provisioning") {
-      const generation = ++revision.generation;
-      return this.#scheduler.delay(provisioningMs).then(() => {
-        if (generation !== revision.generation || this.#scheduler.stopped) return undefined;
-        const detail = imagePullFailure(revision);
-        this.#markFailed(revision, detail);
-        return detail;
-      });
-    }
-    this.#start(app, revision, provisioningMs);
+    const pullFailure = this.#start(app, revision, this.#timing.provisioningMs(operationMs));
+    if (revision.fault === "fail-provisioning") return pullFailure;
     if (revision.fault === "operation-expired") {
       return this.#scheduler
         .delay(this.#timing.operationExpiryMs())
@@ -100,7 +91,7 @@ export class RevisionLifecycle {
     if (revision.active) return;
     revision.active = true;
     revision.lastActiveTime = undefined;
-    this.#start(app, revision, this.#timing.provisioningMs(0));
+    void this.#start(app, revision, this.#timing.provisioningMs(0));
   }
 
   deactivate(app: ContainerApp, revision: Revision): void {
@@ -118,7 +109,7 @@ export class RevisionLifecycle {
       );
     }
     this.#stopProcess(revision);
-    this.#start(app, revision, this.#timing.provisioningMs(0));
+    void this.#start(app, revision, this.#timing.provisioningMs(0));
   }
 
   /** Starts a seeded revision: it is ready as soon as its process listens. */
@@ -201,8 +192,14 @@ export class RevisionLifecycle {
   /**
    * Starts the revision's process: Processing while it starts and for `provisioningMs`, then
    * Activating for the activation time, then Running (unless its fault keeps it from readiness).
+   * An image that cannot be pulled fails it after `provisioningMs` instead: the promise resolves
+   * with why, and otherwise at once with nothing.
    */
-  #start(app: ContainerApp, revision: Revision, provisioningMs: number): void {
+  #start(
+    app: ContainerApp,
+    revision: Revision,
+    provisioningMs: number,
+  ): Promise<string | undefined> {
     const generation = ++revision.generation;
     revision.runningState = "Processing";
     revision.healthState = "None";
@@ -213,6 +210,14 @@ export class RevisionLifecycle {
       revision.provisioningError = undefined;
     }
     const current = () => generation === revision.generation && !this.#scheduler.stopped;
+    if (revision.fault === "fail-provisioning") {
+      return this.#scheduler.delay(provisioningMs).then(() => {
+        if (!current()) return undefined;
+        const detail = imagePullFailure(revision);
+        this.#markFailed(revision, detail);
+        return detail;
+      });
+    }
     const start = async () => {
       const [started] = await Promise.allSettled([
         this.#startProcess(processOptions(app, revision)),
@@ -234,6 +239,7 @@ export class RevisionLifecycle {
       if (current() && revision.process === process) this.#markReady(app, revision);
     };
     void this.#scheduler.track(start());
+    return Promise.resolve(undefined);
   }
 
   /** Makes a started process the revision's replica (not ready yet), and a later exit a crash. */
