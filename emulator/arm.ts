@@ -20,15 +20,19 @@ import {
   type HttpRoute,
 } from "./http.ts";
 import type { Identity } from "./identity.ts";
+import { appFqdn, revisionFqdn } from "./ingress.ts";
 import type { Journal } from "./journal.ts";
-import type {
-  ContainerApp,
-  EmulatorState,
-  ManagedEnvironment,
-  Operation,
-  Revision,
-} from "./state.ts";
+import {
+  getRevision,
+  type ContainerApp,
+  type ManagedEnvironment,
+  type Operation,
+  type ResourceStore,
+  type Revision,
+} from "./store.ts";
+import { trafficWeightOf } from "./traffic.ts";
 import type { ArmFault } from "./types.ts";
+import type { Writes } from "./writes.ts";
 
 const appApiVersion = "2026-07-01";
 /** Microsoft.Resources versions current tools send for resource groups. */
@@ -51,12 +55,19 @@ const metadataPath = /^\/metadata\/endpoints$/i;
 /** Small, so that every client exercises `nextLink` paging. */
 const revisionPageSize = 5;
 
+/** What every recorded PUT of a container app or environment announces (567 of 567). */
+const asyncOperationTimeout = "PT15M";
+
 export interface ArmOptions {
-  state: EmulatorState;
+  store: ResourceStore;
+  writes: Writes;
   identity: Identity;
   faults: FaultInjector;
   journal: Journal;
-  /** Retry-After on 202s, operation polls and 429s without their own value. */
+  /**
+   * Retry-After of a 429 whose fault gives none. Long-running operations carry no Retry-After:
+   * none of the recorded 202s, 201s, status polls or result polls has one.
+   */
   retryAfterSeconds: number;
   /** Who `systemData` says created and modified resources (the client id). */
   actor: string;
@@ -79,7 +90,7 @@ const path = (pattern: string) => new RegExp(`^${pattern}$`, "i");
 export function createArmHandler(
   options: ArmOptions,
 ): (request: IncomingMessage, response: ServerResponse) => void {
-  const { state, identity, faults, journal, retryAfterSeconds, actor } = options;
+  const { store, writes, identity, faults, journal, retryAfterSeconds, actor } = options;
 
   const routes: HttpRoute<ArmContext>[] = [
     { method: "GET", pattern: metadataPath, handle: cloudMetadata },
@@ -92,7 +103,7 @@ export function createArmHandler(
       handle: (_context, params) => ({
         status: 200,
         body: {
-          value: state
+          value: store
             .listEnvironments(subscription(params), params.resourceGroup)
             .map(environmentToArm),
         },
@@ -104,7 +115,7 @@ export function createArmHandler(
       handle: (_context, params) => ({
         status: 200,
         body: environmentToArm(
-          state.getEnvironment(subscription(params), params.resourceGroup, params.environment),
+          store.getEnvironment(subscription(params), params.resourceGroup, params.environment),
         ),
       }),
     },
@@ -119,7 +130,7 @@ export function createArmHandler(
       handle: (_context, params) => ({
         status: 200,
         body: {
-          value: state.listApps(subscription(params), params.resourceGroup).map(appToArm),
+          value: store.listApps(subscription(params), params.resourceGroup).map(appToArm),
         },
       }),
     },
@@ -136,34 +147,31 @@ export function createArmHandler(
       pattern: path(revision),
       handle: (_context, params) => {
         const found = appOf(params);
-        return {
-          status: 200,
-          body: revisionToArm(found, state.getRevision(found, params.revision)),
-        };
+        return { status: 200, body: revisionToArm(found, getRevision(found, params.revision)) };
       },
     },
     {
       method: "POST",
       pattern: path(`${revision}/activate`),
       handle: (_context, params) => {
-        state.activateRevision(appOf(params), params.revision);
-        return { status: 200 };
+        writes.activateRevision(appOf(params), params.revision);
+        return { status: 200, body: "Activate succeeded" };
       },
     },
     {
       method: "POST",
       pattern: path(`${revision}/deactivate`),
       handle: (_context, params) => {
-        state.deactivateRevision(appOf(params), params.revision);
-        return { status: 200 };
+        writes.deactivateRevision(appOf(params), params.revision);
+        return { status: 200, body: "Deactivate succeeded" };
       },
     },
     {
       method: "POST",
       pattern: path(`${revision}/restart`),
       handle: (_context, params) => {
-        state.restartRevision(appOf(params), params.revision);
-        return { status: 200 };
+        writes.restartRevision(appOf(params), params.revision);
+        return { status: 200, body: "Restart succeeded" };
       },
     },
     {
@@ -171,7 +179,7 @@ export function createArmHandler(
       pattern: path(`${revision}/replicas`),
       handle: (_context, params) => {
         const found = appOf(params);
-        const current = state.getRevision(found, params.revision);
+        const current = getRevision(found, params.revision);
         return { status: 200, body: { value: replicasOf(found, current) } };
       },
     },
@@ -180,7 +188,7 @@ export function createArmHandler(
       pattern: path(`${revision}/replicas/(?<replica>[^/]+)`),
       handle: (_context, params) => {
         const found = appOf(params);
-        const current = state.getRevision(found, params.revision);
+        const current = getRevision(found, params.revision);
         const replica = replicasOf(found, current).find(
           (candidate) => candidate.name === params.replica,
         );
@@ -211,7 +219,7 @@ export function createArmHandler(
   ];
 
   function subscription(params: Record<string, string>): string {
-    if (!state.hasSubscription(params.subscription)) {
+    if (!store.hasSubscription(params.subscription)) {
       throw new HttpError(
         404,
         "SubscriptionNotFound",
@@ -222,7 +230,7 @@ export function createArmHandler(
   }
 
   function appOf(params: Record<string, string>): ContainerApp {
-    return state.getApp(subscription(params), params.resourceGroup, params.app);
+    return store.getApp(subscription(params), params.resourceGroup, params.app);
   }
 
   function cloudMetadata({ base }: ArmContext): Reply {
@@ -244,7 +252,7 @@ export function createArmHandler(
   }
 
   function putResourceGroup({ body }: ArmContext, params: Record<string, string>): Reply {
-    const { group: created, created: isNew } = state.putResourceGroup(
+    const { group: created, created: isNew } = writes.putResourceGroup(
       subscription(params),
       params.resourceGroup,
       body,
@@ -253,71 +261,87 @@ export function createArmHandler(
   }
 
   function getResourceGroup(_context: ArmContext, params: Record<string, string>): Reply {
-    const found = state.requireResourceGroup(subscription(params), params.resourceGroup);
+    const found = store.requireResourceGroup(subscription(params), params.resourceGroup);
     return { status: 200, body: resourceGroupToArm(found) };
   }
 
   function headResourceGroup(_context: ArmContext, params: Record<string, string>): Reply {
-    const found = state.findResourceGroup(subscription(params), params.resourceGroup);
+    const found = store.findResourceGroup(subscription(params), params.resourceGroup);
     return { status: found ? 204 : 404 };
   }
 
+  /**
+   * A PUT answers 201 whether it creates or replaces, with the resource InProgress, the status
+   * URL and the operation timeout, and no Location (every recorded PUT of an app or environment).
+   */
   function putEnvironment({ base, body }: ArmContext, params: Record<string, string>): Reply {
-    const { environment, created, operation } = state.putEnvironment(
+    const { environment, operation } = writes.putEnvironment(
       subscription(params),
       params.resourceGroup,
       params.environment,
       body,
     );
     return {
-      status: created ? 201 : 200,
+      status: 201,
       body: environmentToArm(environment),
-      headers: operationHeaders(base, environment, operation, "managedEnvironment"),
+      headers: putHeaders(operationUrls(base, environment, operation, "managedEnvironment")),
     };
   }
 
   function putApp({ base, body }: ArmContext, params: Record<string, string>): Reply {
-    const {
-      app: written,
-      created,
-      operation,
-    } = state.putApp(subscription(params), params.resourceGroup, params.app, body);
-    return {
-      status: created ? 201 : 200,
-      body: appToArm(written),
-      headers: operationHeaders(base, written, operation, "containerapp"),
-    };
-  }
-
-  function patchApp({ base, body }: ArmContext, params: Record<string, string>): Reply {
-    const { app: written, operation } = state.patchApp(
+    const { app: written, operation } = writes.putApp(
       subscription(params),
       params.resourceGroup,
       params.app,
       body,
     );
-    return { status: 202, headers: operationHeaders(base, written, operation, "containerapp") };
+    return {
+      status: 201,
+      body: appToArm(written),
+      headers: putHeaders(operationUrls(base, written, operation, "containerapp")),
+    };
   }
 
-  function operationHeaders(
+  /** A PATCH answers 202, no body, with Location and (since 2024-09) Azure-AsyncOperation. */
+  function patchApp({ base, body }: ArmContext, params: Record<string, string>): Reply {
+    const { app: written, operation } = writes.patchApp(
+      subscription(params),
+      params.resourceGroup,
+      params.app,
+      body,
+    );
+    const urls = operationUrls(base, written, operation, "containerapp");
+    return {
+      status: 202,
+      headers: { "azure-asyncoperation": urls.status, location: urls.result },
+    };
+  }
+
+  function putHeaders(urls: { status: string }): Record<string, string> {
+    return {
+      "azure-asyncoperation": urls.status,
+      "x-ms-async-operation-timeout": asyncOperationTimeout,
+    };
+  }
+
+  function operationUrls(
     base: string,
     resource: { subscriptionId: string; location: string },
     operation: Operation,
     kind: "containerapp" | "managedEnvironment",
-  ): Record<string, string> {
+  ): { status: string; result: string } {
     const location = resource.location.toLowerCase().replace(/[^a-z0-9]/g, "");
     const prefix = `${base}/subscriptions/${resource.subscriptionId}/providers/Microsoft.App/locations/${location}`;
     const query = `?api-version=${appApiVersion}`;
     return {
-      "azure-asyncoperation": `${prefix}/${kind}OperationStatuses/${operation.id}${query}`,
-      location: `${prefix}/${kind}OperationResults/${operation.id}${query}`,
-      "retry-after": String(retryAfterSeconds),
+      status: `${prefix}/${kind}OperationStatuses/${operation.id}${query}`,
+      result: `${prefix}/${kind}OperationResults/${operation.id}${query}`,
     };
   }
 
   function findOperation(params: Record<string, string>): Operation {
     subscription(params);
-    const operation = state.getOperation(params.operation);
+    const operation = store.getOperation(params.operation);
     if (!operation) {
       throw new HttpError(
         404,
@@ -337,24 +361,15 @@ export function createArmHandler(
         name: operation.id,
         status: operation.status,
         startTime: operation.startTime,
-        endTime: operation.endTime,
         error: operation.error,
       },
-      headers:
-        operation.status === "InProgress" ? { "retry-after": String(retryAfterSeconds) } : {},
     };
   }
 
   function operationResult({ url, base }: ArmContext, params: Record<string, string>): Reply {
     const operation = findOperation(params);
     if (operation.status === "InProgress") {
-      return {
-        status: 202,
-        headers: {
-          location: `${base}${url.pathname}${url.search}`,
-          "retry-after": String(retryAfterSeconds),
-        },
-      };
+      return { status: 202, headers: { location: `${base}${url.pathname}${url.search}` } };
     }
     if (operation.status === "Failed" && operation.error) {
       throw new HttpError(400, operation.error.code, operation.error.message);
@@ -370,8 +385,8 @@ export function createArmHandler(
     if (!match) throw new Error(`Unexpected resource id ${id}.`);
     const [, subscriptionId, resourceGroup, type, name] = match;
     return type.toLowerCase() === "containerapps"
-      ? appToArm(state.getApp(subscriptionId, resourceGroup, name))
-      : environmentToArm(state.getEnvironment(subscriptionId, resourceGroup, name));
+      ? appToArm(store.getApp(subscriptionId, resourceGroup, name))
+      : environmentToArm(store.getEnvironment(subscriptionId, resourceGroup, name));
   }
 
   function listRevisions({ base, url }: ArmContext, params: Record<string, string>): Reply {
@@ -452,7 +467,7 @@ export function createArmHandler(
         return rest;
       });
     }
-    if (isRecord(configuration.ingress)) configuration.ingress.fqdn = state.appFqdn(found);
+    if (isRecord(configuration.ingress)) configuration.ingress.fqdn = appFqdn(store, found);
     const environmentId = found.environmentId;
     return {
       id: found.id,
@@ -471,7 +486,7 @@ export function createArmHandler(
         outboundIpAddresses: ["127.0.0.1"],
         latestRevisionName: found.latestRevisionName,
         latestReadyRevisionName: found.latestReadyRevisionName,
-        latestRevisionFqdn: state.revisionFqdn(found, found.latestRevisionName),
+        latestRevisionFqdn: revisionFqdn(store, found, found.latestRevisionName),
         customDomainVerificationId: verificationId(found.id),
         configuration,
         template: found.template,
@@ -486,43 +501,51 @@ export function createArmHandler(
       type: "Microsoft.App/containerApps/revisions",
       properties: {
         createdTime: current.createdTime,
-        lastActiveTime: current.lastActiveTime,
-        fqdn: state.revisionFqdn(found, current.name),
+        lastActiveTime: current.active ? undefined : current.lastActiveTime,
+        fqdn: revisionFqdn(store, found, current.name),
         template: current.template,
         active: current.active,
-        replicas: current.process ? 1 : 0,
-        trafficWeight: state.trafficWeightOf(found, current),
+        replicas: current.replica ? 1 : 0,
+        trafficWeight: trafficWeightOf(found, current),
         provisioningError: current.provisioningError,
         healthState: current.healthState,
         provisioningState: current.provisioningState,
         runningState: current.runningState,
+        runningStateDetails: current.runningStateDetails,
       },
     };
   }
 
-  /** One replica while the revision's process runs, none otherwise. */
+  /**
+   * The revision's one replica: none while Provisioning or inactive; not ready while Activating;
+   * ready while Running; a container that keeps crashing (its details are the emulator's own).
+   */
   function replicasOf(found: ContainerApp, current: Revision) {
-    if (!current.process || !current.replicaName) return [];
-    const ready = current.runningState === "Running";
+    const replica = current.replica;
+    if (!replica) return [];
+    const ready = replica.state === "ready";
+    const crashing = replica.state === "crashing";
     const containers = (current.template.containers as Record<string, unknown>[]).map(
       (container) => ({
         name: container.name,
-        containerId: `containerd://${verificationId(`${current.replicaName}/${String(container.name)}`)}`,
+        containerId: `containerd://${verificationId(`${replica.name}/${String(container.name)}`)}`,
         ready,
-        started: true,
-        restartCount: 0,
-        runningState: "Running",
-        runningStateDetails: ready ? "" : "Waiting for the readiness probe to pass.",
+        started: !crashing,
+        restartCount: crashing ? 1 : 0,
+        runningState: crashing ? "Waiting" : "Running",
+        runningStateDetails: crashing
+          ? `Container crashing: ${String(container.name)}`
+          : `Container started at: ${replica.createdTime}.`,
       }),
     );
     return [
       {
-        id: `${found.id}/revisions/${current.name}/replicas/${current.replicaName}`,
-        name: current.replicaName,
+        id: `${found.id}/revisions/${current.name}/replicas/${replica.name}`,
+        name: replica.name,
         type: "Microsoft.App/containerApps/revisions/replicas",
         properties: {
-          createdTime: current.replicaCreatedTime,
-          runningState: "Running",
+          createdTime: replica.createdTime,
+          runningState: crashing ? "NotRunning" : "Running",
           runningStateDetails: "",
           containers,
           initContainers: [],
@@ -663,10 +686,13 @@ export function createArmHandler(
           : new HttpError(500, "InternalServerError", `The emulator failed: ${String(error)}`);
       sendError(
         response,
-        new HttpError(failure.status, failure.code, failure.message, {
-          ...headers,
-          ...failure.headers,
-        }),
+        new HttpError(
+          failure.status,
+          failure.code,
+          failure.message,
+          { ...headers, ...failure.headers },
+          failure.envelope,
+        ),
       );
       record(failure.status);
       return;

@@ -9,9 +9,18 @@ import { startEmulator, type EmulatorInfo, type EmulatorOptions } from "./index.
 const usage = `Usage: npm run emulator -- [options]
 
   --json                        print EmulatorInfo as one JSON line on stdout, nothing else
-  --provisioning-delay-ms <ms>  how long a new revision stays Provisioning (default 300)
-  --operation-delay-ms <ms>     how long an app write stays InProgress (default 300)
-  --retry-after-seconds <s>     Retry-After on long-running operations and 429s (default 1)
+  --timing <fast|azure>         timing profile: short fixed delays (default) or the durations
+                                recorded on Azure
+  --time-scale <factor>         multiply every duration of the profile, e.g. 0.05 (default 1)
+  --seed <seed>                 seed of the azure profile's sampled durations (default 1)
+  --operation-delay-ms <ms>     fast profile: how long a write stays InProgress (default 300)
+  --provisioning-delay-ms <ms>  fast profile: how long a started revision stays Activating
+                                before it is Running (default 300)
+  --retire-delay-ms <ms>        Single mode: how long the previous revision stays Deprovisioning
+                                once the new one is ready (default 300; azure 60 s, scaled)
+  --operation-expiry-ms <ms>    when an operation-expired write fails (default 2000; azure
+                                15 min, scaled)
+  --retry-after-seconds <s>     Retry-After on 429s whose fault gives none (default 1)
   --data-dir <path>             where the CA is written (default: a temporary folder)
   --help                        show this help`;
 
@@ -21,8 +30,13 @@ async function main(): Promise<void> {
   try {
     args = parse();
     options = {
+      timing: timingOption(args.timing),
+      timeScale: scaleOption(args["time-scale"]),
+      seed: args.seed,
       provisioningDelayMs: integerOption(args["provisioning-delay-ms"], "--provisioning-delay-ms"),
       operationDelayMs: integerOption(args["operation-delay-ms"], "--operation-delay-ms"),
+      retireDelayMs: integerOption(args["retire-delay-ms"], "--retire-delay-ms"),
+      operationExpiryMs: integerOption(args["operation-expiry-ms"], "--operation-expiry-ms"),
       retryAfterSeconds: integerOption(args["retry-after-seconds"], "--retry-after-seconds"),
       dataDir: args["data-dir"],
     };
@@ -35,7 +49,14 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage}\n`);
     return;
   }
-  const emulator = await startEmulator(options);
+  let emulator: Awaited<ReturnType<typeof startEmulator>>;
+  try {
+    emulator = await startEmulator(options);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+    return;
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -61,8 +82,13 @@ function parse() {
   return parseArgs({
     options: {
       json: { type: "boolean", default: false },
+      timing: { type: "string" },
+      "time-scale": { type: "string" },
+      seed: { type: "string" },
       "provisioning-delay-ms": { type: "string" },
       "operation-delay-ms": { type: "string" },
+      "retire-delay-ms": { type: "string" },
+      "operation-expiry-ms": { type: "string" },
       "retry-after-seconds": { type: "string" },
       "data-dir": { type: "string" },
       help: { type: "boolean", default: false },
@@ -76,6 +102,20 @@ function integerOption(value: string | undefined, flag: string): number | undefi
   if (!/^\d+$/.test(value))
     throw new Error(`${flag} takes a non-negative integer, got "${value}".`);
   return Number(value);
+}
+
+function timingOption(value: string | undefined): EmulatorOptions["timing"] {
+  if (value === undefined || value === "fast" || value === "azure") return value;
+  throw new Error(`--timing takes "fast" or "azure", got "${value}".`);
+}
+
+function scaleOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const scale = Number(value);
+  if (value.trim() === "" || !Number.isFinite(scale) || scale <= 0) {
+    throw new Error(`--time-scale takes a positive number such as 0.05, got "${value}".`);
+  }
+  return scale;
 }
 
 function banner(info: EmulatorInfo): string {
@@ -95,6 +135,7 @@ function banner(info: EmulatorInfo): string {
     ["Pipelines OIDC URL", info.adoOidcUrl],
     ["Pipelines token", info.adoAccessToken],
     ["Service connection", info.adoServiceConnectionId],
+    ["Timing", `${info.timing.profile}, time scale ${info.timing.timeScale}`],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   const table = rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`).join("\n");

@@ -16,7 +16,47 @@ import {
   type Reply,
   type HttpRoute,
 } from "./http.ts";
-import type { ArmFault, Emulator, RevisionFault, SeedSpec, TrafficEntry } from "./types.ts";
+import { appFqdn } from "./ingress.ts";
+import type { ContainerApp, ResourceStore } from "./store.ts";
+import { trafficEntries, trafficWeightOf } from "./traffic.ts";
+import type {
+  AppView,
+  ArmFault,
+  Emulator,
+  RevisionFault,
+  SeedSpec,
+  TrafficEntry,
+} from "./types.ts";
+
+/** The app as the control API shows it, for assertions. */
+export function appView(store: ResourceStore, app: ContainerApp): AppView {
+  return {
+    id: app.id,
+    name: app.name,
+    resourceGroup: app.resourceGroup,
+    activeRevisionsMode: String(app.configuration.activeRevisionsMode),
+    provisioningState: app.provisioningState,
+    latestRevisionName: app.latestRevisionName,
+    latestReadyRevisionName: app.latestReadyRevisionName,
+    fqdn: appFqdn(store, app) ?? "",
+    traffic: structuredClone(trafficEntries(app)) as TrafficEntry[],
+    revisions: app.revisions.map((revision) => ({
+      name: revision.name,
+      image: revision.image,
+      active: revision.active,
+      provisioningState: revision.provisioningState,
+      runningState: revision.runningState,
+      healthState: revision.healthState,
+      provisioningError: revision.provisioningError,
+      runningStateDetails: revision.runningStateDetails,
+      replicas: revision.replica ? 1 : 0,
+      trafficWeight: trafficWeightOf(app, revision),
+      createdTime: revision.createdTime,
+      lastActiveTime: revision.active ? undefined : revision.lastActiveTime,
+    })),
+    tags: { ...app.tags },
+  };
+}
 
 export function createControlHandler(
   emulator: Emulator,

@@ -1,6 +1,6 @@
 /**
  * Faults injected on demand: ARM calls that answer 429 / 500 / 503, drop the connection or never
- * answer, and revisions that fail to provision or never become ready.
+ * answer, and revisions that fail to provision, never become ready, or expire their write.
  */
 import { HttpError, isRecord } from "./http.ts";
 import type { ArmFault, RevisionFault } from "./types.ts";
@@ -104,8 +104,8 @@ function checkRevisionFault(value: unknown): RevisionFault {
   const { app, image, mode } = value;
   if (typeof app !== "string" || app === "") throw invalid("app must be a container app name.");
   if (image !== undefined && typeof image !== "string") throw invalid("image must be a string.");
-  if (mode !== "fail-provisioning" && mode !== "never-ready") {
-    throw invalid('mode must be "fail-provisioning" or "never-ready".');
+  if (mode !== "fail-provisioning" && mode !== "never-ready" && mode !== "operation-expired") {
+    throw invalid('mode must be "fail-provisioning", "never-ready" or "operation-expired".');
   }
   return { app, image, mode };
 }

@@ -4,18 +4,29 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-/** An error answered as `{"error": {"code", "message"}}` with the given status. */
+/**
+ * An error answered with the given status, in ARM's envelope `{"error": {"code", "message"}}` or,
+ * as some Microsoft.App errors arrive, bare: `{"code", "message"}`.
+ */
 export class HttpError extends Error {
   readonly status: number;
   readonly code: string;
   readonly headers: Record<string, string>;
+  readonly envelope: "arm" | "bare";
 
-  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {},
+    envelope: "arm" | "bare" = "arm",
+  ) {
     super(message);
     this.name = "HttpError";
     this.status = status;
     this.code = code;
     this.headers = headers;
+    this.envelope = envelope;
   }
 }
 
@@ -80,10 +91,11 @@ export function sendEmpty(
 }
 
 export function sendError(response: ServerResponse, error: HttpError): void {
+  const body = { code: error.code, message: error.message };
   sendJson(
     response,
     error.status,
-    { error: { code: error.code, message: error.message } },
+    error.envelope === "bare" ? body : { error: body },
     error.headers,
   );
 }

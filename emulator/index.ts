@@ -11,22 +11,29 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createArmHandler } from "./arm.ts";
 import { createCertificateAuthority } from "./ca.ts";
-import { createControlHandler } from "./control.ts";
+import { appView, createControlHandler } from "./control.ts";
 import { FaultInjector } from "./faults.ts";
 import { createIdentity } from "./identity.ts";
-import { startIngress } from "./ingress.ts";
+import { createRoutingTable, startIngress } from "./ingress.ts";
 import { Journal } from "./journal.ts";
 import { closeServer, listenOnLoopback, trackSockets } from "./net-util.ts";
+import { Operations } from "./operations.ts";
 import { startRevisionProcess } from "./processes.ts";
 import { startProxy } from "./proxy.ts";
-import { EmulatorState } from "./state.ts";
+import { RevisionLifecycle } from "./revisions.ts";
+import { Scheduler } from "./scheduler.ts";
+import { seedApp } from "./seed.ts";
+import { getRevision, ResourceStore } from "./store.ts";
+import { createTiming } from "./timing.ts";
 import type { Emulator, EmulatorInfo, EmulatorOptions } from "./types.ts";
+import { Writes } from "./writes.ts";
 
 export type * from "./types.ts";
 
 const defaults = {
-  operationDelayMs: 300,
-  provisioningDelayMs: 300,
+  timing: "fast" as "fast" | "azure",
+  timeScale: 1,
+  seed: "1",
   retryAfterSeconds: 1,
   tenantId: "72c5d4e1-0f3b-4d8a-9e6b-5a1c2d3e4f50",
   clientId: "1f0e9d8c-7b6a-4c5d-8e4f-3a2b1c0d9e8f",
@@ -39,12 +46,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...defaults,
     ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
   } as typeof defaults & EmulatorOptions;
-  for (const name of ["operationDelayMs", "provisioningDelayMs", "retryAfterSeconds"] as const) {
-    const value = settings[name];
-    if (!Number.isInteger(value) || value < 0) {
-      throw new Error(`${name} must be a non-negative integer, got ${String(value)}.`);
-    }
+  if (!Number.isInteger(settings.retryAfterSeconds) || settings.retryAfterSeconds < 0) {
+    throw new Error(
+      `retryAfterSeconds must be a non-negative integer, got ${String(settings.retryAfterSeconds)}.`,
+    );
   }
+  const timing = createTiming({
+    profile: settings.timing,
+    timeScale: settings.timeScale,
+    seed: String(settings.seed),
+    operationDelayMs: settings.operationDelayMs,
+    provisioningDelayMs: settings.provisioningDelayMs,
+    retireDelayMs: settings.retireDelayMs,
+    operationExpiryMs: settings.operationExpiryMs,
+  });
   // Random unless given: nothing outside this run can hold a valid secret or request token.
   const clientSecret = settings.clientSecret ?? `emu8Q~${randomBytes(24).toString("base64url")}`;
 
@@ -82,20 +97,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
     identityServer.on("request", identity.handle);
 
-    const state = new EmulatorState({
-      subscriptionId: settings.subscriptionId,
-      location: settings.location,
-      operationDelayMs: settings.operationDelayMs,
-      provisioningDelayMs: settings.provisioningDelayMs,
+    const store = new ResourceStore(settings.subscriptionId);
+    const scheduler = new Scheduler();
+    const revisions = new RevisionLifecycle({
+      scheduler,
+      timing,
       startProcess: startRevisionProcess,
       takeRevisionFault: (app, image) => faults.takeRevision(app, image),
     });
-    teardown.push(() => state.stop());
+    const writes = new Writes({
+      store,
+      operations: new Operations(store, scheduler),
+      revisions,
+      timing,
+    });
+    teardown.push(() => scheduler.stop(() => revisions.stopAll(store.apps())));
 
     const armServer = createHttpsServer(
       serverCertificate,
       createArmHandler({
-        state,
+        store,
+        writes,
         identity,
         faults,
         journal,
@@ -105,15 +127,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     );
     const armPort = await serve(armServer, teardown);
 
+    const routing = createRoutingTable(store);
     const ingress = await startIngress({
       ca,
-      routing: state.routing,
+      routing,
       record: (entry) => journal.recordIngress(entry),
     });
     teardown.push(() => ingress.stop());
     const proxy = await startProxy({
       ingressPort: ingress.port,
-      isIngressHost: (host) => state.routing.isIngressHost(host),
+      isIngressHost: (host) => routing.isIngressHost(host),
     });
     teardown.push(() => proxy.stop());
 
@@ -136,17 +159,29 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       adoOidcUrl: identity.adoOidcUrl,
       adoAccessToken: identity.adoAccessToken,
       adoServiceConnectionId: identity.adoServiceConnectionId,
+      timing: { profile: timing.profile, timeScale: timing.timeScale },
+    };
+    const seedContext = {
+      store,
+      writes,
+      revisions,
+      scheduler,
+      subscriptionId: settings.subscriptionId,
+      location: settings.location,
     };
 
     let stopping: Promise<void> | undefined;
     const emulator: Emulator = {
       info,
-      seed: (spec) => state.seed(spec),
-      getApp: (resourceGroup, app) => state.appView(state.findApp(resourceGroup, app)),
-      setTraffic: async (resourceGroup, app, traffic) =>
-        state.setTraffic(resourceGroup, app, traffic),
+      seed: async (spec) => appView(store, await seedApp(seedContext, spec)),
+      getApp: (resourceGroup, app) => appView(store, store.findApp(resourceGroup, app)),
+      setTraffic: async (resourceGroup, name, traffic) => {
+        const app = store.findApp(resourceGroup, name);
+        writes.setTraffic(app, traffic);
+        return appView(store, app);
+      },
       setRevisionBehaviour: (resourceGroup, app, revision, behaviour) =>
-        state.setRevisionBehaviour(resourceGroup, app, revision, behaviour),
+        revisions.setBehaviour(getRevision(store.findApp(resourceGroup, app), revision), behaviour),
       injectArmFault: (fault) => faults.injectArm(fault),
       injectRevisionFault: (fault) => faults.injectRevision(fault),
       clearFaults: () => faults.clear(),

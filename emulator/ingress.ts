@@ -1,7 +1,8 @@
 /**
- * The environment's HTTPS ingress: terminates TLS for every app hostname with a certificate from
- * the emulator's CA, routes by host name (app FQDN by weight, label and revision hostnames by
- * name) to the revision processes, and journals every request it routes.
+ * The environment's HTTPS ingress: the host names of apps, labels and revisions, the routing
+ * table that resolves them to revision processes (app FQDN by weight, label and revision hostnames
+ * by name), and the server that terminates TLS for them with certificates from the emulator's CA
+ * and journals every request it routes.
  *
  * Error answers follow what Azure Container Apps' edge returns:
  * - unknown host, or a target revision that is inactive or not running: 404 "This Container App
@@ -19,7 +20,14 @@ import {
 } from "node:http";
 import { createServer } from "node:https";
 import { createSecureContext, type SecureContext } from "node:tls";
-import type { IngressOptions, Route, RouteTarget, RunningServer } from "./contracts.ts";
+import type {
+  IngressOptions,
+  Route,
+  RouteTarget,
+  RoutingTable,
+  RunningServer,
+} from "./contracts.ts";
+import { isRecord } from "./http.ts";
 import {
   closeServer,
   hopByHopHeaders,
@@ -27,8 +35,126 @@ import {
   listenOnLoopback,
   trackSockets,
 } from "./net-util.ts";
+import {
+  findRevision,
+  type ContainerApp,
+  type Json,
+  type ManagedEnvironment,
+  type ResourceStore,
+  type Revision,
+} from "./store.ts";
+import { routedRevisionOf, trafficEntries } from "./traffic.ts";
 
 const stoppedMessage = "This Container App is stopped or does not exist.";
+
+// Host names and routing
+
+/** `<app>.<domain>` (internal ingress: `<app>.internal.<domain>`); undefined without ingress. */
+export function appFqdn(store: ResourceStore, app: ContainerApp): string | undefined {
+  const ingress = app.configuration.ingress;
+  if (!isRecord(ingress)) return undefined;
+  return `${app.name}.${domainOf(store, app, ingress)}`;
+}
+
+export function revisionFqdn(
+  store: ResourceStore,
+  app: ContainerApp,
+  revisionName: string,
+): string | undefined {
+  const ingress = app.configuration.ingress;
+  if (!isRecord(ingress)) return undefined;
+  return `${revisionName}.${domainOf(store, app, ingress)}`;
+}
+
+function domainOf(store: ResourceStore, app: ContainerApp, ingress: Json): string {
+  const domain = store.environmentOf(app).defaultDomain;
+  return ingress.external === true ? domain : `internal.${domain}`;
+}
+
+/** Resolves host names to the revisions of the apps the store holds, as they are right now. */
+export function createRoutingTable(store: ResourceStore): RoutingTable {
+  const environmentOfHost = (host: string): ManagedEnvironment | undefined =>
+    store
+      .environments()
+      .find(({ defaultDomain }) => host === defaultDomain || host.endsWith(`.${defaultDomain}`));
+
+  function resolve(host: string): Route {
+    const environment = environmentOfHost(host);
+    if (!environment || host === environment.defaultDomain) return { kind: "unknown" };
+    let label = host.slice(0, -(environment.defaultDomain.length + 1));
+    let internal = false;
+    if (label.endsWith(".internal")) {
+      internal = true;
+      label = label.slice(0, -".internal".length);
+    }
+    if (label.includes(".")) return { kind: "unknown" };
+    const labelAt = label.indexOf("---");
+    const revisionAt = label.indexOf("--");
+    const appName = label.slice(0, revisionAt === -1 ? undefined : revisionAt);
+    const app = store
+      .apps()
+      .find(
+        (candidate) =>
+          candidate.name === appName &&
+          candidate.environmentId.toLowerCase() === environment.id.toLowerCase(),
+      );
+    const ingress = app?.configuration.ingress;
+    // An external app answers on both names; an internal one only inside the environment.
+    if (!app || !isRecord(ingress) || (!internal && ingress.external !== true)) {
+      return { kind: "unknown" };
+    }
+    if (labelAt !== -1 && labelAt === revisionAt) {
+      const wanted = label.slice(labelAt + 3);
+      const entry = trafficEntries(app).find(
+        (candidate) =>
+          typeof candidate.label === "string" && candidate.label.toLowerCase() === wanted,
+      );
+      const revisionName = entry ? routedRevisionOf(app, entry) : undefined;
+      const revision = revisionName ? findRevision(app, revisionName) : undefined;
+      return revision ? { kind: "label", targets: [targetOf(revision, 100)] } : { kind: "unknown" };
+    }
+    if (revisionAt !== -1) {
+      const revision = findRevision(app, label);
+      return revision
+        ? { kind: "revision", targets: [targetOf(revision, 100)] }
+        : { kind: "unknown" };
+    }
+    const weights = new Map<string, number>();
+    for (const entry of trafficEntries(app)) {
+      const revisionName = routedRevisionOf(app, entry);
+      if (revisionName) {
+        weights.set(revisionName, (weights.get(revisionName) ?? 0) + Number(entry.weight ?? 0));
+      }
+    }
+    const targets: RouteTarget[] = [];
+    for (const [revisionName, weight] of weights) {
+      const revision = findRevision(app, revisionName);
+      targets.push(revision ? targetOf(revision, weight) : { revision: revisionName, weight });
+    }
+    return { kind: "app", targets };
+  }
+
+  return {
+    isIngressHost: (host) => environmentOfHost(host.toLowerCase()) !== undefined,
+    resolve: (host) => resolve(host.toLowerCase()),
+  };
+}
+
+/** A revision is routable only while active and its replica runs and is ready. */
+function targetOf(revision: Revision, weight: number): RouteTarget {
+  const routable =
+    revision.active &&
+    revision.process !== undefined &&
+    !revision.process.exited &&
+    revision.replica?.state === "ready";
+  return {
+    revision: revision.name,
+    weight,
+    port: routable ? revision.process?.port : undefined,
+  };
+}
+
+// The server
 
 export async function startIngress(opts: IngressOptions): Promise<RunningServer> {
   const contexts = new Map<string, Promise<SecureContext>>();

@@ -31,14 +31,38 @@ export interface EmulatorInfo {
   adoAccessToken: string;
   /** Service connection id the ADO OIDC endpoint accepts (any id is accepted; this one is suggested). */
   adoServiceConnectionId: string;
+  /** The timing the emulator runs with, so clients can scale their own waits with it. */
+  timing: { profile: "fast" | "azure"; timeScale: number };
 }
 
 export interface EmulatorOptions {
-  /** How long an app operation (PUT/PATCH) stays InProgress. Default 300 ms. */
+  /**
+   * "fast" (default): short fixed delays. "azure": the durations recorded on the real service,
+   * sampled from `seed` (see README.md, "Timing").
+   */
+  timing?: "fast" | "azure";
+  /** Multiplies every duration of the timing profile, e.g. 0.05 for 1/20 of real time. Default 1. */
+  timeScale?: number;
+  /** Seed of the azure profile's sampled durations: the same seed gives the same run. Default "1". */
+  seed?: string | number;
+  /** Fast profile: how long an app or environment operation stays InProgress. Default 300 ms. */
   operationDelayMs?: number;
-  /** How long a new revision stays Provisioning after its process listens. Default 300 ms. */
+  /**
+   * Fast profile: how long a revision whose process listens stays Activating (not ready) before
+   * it is Running. Default 300 ms.
+   */
   provisioningDelayMs?: number;
-  /** Retry-After (seconds) sent on 202 responses and operation polls. Default 1. */
+  /**
+   * Single mode: how long the previous revision stays active (Deprovisioning) once the new one is
+   * ready, before it becomes inactive. Default 300 ms (fast), 60 s (azure, scaled). Not scaled.
+   */
+  retireDelayMs?: number;
+  /**
+   * How long the write of an `operation-expired` revision runs before it fails with "Operation
+   * expired.". Default 2 s (fast), 15 min (azure, scaled). Not scaled.
+   */
+  operationExpiryMs?: number;
+  /** Retry-After (seconds) on a 429 whose fault gives none. Default 1. No LRO response has one. */
   retryAfterSeconds?: number;
   /** Folder for the CA and other files. Default: a new temporary folder, removed on stop. */
   dataDir?: string;
@@ -93,8 +117,13 @@ export interface RevisionView {
   provisioningState: string;
   runningState: string;
   healthState: string;
+  provisioningError?: string;
+  runningStateDetails?: string;
+  replicas: number;
   trafficWeight: number;
   createdTime: string;
+  /** Only inactive revisions carry it. */
+  lastActiveTime?: string;
 }
 
 /** The app as the emulator holds it, for assertions. */
@@ -105,6 +134,7 @@ export interface AppView {
   activeRevisionsMode: string;
   provisioningState: string;
   latestRevisionName: string;
+  latestReadyRevisionName?: string;
   fqdn: string;
   traffic: TrafficEntry[];
   revisions: RevisionView[];
@@ -145,11 +175,17 @@ export type ArmFault = {
   | { kind: "hang" }
 );
 
-/** Applies to the next revision created for `app` (and matching `image` when given). */
+/**
+ * Applies to the next revision created for `app` (and matching `image` when given):
+ * - `fail-provisioning`: its image cannot be pulled; the revision and its write fail;
+ * - `never-ready`: its process runs but never gets ready (Activating); the write succeeds;
+ * - `operation-expired`: as never-ready, and its write fails after `operationExpiryMs` with
+ *   ContainerAppOperationError "… Error details: Operation expired.".
+ */
 export interface RevisionFault {
   app: string;
   image?: string;
-  mode: "fail-provisioning" | "never-ready";
+  mode: "fail-provisioning" | "never-ready" | "operation-expired";
 }
 
 export interface Emulator {

@@ -4,7 +4,7 @@
  * traffic weights and labels, lock conflicts and revision suffix reuse; and the same rules for a
  * seed sent to the control API. A check throws the ARM error (status, code and message) the
  * service answers with; one that shapes a value returns it with the service's defaults filled in.
- * No I/O and no state: state.ts decides when a rule applies.
+ * No I/O and no state: writes.ts decides when a rule applies.
  */
 import { HttpError, isRecord } from "./http.ts";
 import type { SeedSpec } from "./types.ts";
@@ -33,14 +33,15 @@ function locationRequired(): HttpError {
   );
 }
 
+/** The service's words (Azure/azure-quickstart-templates#14660, 2026). */
 function invalidRevisionName(name: string): HttpError {
   return new HttpError(
     400,
     "ContainerAppInvalidRevisionName",
-    `Revision name has an invalid value '${name}'. A revision name is '<app>--<suffix>'; it must ` +
-      "consist of lower case alphanumeric characters or '-', its suffix must start with a letter, " +
-      "end with an alphanumeric character and cannot have '--', and the whole name must not be " +
-      `longer than ${maxRevisionNameLength} characters.`,
+    `Revision name has an invalid value '${name}'. A revision name must consist of lower case ` +
+      "alphanumeric characters or '-', start with an alphabetic character, and end with an " +
+      `alphanumeric character. The length of the revision name must not be more than a combined ` +
+      `${maxRevisionNameLength} characters with the container app name.`,
   );
 }
 
@@ -90,13 +91,14 @@ export function checkAppName(name: unknown): asserts name is string {
 /** Revision `<app>--<suffix>`: the suffix starts with a letter, has no `--`, fits 54 in all. */
 export function checkRevisionName(app: string, suffix: string): void {
   const name = `${app}--${suffix}`;
-  if (
-    !/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(suffix) ||
-    suffix.includes("--") ||
-    name.length > maxRevisionNameLength
-  ) {
-    throw invalidRevisionName(name);
-  }
+  if (!isRevisionNameOf(app, name)) throw invalidRevisionName(name);
+}
+
+function isRevisionNameOf(app: string, name: string): boolean {
+  const prefix = `${app}--`;
+  if (!name.startsWith(prefix) || name.length > maxRevisionNameLength) return false;
+  const suffix = name.slice(prefix.length);
+  return /^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(suffix) && !suffix.includes("--");
 }
 
 // Writes
@@ -112,7 +114,10 @@ export function checkAppBody(body: unknown): asserts body is Json {
   if (!isRecord(body)) throw schemaError("The request body must be a container app object.");
 }
 
-/** An app takes one write at a time: another is refused until the running operation ends. */
+/**
+ * An app takes one write at a time: another is refused until the running operation ends. The
+ * service answers this one without ARM's `error` wrapper (microsoft/azure-container-apps#175).
+ */
 export function checkNotLocked(app: { name: string; operation?: { status: string } }): void {
   if (app.operation?.status === "InProgress") {
     throw new HttpError(
@@ -120,8 +125,32 @@ export function checkNotLocked(app: { name: string; operation?: { status: string
       "ContainerAppLockConflict",
       `Cannot modify container App '${app.name}' because another modification is in progress. ` +
         "Please retry the operation.",
+      {},
+      "bare",
     );
   }
+}
+
+/** An app write that names an environment that does not exist. */
+export function environmentNotFound(environmentId: string): HttpError {
+  return new HttpError(
+    400,
+    "ManagedEnvironmentNotFound",
+    `Managed environment '${environmentId}' was not found.`,
+  );
+}
+
+/** Traffic needs ingress; returns the app's ingress. */
+export function checkIngressEnabled(app: { name: string; configuration: Json }): Json {
+  const ingress = app.configuration.ingress;
+  if (!isRecord(ingress)) {
+    throw new HttpError(
+      400,
+      "ContainerAppIngressNotEnabled",
+      `Container app '${app.name}' has no ingress, so it has no traffic to set.`,
+    );
+  }
+  return ingress;
 }
 
 /** The environment an app write names, as `environmentId` or its older `managedEnvironmentId`. */
@@ -221,10 +250,11 @@ export function checkConfiguration(value: unknown): Json {
   if (typeof ingress.external !== "boolean") {
     throw schemaError("The field 'configuration.ingress.external' must be a boolean.");
   }
+  // 0 is accepted, as the service accepts it.
   const port = ingress.targetPort;
   if (
     port !== undefined &&
-    (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535)
+    (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535)
   ) {
     throw schemaError("The field 'configuration.ingress.targetPort' must be a port number.");
   }
@@ -307,7 +337,11 @@ export function checkTraffic(
   let total = 0;
   for (const [index, item] of value.entries()) {
     if (!isRecord(item)) throw schemaError(`Traffic entry ${index} must be an object.`);
-    const weight = item.weight ?? 0;
+    // A weight sent as a string ("25") is read as the number (test_containerapp_ingress_traffic_e2e).
+    const weight =
+      typeof item.weight === "string" && /^\d+$/.test(item.weight)
+        ? Number(item.weight)
+        : (item.weight ?? 0);
     if (typeof weight !== "number" || !Number.isInteger(weight) || weight < 0 || weight > 100) {
       throw new HttpError(
         400,
@@ -332,9 +366,7 @@ export function checkTraffic(
     if (revisionName !== undefined) {
       const name = revisionName.toLowerCase();
       if (!context.known.has(name)) {
-        if (!/^[a-z][a-z0-9-]*[a-z0-9]$/.test(name) || name.length > maxRevisionNameLength) {
-          throw invalidRevisionName(revisionName);
-        }
+        if (!isRevisionNameOf(context.app, revisionName)) throw invalidRevisionName(revisionName);
         throw new HttpError(
           400,
           "ContainerAppInvalidTrafficRevision",

@@ -18,6 +18,7 @@ import {
   managementScope,
   secretCredential,
   trustProcessWide,
+  quickPolls,
   updateApp,
 } from "./support.ts";
 
@@ -86,22 +87,32 @@ describe.each(credentials)("a blue-green rollout signed in with %s", (way, crede
     );
     expect(group.status).toBe(201);
 
-    const environment = await client.managedEnvironments.createOrUpdate(rg, "env", {
-      location: emulator.info.location,
-    });
+    const environment = await client.managedEnvironments.createOrUpdate(
+      rg,
+      "env",
+      {
+        location: emulator.info.location,
+      },
+      quickPolls,
+    );
     const domain = environment.defaultDomain ?? "";
-    const created = await client.containerApps.createOrUpdate(rg, app, {
-      location: emulator.info.location,
-      environmentId: environment.id,
-      configuration: {
-        activeRevisionsMode: "Multiple",
-        ingress: { external: true, targetPort: 8080 },
+    const created = await client.containerApps.createOrUpdate(
+      rg,
+      app,
+      {
+        location: emulator.info.location,
+        environmentId: environment.id,
+        configuration: {
+          activeRevisionsMode: "Multiple",
+          ingress: { external: true, targetPort: 8080 },
+        },
+        template: {
+          revisionSuffix: "blue",
+          containers: [{ name: app, image: "emulator.test/app:healthy" }],
+        },
       },
-      template: {
-        revisionSuffix: "blue",
-        containers: [{ name: app, image: "emulator.test/app:healthy" }],
-      },
-    });
+      quickPolls,
+    );
     expect(created.configuration?.ingress?.fqdn).toBe(`${app}.${domain}`);
 
     const ready = (revision: string) =>

@@ -226,9 +226,11 @@ describe("npm run emulator", () => {
           "proxy",
           "subscriptionId",
           "tenantId",
+          "timing",
         ].sort(),
       );
       expect(info.caFile).toBe(join(dataDir, "ca.pem"));
+      expect(info.timing).toEqual({ profile: "fast", timeScale: 1 });
 
       const seeded = await fetch(`${info.control}/seed`, {
         method: "POST",
@@ -254,6 +256,37 @@ describe("npm run emulator", () => {
       expect(await readFile(info.caFile, "utf8")).toContain("BEGIN CERTIFICATE");
     } finally {
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs the azure timing profile scaled with --timing and --time-scale, and refuses bad values", async () => {
+    const { child, lines, exited } = runCli([
+      "--json",
+      "--timing",
+      "azure",
+      "--time-scale",
+      "0.05",
+      "--seed",
+      "7",
+    ]);
+    const info = JSON.parse(String((await lines.next()).value)) as EmulatorInfo;
+    expect(info.timing).toEqual({ profile: "azure", timeScale: 0.05 });
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+
+    for (const [args, message] of [
+      [["--timing", "slow"], '--timing takes "fast" or "azure"'],
+      [["--time-scale", "0"], "--time-scale takes a positive number"],
+      [
+        ["--timing", "azure", "--operation-delay-ms", "5"],
+        "operationDelayMs sets the fast profile",
+      ],
+    ] as const) {
+      const run = runCli([...args]);
+      let stderr = "";
+      run.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      expect(await run.exited).toBe(2);
+      expect(stderr).toContain(message);
     }
   });
 

@@ -46,6 +46,7 @@ const appGets = () =>
     .map((entry) => [entry.status, entry.fault]);
 
 describe("ARM faults", () => {
+  // Retry-After appears on throttling (429) and on no long-running operation response.
   it("throttles with 429 and Retry-After, which the SDK honours before retrying", async () => {
     emulator.injectArmFault({ kind: "status", status: 429, count: 1, retryAfterSeconds: 1 });
     const started = Date.now();
@@ -144,17 +145,37 @@ describe("revision faults", () => {
       provisioningState: "Failed",
       runningState: "Failed",
       healthState: "Unhealthy",
+      replicas: 0,
     });
-    expect(revision.provisioningError).toContain("could not be pulled");
+    expect(revision.provisioningError).toContain("template.containers.api.image");
   });
 
-  it("never-ready keeps the revision Provisioning while the operation succeeds", async () => {
+  it("never-ready keeps the revision Activating, its replica never ready, while the operation succeeds", async () => {
     emulator.injectRevisionFault({ app: "worker", mode: "never-ready" });
     await newRevision("worker", "stuck");
-    // Far past the provisioning delay (100 ms): the revision would be Running by now.
+    const activating = await eventually(async () => {
+      const revision = await client.containerAppsRevisions.getRevision(
+        rg,
+        "worker",
+        "worker--stuck",
+      );
+      return revision.runningState === "Activating" ? revision : undefined;
+    });
+    expect(activating).toMatchObject({ provisioningState: "Provisioned", healthState: "None" });
+    // Far past the activation time (100 ms): the revision would be Running by now.
     await new Promise((resolve) => setTimeout(resolve, 600));
     const revision = await client.containerAppsRevisions.getRevision(rg, "worker", "worker--stuck");
-    expect(revision).toMatchObject({ provisioningState: "Provisioning", healthState: "None" });
+    expect(revision).toMatchObject({
+      runningState: "Activating",
+      healthState: "None",
+      replicas: 1,
+    });
+    const replicas = await client.containerAppsRevisionReplicas.listReplicas(
+      rg,
+      "worker",
+      "worker--stuck",
+    );
+    expect(replicas.value?.[0].containers?.[0].ready).toBe(false);
     expect((await client.containerApps.get(rg, "worker")).provisioningState).toBe("Succeeded");
   });
 

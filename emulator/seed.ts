@@ -1,0 +1,122 @@
+/**
+ * Seeding through the control API: an app that already runs the given revisions, as if deployed
+ * long ago, in a resource group and environment created when missing.
+ */
+import { HttpError } from "./http.ts";
+import { defaultDomainFor } from "./names.ts";
+import type { RevisionLifecycle } from "./revisions.ts";
+import type { Scheduler } from "./scheduler.ts";
+import type { ContainerApp, Json, ResourceStore, Revision } from "./store.ts";
+import type { SeedSpec } from "./types.ts";
+import {
+  checkConfiguration,
+  checkEnvironmentName,
+  checkSeed,
+  checkTags,
+  checkTemplate,
+  checkTraffic,
+  defaultTraffic,
+} from "./validation.ts";
+import { newApp, type Writes } from "./writes.ts";
+
+export interface SeedContext {
+  store: ResourceStore;
+  writes: Writes;
+  revisions: RevisionLifecycle;
+  scheduler: Scheduler;
+  subscriptionId: string;
+  location: string;
+}
+
+/** Creates the app and waits until its active revisions serve. */
+export async function seedApp(context: SeedContext, spec: SeedSpec): Promise<ContainerApp> {
+  const { store, location } = context;
+  const mode = checkSeed(spec);
+  const subscriptionId = spec.subscriptionId ?? context.subscriptionId;
+
+  store.addSubscription(subscriptionId);
+  const group =
+    store.findResourceGroup(subscriptionId, spec.resourceGroup) ??
+    context.writes.putResourceGroup(subscriptionId, spec.resourceGroup, { location }).group;
+  let environment = store.findEnvironment(subscriptionId, group.name, spec.environment);
+  if (!environment) {
+    checkEnvironmentName(spec.environment);
+    const id = `/subscriptions/${subscriptionId}/resourceGroups/${group.name}/providers/Microsoft.App/managedEnvironments/${spec.environment}`;
+    const now = new Date().toISOString();
+    environment = {
+      id,
+      subscriptionId,
+      resourceGroup: group.name,
+      name: spec.environment,
+      location,
+      tags: {},
+      properties: {},
+      defaultDomain: defaultDomainFor(id, location),
+      staticIp: "127.0.0.1",
+      provisioningState: "Succeeded",
+      createdAt: now,
+      lastModifiedAt: now,
+    };
+    store.setEnvironment(environment);
+  }
+  if (store.findAppIn(subscriptionId, group.name, spec.app)) {
+    throw new HttpError(
+      409,
+      "ContainerAppAlreadyExists",
+      `Container app '${spec.app}' already exists in resource group '${group.name}'.`,
+    );
+  }
+
+  const containerName = spec.containerName ?? spec.app;
+  const templateFor = (image: string, suffix: string) =>
+    checkTemplate({ revisionSuffix: suffix, containers: [{ name: containerName, image }] });
+  const last = spec.revisions[spec.revisions.length - 1];
+  const app = newApp(subscriptionId, group.name, spec.app, environment.id, location);
+  app.tags = checkTags(spec.tags);
+  app.template = templateFor(last.image, last.suffix);
+  app.configuration = checkConfiguration({
+    activeRevisionsMode: mode,
+    maxInactiveRevisions: spec.maxInactiveRevisions,
+    ingress: {
+      external: spec.external ?? true,
+      targetPort: spec.targetPort ?? 8080,
+    },
+  });
+  const start = Date.now() - spec.revisions.length * 1000;
+  app.revisions = spec.revisions.map((seeded, index): Revision => {
+    const createdTime = new Date(start + index * 1000).toISOString();
+    const active = mode === "Single" ? seeded === last : (seeded.active ?? true);
+    return {
+      name: `${spec.app}--${seeded.suffix}`,
+      template: templateFor(seeded.image, seeded.suffix),
+      image: seeded.image,
+      container: containerName,
+      createdTime,
+      // An inactive revision keeps the health it last had and says when it was last active.
+      lastActiveTime: active ? undefined : createdTime,
+      active,
+      provisioningState: "Provisioned",
+      runningState: active ? "Processing" : "Stopped",
+      healthState: active ? "None" : "Healthy",
+      provisioned: true,
+      generation: 0,
+    };
+  });
+  app.latestRevisionName = `${spec.app}--${last.suffix}`;
+  const ingress = app.configuration.ingress as Json;
+  ingress.traffic = checkTraffic(spec.traffic ?? defaultTraffic(), {
+    app: spec.app,
+    mode,
+    known: new Set(app.revisions.map((revision) => revision.name)),
+    latest: app.latestRevisionName,
+  });
+  app.provisioningState = "Succeeded";
+  store.addApp(app);
+
+  await Promise.all(
+    app.revisions
+      .filter((revision) => revision.active)
+      .map((revision) => context.scheduler.track(context.revisions.startSeeded(app, revision))),
+  );
+  return app;
+}
