@@ -50,7 +50,13 @@ const LAYERS = [
 ];
 
 function layerRules({ folder, packages, forbidden, why }) {
-  const patterns = [{ group: forbidden.map((layer) => `**/${layer}/*`), message: why }];
+  const patterns = [
+    { group: forbidden.map((layer) => `**/${layer}/*`), message: why },
+    {
+      group: ["**/emulator/*", "**/__tests__/*", "**/scripts/*"],
+      message: "What ships (src) never imports the emulator, the tests or the scripts.",
+    },
+  ];
   if (packages.length > 0) {
     patterns.push({
       group: packages,
