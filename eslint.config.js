@@ -3,53 +3,69 @@ import globals from "globals";
 import { createNodeResolver, importX } from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
-/** Platform packages only the hosts may use. */
-const HOST_PACKAGES = ["@actions/*", "azure-pipelines-task-lib", "azure-pipelines-task-lib/*"];
+const CI_PLATFORMS = {
+  names: ["@actions/*", "azure-pipelines-task-lib", "azure-pipelines-task-lib/*"],
+  why: "Only src/hosts and the entries talk to a CI platform.",
+};
+const AZURE_SDK = {
+  names: ["@azure/*", "@azure-rest/*"],
+  why: "The Azure SDKs are used in src/azure only; other layers go through its clients.",
+};
 
 /**
- * The layers of src (see DESIGN.md): entries → hosts → core ← azure, image; image may use azure.
- * Each folder lists the layers it must never import, with the reason shown when it does.
+ * The layers of src: entries (github, ado) → hosts → core ← azure, image; image may use azure.
+ * Each folder lists the layers it must never import, so every import that could close a cycle
+ * between layers fails the lint.
  */
 const LAYERS = [
   {
     folder: "core",
-    packages: HOST_PACKAGES,
     forbidden: ["azure", "image", "hosts", "github", "ado"],
     why: "src/core is the platform-neutral engine: azure, image and the hosts depend on it, never the reverse.",
+    packages: [CI_PLATFORMS, AZURE_SDK],
   },
   {
     folder: "azure",
-    packages: HOST_PACKAGES,
     forbidden: ["image", "hosts", "github", "ado"],
     why: "src/azure talks to Azure for core and image; it imports only core.",
+    packages: [CI_PLATFORMS],
   },
   {
     folder: "image",
-    packages: HOST_PACKAGES,
     forbidden: ["hosts", "github", "ado"],
     why: "src/image builds and pushes for the hosts; it imports only azure and core.",
+    packages: [CI_PLATFORMS, AZURE_SDK],
   },
   {
     folder: "hosts",
-    packages: [],
     forbidden: ["github", "ado"],
     why: "src/hosts serves the entries; nothing imports an entry.",
+    packages: [AZURE_SDK],
   },
   {
     folder: "github",
-    packages: ["azure-pipelines-task-lib", "azure-pipelines-task-lib/*"],
     forbidden: ["ado"],
     why: "The Action's entry never imports the Pipelines task's entry.",
+    packages: [
+      {
+        names: ["azure-pipelines-task-lib", "azure-pipelines-task-lib/*"],
+        why: "The Action's entry does not use the Pipelines task library.",
+      },
+      AZURE_SDK,
+    ],
   },
   {
     folder: "ado",
-    packages: ["@actions/*"],
     forbidden: ["github"],
     why: "The Pipelines task's entry never imports the Action's entry.",
+    packages: [
+      { names: ["@actions/*"], why: "The Pipelines task's entry does not use @actions." },
+      AZURE_SDK,
+    ],
   },
 ];
 
-function layerRules({ folder, packages, forbidden, why }) {
+function layerRules({ folder, forbidden, why, packages = [] }) {
   const patterns = [
     { group: forbidden.map((layer) => `**/${layer}/*`), message: why },
     {
@@ -57,12 +73,7 @@ function layerRules({ folder, packages, forbidden, why }) {
       message: "What ships (src) never imports the emulator, the tests or the scripts.",
     },
   ];
-  if (packages.length > 0) {
-    patterns.push({
-      group: packages,
-      message: `src/${folder} is platform-neutral: only src/hosts talks to a CI platform.`,
-    });
-  }
+  for (const { names, why: reason } of packages) patterns.push({ group: names, message: reason });
   return {
     files: [`src/${folder}/**/*.ts`],
     rules: { "no-restricted-imports": ["error", { patterns }] },
@@ -82,7 +93,7 @@ export default tseslint.config(
   },
   ...LAYERS.map(layerRules),
   {
-    // A cycle between modules (and so between layers) fails the lint, whatever the folder rules say.
+    // And a cycle between two modules fails too, inside a layer as well as across layers.
     files: ["src/**/*.ts"],
     plugins: { "import-x": importX },
     settings: {
