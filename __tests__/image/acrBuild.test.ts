@@ -320,6 +320,8 @@ describe("acr builder (remote build through ARM)", () => {
       ]),
     );
 
+    const upload = fake.find("POST", "/listBuildSourceUploadUrl")!;
+    expect(upload.query.get("api-version")).toBe("2019-06-01-preview");
     const schedule = fake.find("POST", "/scheduleRun")!;
     expect(schedule.query.get("api-version")).toBe("2019-06-01-preview");
     expect(JSON.parse(schedule.body.toString())).toEqual({
