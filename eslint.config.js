@@ -93,6 +93,21 @@ export default tseslint.config(
   },
   ...LAYERS.map(layerRules),
   {
+    // A folder of src that is not a layer above would have no import rules at all.
+    files: ["src/**/*.ts"],
+    ignores: LAYERS.map(({ folder }) => `src/${folder}/**`),
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "Program",
+          message:
+            "Every folder of src is a layer with import rules: add this one to LAYERS in eslint.config.js.",
+        },
+      ],
+    },
+  },
+  {
     // And a cycle between two modules fails too, inside a layer as well as across layers.
     files: ["src/**/*.ts"],
     plugins: { "import-x": importX },
