@@ -1,16 +1,22 @@
 /**
  * The remote ACR build against a local stand-in for ARM and blob storage that follows the
  * Microsoft.ContainerRegistry REST API (registries list, listBuildSourceUploadUrl, scheduleRun,
- * runs, listLogSasUrl): the requests the builder sends are the ones the API specifies.
+ * runs, listLogSasUrl): the requests the builder sends through the Azure SDK are the ones the API
+ * specifies. The stand-in speaks HTTPS with its own CA, as ARM does, because the SDK sends a
+ * bearer token over TLS only.
  */
 import { execFileSync } from "node:child_process";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer } from "node:https";
 import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createCertificateAuthority } from "../../emulator/ca.ts";
+import { connectAcrTasks } from "../../src/azure/acrTasks.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import { buildAndPush } from "../../src/image/buildAndPush.ts";
 import type { BuildLog, BuildRequest, CommandRunner } from "../../src/image/types.ts";
+import { fetchTrusting } from "./localRegistry.ts";
 
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const REGISTRY_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/images/providers/Microsoft.ContainerRegistry/registries/myacr`;
@@ -45,21 +51,23 @@ class FakeAzure {
   throttleFirstList = true;
   /** Whether the run reports the digest of what it pushed. */
   reportDigest = true;
+
   private log = "";
   private runGets = 0;
 
-  async start(): Promise<void> {
-    this.server = createServer((request, response) => {
+  async start(tls: { key: string; cert: string }): Promise<void> {
+    this.server = createServer(tls, (request, response) => {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => this.handle(request, Buffer.concat(chunks), response));
     });
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
     const address = this.server.address();
-    this.url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    this.url = `https://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
   }
 
   stop(): Promise<void> {
+    this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
@@ -151,6 +159,11 @@ class FakeAzure {
             : undefined,
         },
       });
+    } else if (
+      request.method === "POST" &&
+      url.pathname === `${REGISTRY_ID}/runs/${RUN_ID}/cancel`
+    ) {
+      response.writeHead(200).end();
     } else if (url.pathname === "/acr/v2/") {
       json(401, {}, { "www-authenticate": ACR_CHALLENGE });
     } else if (request.method === "POST" && url.pathname === "/acr/oauth2/exchange") {
@@ -216,6 +229,18 @@ describe("acr builder (remote build through ARM)", () => {
   let dir: string;
   let fake: FakeAzure;
   let context: string;
+  let tls: { key: string; cert: string; caPem: string };
+  let trusting: ReturnType<typeof fetchTrusting>;
+
+  beforeAll(async () => {
+    const caDir = await mkdtemp(join(tmpdir(), "acr-build-ca-"));
+    const ca = await createCertificateAuthority(caDir);
+    tls = { ...(await ca.issue(["127.0.0.1"])), caPem: ca.caPem };
+    await rm(caDir, { recursive: true, force: true });
+    trusting = fetchTrusting(ca.caPem);
+  });
+
+  afterAll(() => trusting.close());
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "acr-build-test-"));
@@ -228,7 +253,7 @@ describe("acr builder (remote build through ARM)", () => {
     await writeFile(join(context, "keep.log"), "kept\n");
     await writeFile(join(context, ".dockerignore"), "secrets\n*.log\n!keep.log\n");
     fake = new FakeAzure();
-    await fake.start();
+    await fake.start(tls);
   });
 
   afterEach(async () => {
@@ -258,11 +283,27 @@ describe("acr builder (remote build through ARM)", () => {
     armToken: async () => ARM_TOKEN,
   });
 
+  /** What the host gives an acr build, with the stand-in's CA trusted by the SDK and by fetch. */
+  function deps(clock: Clock, log: BuildLog, fetchImpl: typeof fetch = trusting.fetch) {
+    return {
+      log,
+      clock,
+      run: noLocalTools,
+      azure: azure(),
+      fetch: fetchImpl,
+      acrTasks: connectAcrTasks(azure(), {
+        clock,
+        fetch: fetchImpl,
+        tlsOptions: { ca: tls.caPem },
+      }),
+    };
+  }
+
   test("auto with no local builder builds in the registry and returns the run's output digest", async () => {
     const clock = fakeClock();
     const log = recordingLog();
 
-    const result = await buildAndPush(request(), { log, clock, run: noLocalTools, azure: azure() });
+    const result = await buildAndPush(request(), deps(clock, log));
 
     expect(result).toEqual({
       image: `myacr.azurecr.io/web@${DIGEST}`,
@@ -279,6 +320,8 @@ describe("acr builder (remote build through ARM)", () => {
       ]),
     );
 
+    const upload = fake.find("POST", "/listBuildSourceUploadUrl")!;
+    expect(upload.query.get("api-version")).toBe("2019-06-01-preview");
     const schedule = fake.find("POST", "/scheduleRun")!;
     expect(schedule.query.get("api-version")).toBe("2019-06-01-preview");
     expect(JSON.parse(schedule.body.toString())).toEqual({
@@ -295,12 +338,7 @@ describe("acr builder (remote build through ARM)", () => {
   });
 
   test("uploads the context as a tar.gz that honours .dockerignore and labels the image", async () => {
-    await buildAndPush(request(), {
-      log: recordingLog(),
-      clock: fakeClock(),
-      run: noLocalTools,
-      azure: azure(),
-    });
+    await buildAndPush(request(), deps(fakeClock(), recordingLog()));
 
     const upload = fake.find("PUT", "/blob/source/ctx.tar.gz")!;
     const archive = join(dir, "uploaded.tar.gz");
@@ -329,12 +367,7 @@ describe("acr builder (remote build through ARM)", () => {
     ];
     fake.runErrorMessage = "failed during run, err: exit status 1";
 
-    const failure = buildAndPush(request(), {
-      log: recordingLog(),
-      clock: fakeClock(),
-      run: noLocalTools,
-      azure: azure(),
-    });
+    const failure = buildAndPush(request(), deps(fakeClock(), recordingLog()));
 
     await expect(failure).rejects.toThrow(
       /ACR build run cb1 \(Failed\) failed at step "Step 2\/2 : RUN make"/,
@@ -346,7 +379,7 @@ describe("acr builder (remote build through ARM)", () => {
   test("a registry that is not in the subscription is named in the error", async () => {
     const failure = buildAndPush(
       { ...request(), registry: "elsewhere.azurecr.io", builder: "acr" },
-      { log: recordingLog(), clock: fakeClock(), run: noLocalTools, azure: azure() },
+      deps(fakeClock(), recordingLog()),
     );
 
     await expect(failure).rejects.toThrow(
@@ -358,23 +391,44 @@ describe("acr builder (remote build through ARM)", () => {
     fake.reportDigest = false;
     // The registry's own endpoints are served by the stand-in under /acr.
     const routed = ((input: string | URL | Request, init?: RequestInit) =>
-      fetch(
+      trusting.fetch(
         String(input).replace("https://myacr.azurecr.io/", `${fake.url}/acr/`),
         init,
       )) as typeof fetch;
 
-    const result = await buildAndPush(request(), {
-      log: recordingLog(),
-      clock: fakeClock(),
-      run: noLocalTools,
-      azure: azure(),
-      fetch: routed,
-    });
+    const result = await buildAndPush(request(), deps(fakeClock(), recordingLog(), routed));
 
     expect(result.digest).toBe(DIGEST);
     expect(fake.find("POST", "/acr/oauth2/exchange")).toBeDefined();
     expect(fake.find("HEAD", "/acr/v2/web/manifests/v7")?.headers.accept).toContain(
       "application/vnd.oci.image.manifest.v1+json",
     );
+  });
+
+  test("a build cancelled while its run goes on asks ACR to cancel the run", async () => {
+    fake.statuses = ["Running"];
+    const controller = new AbortController();
+    const clock = fakeClock();
+    const sleep = clock.sleep;
+    // The job is cancelled while the builder waits between two polls of the run.
+    clock.sleep = async (ms, signal) => {
+      if (fake.find("GET", `/runs/${RUN_ID}`))
+        controller.abort(new Error("The job was cancelled."));
+      await sleep(ms);
+      if (signal?.aborted) throw signal.reason;
+    };
+
+    const failure = buildAndPush(request(), {
+      ...deps(clock, recordingLog()),
+      signal: controller.signal,
+    });
+
+    await expect(failure).rejects.toThrow("The job was cancelled.");
+    for (let wait = 0; wait < 100 && !fake.find("POST", `/runs/${RUN_ID}/cancel`); wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const cancel = fake.find("POST", `/runs/${RUN_ID}/cancel`);
+    expect(cancel?.query.get("api-version")).toBe("2019-06-01-preview");
+    expect(cancel?.headers.authorization).toBe(`Bearer ${ARM_TOKEN}`);
   });
 });

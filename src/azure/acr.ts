@@ -3,7 +3,7 @@
  * ACR refresh token, and check that a container app can pull from the registry.
  */
 import type { ContainerApp, RegistryCredentials } from "@azure/arm-appcontainers";
-import { parseAuthChallenge, type Fetch } from "../image/registry.ts";
+import { parseAuthChallenge } from "./authChallenge.ts";
 
 /** The user name that goes with an ACR refresh token (`docker login -u <this> -p <token>`). */
 export const ACR_REFRESH_TOKEN_USERNAME = "00000000-0000-0000-0000-000000000000";
@@ -14,7 +14,7 @@ export interface AcrExchangeOptions {
   tenantId?: string;
   /** An Entra ID access token for Azure Resource Manager. */
   armAccessToken: string;
-  fetch?: Fetch;
+  fetch?: typeof fetch;
 }
 
 /** The error text a registry or token server put in its answer, without echoing anything sent. */
@@ -39,7 +39,7 @@ async function registryErrorText(response: Response): Promise<string> {
  * The registry's token server: the origin of the bearer realm it names on `/v2/` (which is the
  * registry itself on ACR), or the registry when it names none.
  */
-async function tokenServerOrigin(registry: string, fetchImpl: Fetch): Promise<string> {
+async function tokenServerOrigin(registry: string, fetchImpl: typeof fetch): Promise<string> {
   const fallback = `https://${registry}`;
   const response = await fetchImpl(`${fallback}/v2/`);
   await response.body?.cancel();

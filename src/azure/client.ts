@@ -8,7 +8,8 @@ import { resolveCloud, withDiscoveredAudience } from "./clouds.ts";
 import { ContainerAppsGateway } from "./containerApps.ts";
 import { createCredential, type CredentialSource } from "./credentials.ts";
 
-const USER_AGENT = "aca-blue-green/1";
+/** How every Azure client of this tool introduces itself. */
+export const USER_AGENT = "aca-blue-green/1";
 
 export interface AppConnection {
   subscriptionId: string;

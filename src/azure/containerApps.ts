@@ -5,9 +5,9 @@ import type {
   Revision,
 } from "@azure/arm-appcontainers";
 import type { Clock } from "../core/clock.ts";
-import { isRetryable } from "../core/failure.ts";
 import { DEFAULT_TIMING, pollGaps, type PollSchedule } from "../core/timing.ts";
 import { AzureError, toAzureError } from "./errors.ts";
+import { callWithRetries, RETRY_DEFAULTS, type SdkCallOptions } from "./retry.ts";
 
 export interface GatewayOptions {
   clock: Clock;
@@ -27,11 +27,7 @@ interface CallOptions {
   signal?: AbortSignal;
 }
 
-const DEFAULTS = {
-  requestTimeoutMs: 60_000,
-  operationPoll: DEFAULT_TIMING.operation,
-  retryForMs: 120_000,
-};
+const DEFAULTS = { ...RETRY_DEFAULTS, operationPoll: DEFAULT_TIMING.operation };
 
 /**
  * Everything the engine asks of Azure Container Apps for one app, with the retries the SDK leaves
@@ -174,28 +170,20 @@ export class ContainerAppsGateway {
     );
   }
 
-  async #call<T>(
+  #call<T>(
     what: string,
     options: CallOptions | undefined,
-    send: (o: { abortSignal?: AbortSignal; requestOptions: { timeout: number } }) => PromiseLike<T>,
+    send: (o: SdkCallOptions) => PromiseLike<T>,
   ): Promise<T> {
-    const { clock, requestTimeoutMs } = this.#options;
-    const signal = options?.signal;
-    const deadline = clock.now() + (options?.retryForMs ?? this.#options.retryForMs);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await send({ abortSignal: signal, requestOptions: { timeout: requestTimeoutMs } });
-      } catch (thrown) {
-        const error = toAzureError(thrown, what);
-        if (signal?.aborted || !isRetryable(error)) throw error;
-        const delay = Math.min(error.retryAfterMs ?? backoff(attempt), 30_000);
-        if (clock.now() + delay > deadline) throw error;
-        this.#options.debug?.(
-          `${what}: ${error.code ?? error.statusCode ?? "error"}, retrying in ${delay} ms (attempt ${attempt + 1})`,
-        );
-        await clock.sleep(delay, signal);
-      }
-    }
+    return callWithRetries(
+      what,
+      {
+        ...this.#options,
+        signal: options?.signal,
+        retryForMs: options?.retryForMs ?? this.#options.retryForMs,
+      },
+      send,
+    );
   }
 }
 
@@ -219,10 +207,4 @@ function operationFailed(error: unknown, what: string): AzureError {
     operationFailed: true,
     cause: error,
   });
-}
-
-/** 1 s, 2 s, 4 s … capped at 16 s, with jitter so parallel runs do not retry in step. */
-function backoff(attempt: number): number {
-  const base = Math.min(1000 * 2 ** (attempt - 1), 16_000);
-  return Math.round(base * (0.75 + Math.random() * 0.5));
 }

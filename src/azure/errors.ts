@@ -4,7 +4,7 @@ import { isRestError } from "@azure/core-rest-pipeline";
 export class AzureError extends Error {
   readonly code?: string;
   readonly statusCode?: number;
-  /** Seconds the service asked us to wait before trying again. */
+  /** How long the service asked us to wait before trying again (from Retry-After). */
   readonly retryAfterMs?: number;
   /**
    * The service accepted the write and then reported its operation as failed: a verdict, not a

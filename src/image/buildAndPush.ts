@@ -6,6 +6,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exchangeForAcrRefreshToken, ACR_REFRESH_TOKEN_USERNAME } from "../azure/acr.ts";
+import type { AcrTasksClient } from "../azure/acrTasks.ts";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { acrBuilder } from "./acrBuild.ts";
 import type { Builder, BuilderContext } from "./builder.ts";
@@ -30,6 +31,8 @@ export interface BuildDeps {
   fetch?: Fetch;
   /** Needed for an Entra ID login to an Azure Container Registry and for `acr` builds. */
   azure?: AzureAccess;
+  /** The ACR Tasks client for `acr` builds; by default one on `azure`. */
+  acrTasks?: AcrTasksClient;
   signal?: AbortSignal;
 }
 
@@ -138,6 +141,7 @@ export async function buildAndPush(request: BuildRequest, deps: BuildDeps): Prom
         clock,
         fetch: fetchImpl,
         azure: deps.azure,
+        acrTasks: deps.acrTasks,
         workDir,
         signal: deps.signal,
       };

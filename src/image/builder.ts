@@ -2,6 +2,7 @@
  * What every builder gets and does: build the image described by the request, push it, and return
  * the digest of the pushed manifest. Also the step runner the command-line builders share.
  */
+import type { AcrTasksClient } from "../azure/acrTasks.ts";
 import type { Clock } from "../core/clock.ts";
 import { isNotInstalled } from "./command.ts";
 import { commandFailure } from "./failure.ts";
@@ -20,6 +21,8 @@ export interface BuilderContext {
   clock: Clock;
   fetch: Fetch;
   azure?: AzureAccess;
+  /** The ACR Tasks client for an `acr` build; by default one on `azure`. */
+  acrTasks?: AcrTasksClient;
   /** A private temporary folder for this build (auth file, digest file), removed afterwards. */
   workDir: string;
   signal?: AbortSignal;

@@ -1,7 +1,8 @@
 /**
  * The parts of the registry protocol (OCI distribution) the builders need beyond the build tools:
- * reading an auth challenge, getting a bearer token, and reading a manifest digest with HEAD.
+ * answering an auth challenge with a bearer token, and reading a manifest digest with HEAD.
  */
+import { parseAuthChallenge, type AuthChallenge } from "../azure/authChallenge.ts";
 
 export { isAcrLoginServer } from "../core/naming.ts";
 
@@ -12,24 +13,6 @@ export const MANIFEST_MEDIA_TYPES = [
   "application/vnd.docker.distribution.manifest.list.v2+json",
   "application/vnd.docker.distribution.manifest.v2+json",
 ];
-
-export interface AuthChallenge {
-  scheme: string;
-  params: Record<string, string>;
-}
-
-/** Parses a `WWW-Authenticate` header such as `Bearer realm="https://x/token",service="x"`. */
-export function parseAuthChallenge(header: string | null | undefined): AuthChallenge | undefined {
-  if (!header) return undefined;
-  const match = /^\s*(\w+)\s*(.*)$/s.exec(header);
-  if (!match) return undefined;
-  const params: Record<string, string> = {};
-  for (const param of match[2].matchAll(/(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g)) {
-    params[param[1].toLowerCase()] =
-      param[2] !== undefined ? param[2].replace(/\\(.)/g, "$1") : param[3];
-  }
-  return { scheme: match[1].toLowerCase(), params };
-}
 
 export interface Credentials {
   username: string;

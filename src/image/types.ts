@@ -2,6 +2,7 @@
  * The vocabulary of building and pushing a container image: what to build, where to push it, the
  * log the build output streams into, and the command runner the local builders go through.
  */
+import type { ArmAccess } from "../azure/acrTasks.ts";
 import type { BuilderName, BuildInputs } from "../core/types.ts";
 
 export {
@@ -35,13 +36,8 @@ export interface BuildResult {
 }
 
 /** Azure access for an ACR login through Entra ID and for ACR remote builds. */
-export interface AzureAccess {
-  /** ARM endpoint, e.g. `https://management.azure.com`. */
-  armEndpoint: string;
-  subscriptionId: string;
+export interface AzureAccess extends ArmAccess {
   tenantId?: string;
-  /** An access token for ARM (the token the ACR exchange also accepts). */
-  armToken(): Promise<string>;
 }
 
 export interface RunOptions {
