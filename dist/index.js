@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-JONYXM2N.js";
+} from "./chunks/chunk-DRXBDTUG.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-JONYXM2N.js";
+} from "./chunks/chunk-DRXBDTUG.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/post.ts
