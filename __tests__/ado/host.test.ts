@@ -529,6 +529,11 @@ describe("Given a run of a pipeline on the agent", () => {
     const { report } = await probeRun();
     expect(report.context).toEqual({
       runId: "azure-pipelines:webapp/4711/12f1170f-54f2-53f3-20dd-22fc7dff55f9/2",
+      // Attempts of one job share a lineage: a re-run takes over its earlier attempt's lease.
+      lineage: {
+        key: "azure-pipelines:webapp/4711/12f1170f-54f2-53f3-20dd-22fc7dff55f9",
+        attempt: 2,
+      },
       holder: 'pipeline "shop-deploy" run 20261127.3 attempt 2 in webapp by Ada Lovelace',
       runUrl: "https://dev.azure.com/contoso/webapp/_build/results?buildId=4711",
       commitSha: BUILD.BUILD_SOURCEVERSION,
