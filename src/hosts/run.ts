@@ -109,9 +109,15 @@ export async function runMain(
  */
 export async function runPost(host: Host): Promise<number> {
   const saved = host.state.load(JOURNAL_STATE_KEY);
-  if (!saved) return 0;
+  if (!saved) {
+    host.info("Nothing to restore: the main step changed no traffic.");
+    return 0;
+  }
   const journal = JSON.parse(saved) as DeployJournal;
-  if (journal.phase === "settled") return 0;
+  if (journal.phase === "settled") {
+    host.info(`Nothing to restore: the deployment of ${journal.candidate} settled.`);
+    return 0;
+  }
   host.warning(
     `The deployment of ${journal.candidate} did not finish; restoring the traffic of ${journal.app} it found: ${formatTraffic(journal.snapshot)}`,
   );
