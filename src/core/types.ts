@@ -19,6 +19,8 @@ export interface AuthInputs {
   clientId?: string;
   tenantId?: string;
   creds?: ServicePrincipalCreds;
+  /** Audience of the OIDC token for `clientId`; undefined means the cloud's default. */
+  audience?: string;
   cloud: CloudName;
   /** Required for Custom; overrides the cloud's ARM endpoint otherwise. */
   armEndpoint?: string;

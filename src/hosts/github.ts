@@ -1,11 +1,9 @@
 import * as core from "@actions/core";
+import { federationAudience } from "../azure/clouds.ts";
 import type { CredentialSource } from "../azure/credentials.ts";
 import type { RunContext, StateStore } from "../core/ports.ts";
 import type { Inputs } from "../core/types.ts";
 import type { Host } from "./host.ts";
-
-/** Audience Microsoft Entra ID expects on a GitHub OIDC token used for federation. */
-const FEDERATION_AUDIENCE = "api://AzureADTokenExchange";
 
 /** The GitHub Actions runner, through @actions/core. */
 export class GitHubHost implements Host {
@@ -99,11 +97,13 @@ export class GitHubHost implements Host {
           "client-id and tenant-id ask for OIDC, but the job cannot request an ID token: add `permissions: id-token: write` to the workflow or job.",
         );
       }
+      const audience = federationAudience(auth);
       return {
         kind: "federated",
         tenantId: auth.tenantId,
         clientId: auth.clientId,
-        getAssertion: () => core.getIDToken(FEDERATION_AUDIENCE),
+        audience,
+        getAssertion: () => core.getIDToken(audience),
       };
     }
     return { kind: "default" };

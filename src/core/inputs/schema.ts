@@ -332,6 +332,14 @@ export const INPUTS: readonly InputSpec[] = [
     githubOnly: true,
   },
   {
+    name: "audience",
+    description:
+      "Audience of the GitHub OIDC token that `client-id` signs in with; it must match the audience of the federated credential. Default: the cloud's, `api://AzureADTokenExchange` (`api://AzureADTokenExchangeUSGov` for `AzureUSGovernment`, `api://AzureADTokenExchangeChina` for `AzureChinaCloud`).",
+    kind: "string",
+    group: "Authentication",
+    githubOnly: true,
+  },
+  {
     name: "creds",
     description:
       "Service principal JSON as `azure/login` takes it: `clientId`, `clientSecret`, `tenantId` and optionally `subscriptionId`. Pass it from a secret; use it instead of `client-id`.",

@@ -411,6 +411,14 @@ function readAuth(
     );
   }
 
+  const audience = text("audience");
+  if (audience !== undefined) {
+    if (/\s/.test(audience)) failAuth("audience", `"${audience}" must not contain spaces`);
+    else if (clientId === undefined) {
+      failAuth("audience", "is only used with `client-id` and `tenant-id` (OIDC sign-in)");
+    }
+  }
+
   let creds: ServicePrincipalCreds | undefined;
   const credsText = given("creds");
   if (credsText !== undefined) {
@@ -428,6 +436,7 @@ function readAuth(
     cloud,
     ...(clientId !== undefined && { clientId }),
     ...(tenantId !== undefined && { tenantId }),
+    ...(audience !== undefined && { audience }),
     ...(creds && { creds }),
     ...(armEndpoint !== undefined && { armEndpoint }),
     ...(authorityHost !== undefined && { authorityHost }),
