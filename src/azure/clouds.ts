@@ -89,7 +89,7 @@ export async function withDiscoveredAudience(cloud: CloudEndpoints): Promise<Clo
   }
   if (response.status !== 200 || !audience) {
     throw new Error(
-      `arm-endpoint: ${url} answered ${response.status} without a token audience; is ${cloud.armEndpoint} an Azure Resource Manager endpoint?`,
+      `\`arm-endpoint\`: ${url} answered ${response.status} without a token audience; is ${cloud.armEndpoint} an Azure Resource Manager endpoint?`,
     );
   }
   return { ...cloud, armScope: `${trimSlash(audience)}/.default` };

@@ -37,6 +37,8 @@ export interface ReadinessOptions {
   timeoutText: string;
   interval: { min: number; max: number };
   signal?: AbortSignal;
+  /** Resource group of the app, for the commands the next steps name. */
+  resourceGroup: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function waitForRevisionReady(
     if (failed) {
       throw new DeployFailure(`Revision ${name} did not become ready: ${failed}.`, {
         code: "RevisionFailed",
-        nextSteps: `Look at the revision's system and console logs (az containerapp logs show -n <app> -g <group> --revision ${name} --type system).`,
+        nextSteps: `Look at the revision's system and console logs: \`az containerapp logs show -n ${name.slice(0, name.indexOf("--"))} -g ${options.resourceGroup} --revision ${name} --type system\`.`,
       });
     }
     const left = deadline - clock.now();
@@ -72,7 +74,7 @@ export async function waitForRevisionReady(
         {
           code: "RevisionNotReady",
           nextSteps:
-            "Check the revision's logs; raise readiness-timeout if the app needs longer to start.",
+            "Check the revision's logs; raise `readiness-timeout` if the app needs longer to start.",
         },
       );
     }

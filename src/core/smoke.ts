@@ -38,7 +38,7 @@ export async function smokeCheck(
   if (!outcome.ok) {
     throw Object.assign(
       new DeployFailure(
-        `Smoke checks on ${baseUrl} did not pass within smoke-timeout (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome.round)}.`,
+        `Smoke checks on ${baseUrl} did not pass within \`smoke-timeout\` (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome.round)}.`,
         failure,
       ),
       { round: outcome.round },

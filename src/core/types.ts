@@ -181,10 +181,14 @@ export interface StepRecord {
   checksRun: number;
   ok: boolean;
   failure?: string;
+  /** The round of checks that failed the step, when checks failed it. */
+  failedRound?: CheckRound;
 }
 
 export interface PhaseTiming {
   phase: string;
+  /** When the phase began (epoch ms). */
+  startedAt?: number;
   durationMs: number;
 }
 

@@ -94,7 +94,7 @@ export class GitHubHost implements Host {
     if (auth.clientId && auth.tenantId) {
       if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
         throw new Error(
-          "client-id and tenant-id ask for OIDC, but the job cannot request an ID token: add `permissions: id-token: write` to the workflow or job.",
+          "`client-id` and `tenant-id` ask for OIDC, but the job cannot request an ID token: add `permissions: id-token: write` to the workflow or job.",
         );
       }
       const audience = federationAudience(auth);

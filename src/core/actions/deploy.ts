@@ -154,7 +154,7 @@ class Rollout {
         if (!held) {
           throw new DeployFailure(`${found.app.name} has no held deployment to promote.`, {
             code: "NothingHeld",
-            nextSteps: "Deploy with auto-promote: false first, or use action: deploy.",
+            nextSteps: "Deploy with `auto-promote: false` first, or use `action: deploy`.",
           });
         }
         assertStillHeld(found.app.name, found.traffic, held);
@@ -247,7 +247,7 @@ class Rollout {
     throw new DeployFailure(access.message, {
       code: "RegistryAccessMissing",
       nextSteps:
-        "Give the app access to the registry (or set registry-identity), then run again. Nothing was built or changed.",
+        "Give the app access to the registry (or set `registry-identity`), then run again. Nothing was built or changed.",
     });
   }
 
@@ -260,7 +260,7 @@ class Rollout {
         `Container app ${app.name} has no ingress, so traffic cannot be split between revisions.`,
         {
           code: "IngressDisabled",
-          nextSteps: "Enable ingress on the app (az containerapp ingress enable) and run again.",
+          nextSteps: `Enable ingress on ${app.name} (\`az containerapp ingress enable -n ${app.name} -g ${inputs.resourceGroup} --type external --target-port\` with the port the container listens on), then run again.`,
         },
       );
     }
@@ -269,8 +269,7 @@ class Rollout {
         `Container app ${app.name} uses the Labels revision mode, which routes by label only; this deployment needs weights.`,
         {
           code: "UnsupportedRevisionMode",
-          nextSteps:
-            "Switch the app to Multiple revision mode (az containerapp revision set-mode --mode multiple).",
+          nextSteps: `Switch ${app.name} to Multiple revision mode (\`az containerapp revision set-mode -n ${app.name} -g ${inputs.resourceGroup} --mode multiple\`), then run again.`,
         },
       );
     }
@@ -295,7 +294,7 @@ class Rollout {
       (!containerName || !app.containers.some((c) => c.name === containerName))
     ) {
       throw new DeployFailure(
-        `container-name: the app has no container "${inputs.containerName}" (it has ${app.containers.map((c) => c.name).join(", ") || "none"}).`,
+        `\`container-name\`: the app has no container "${inputs.containerName}" (it has ${app.containers.map((c) => c.name).join(", ") || "none"}).`,
         { code: "ContainerNotFound" },
       );
     }
@@ -323,7 +322,7 @@ class Rollout {
           `Revision ${candidate} already exists with image ${image ?? "unknown"}, not ${inputs.image}. A revision's image cannot change.`,
           {
             code: "RevisionSuffixInUse",
-            nextSteps: "Set revision-suffix to a new value for this image.",
+            nextSteps: "Set `revision-suffix` to a new value for this image.",
           },
         );
       }
@@ -444,8 +443,9 @@ class Rollout {
       log,
       signal,
       deadline: clock.now() + inputs.readinessTimeoutMs,
-      timeoutText: `readiness-timeout (${formatDuration(inputs.readinessTimeoutMs)})`,
+      timeoutText: `\`readiness-timeout\` (${formatDuration(inputs.readinessTimeoutMs)})`,
       interval: this.#deps.pollIntervalMs ?? DEFAULT_POLL,
+      resourceGroup: inputs.resourceGroup,
     });
   }
 
@@ -523,6 +523,7 @@ class Rollout {
     });
     if (failed) {
       record.failure = describeFailures(failed);
+      record.failedRound = failed;
       throw new DeployFailure(
         `Checks failed at step ${record.index} (${record.weight}% to ${snapshot.candidate}): ${record.failure}.`,
         {
@@ -606,7 +607,7 @@ class Rollout {
     if (inputs.deactivatePrevious && retiring.length > 0) {
       if (inputs.scaleDownDelayMs > 0) {
         log.info(
-          `Keeping ${retiring.join(", ")} active for scale-down-delay (${formatDuration(inputs.scaleDownDelayMs)})`,
+          `Keeping ${retiring.join(", ")} active for \`scale-down-delay\` (${formatDuration(inputs.scaleDownDelayMs)})`,
         );
         await clock.sleep(inputs.scaleDownDelayMs, signal);
         traffic = withoutRevisions(final, retiring);

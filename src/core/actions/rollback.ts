@@ -120,20 +120,23 @@ export async function rollback(inputs: Inputs, deps: EngineDeps): Promise<Deploy
           log,
           signal,
           deadline: clock.now() + inputs.readinessTimeoutMs,
-          timeoutText: `readiness-timeout (${formatDuration(inputs.readinessTimeoutMs)})`,
+          timeoutText: `\`readiness-timeout\` (${formatDuration(inputs.readinessTimeoutMs)})`,
           interval: deps.pollIntervalMs ?? DEFAULT_POLL,
+          resourceGroup: inputs.resourceGroup,
         });
       });
     }
     const revisionUrl = `https://${target.name}.${fqdn.slice(app.name.length + 1)}`;
     if (inputs.skipChecks) {
-      log.warning(`skip-checks: ${target.name} gets traffic without being checked first.`);
+      log.warning(
+        `\`skip-checks: true\`: ${target.name} gets traffic without being checked first.`,
+      );
     } else {
       report.labelUrl = revisionUrl;
       report.smoke = await phase("Smoke checks", () =>
         smokeCheck(revisionUrl, inputs, deps, {
           code: "SmokeChecksFailed",
-          nextSteps: `Choose another revision with rollback-to, or use skip-checks: true in an emergency.`,
+          nextSteps: `Choose another revision with \`rollback-to\`, or use \`skip-checks: true\` in an emergency.`,
         }),
       );
     }
@@ -229,14 +232,14 @@ function chooseTarget(
   if (!name) {
     throw new DeployFailure(
       `No previous revision of ${app.name} is known: no promotion is recorded on the app and no revision has the label "${inputs.previousLabel}".`,
-      { code: "NoRollbackTarget", nextSteps: "Name the revision with rollback-to." },
+      { code: "NoRollbackTarget", nextSteps: "Name the revision with `rollback-to`." },
     );
   }
   const target = revisions.find((r) => r.name === name);
   if (!target) {
     throw new DeployFailure(
       `Revision ${name} does not exist in ${app.name} (it may have been pruned by maxInactiveRevisions).`,
-      { code: "RevisionNotFound", nextSteps: "Name an existing revision with rollback-to." },
+      { code: "RevisionNotFound", nextSteps: "Name an existing revision with `rollback-to`." },
     );
   }
   return target;
