@@ -187,7 +187,7 @@ function imageSource(
 async function publish(host: Host, report: DeploymentReport, summary?: string): Promise<void> {
   for (const [name, value] of Object.entries(renderOutputs(report))) host.setOutput(name, value);
   try {
-    await host.writeSummary(summary ?? renderSummary(report));
+    await host.writeSummary(summary ?? renderSummary(report, { flavour: host.platform }));
   } catch (error) {
     host.warning(`Could not write the job summary: ${errorMessage(error)}`);
   }

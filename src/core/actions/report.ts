@@ -26,7 +26,7 @@ export function timedPhase(report: DeploymentReport, deps: Pick<EngineDeps, "clo
       return await deps.log.group(name, fn);
     } finally {
       const durationMs = deps.clock.now() - started;
-      report.phases.push({ phase: name, durationMs });
+      report.phases.push({ phase: name, startedAt: started, durationMs });
       deps.log.info(`${name} took ${formatDuration(durationMs)}`);
     }
   };
