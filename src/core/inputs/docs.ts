@@ -10,8 +10,9 @@ import { BUILD_ONLY_INPUTS } from "./build.ts";
 import { spellInputsIn } from "./spelling.ts";
 
 export const ACTION_NAME = "Azure Container Apps Blue-Green Deploy";
+/** The Marketplace lists an Action with at most 125 characters of description. */
 export const ACTION_DESCRIPTION =
-  "Blue-green and progressive deployments to Azure Container Apps: a new revision at 0% traffic, smoke checks on its label URL, traffic shifted step by step, and automatic rollback when a check fails.";
+  "Blue-green and progressive deploys to Azure Container Apps: smoke checks, traffic shifted step by step, automatic rollback.";
 export const ACTION_AUTHOR = "aca-blue-green";
 
 const GROUP_ORDER: readonly InputGroup[] = [
