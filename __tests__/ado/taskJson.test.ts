@@ -7,14 +7,22 @@ import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { ROOT } from "../../scripts/generate.ts";
+import { BUILD_ONLY_INPUTS } from "../../src/core/inputs/build.ts";
 import {
+  BUILD_TOGGLE_INPUT,
   SERVICE_CONNECTION_INPUT,
   TASK_ID,
-  inTaskNames,
   readmeSection,
   type TaskJson,
 } from "../../src/core/inputs/docs.ts";
-import { ACTIONS, INPUTS, OUTPUTS, taskInputName } from "../../src/core/inputs/schema.ts";
+import {
+  ACTIONS,
+  INPUTS,
+  OUTPUTS,
+  inputSpec,
+  taskInputName,
+} from "../../src/core/inputs/schema.ts";
+import { isInputName, spellInputsIn } from "../../src/core/inputs/spelling.ts";
 import type { ActionName } from "../../src/core/types.ts";
 
 interface ActionYml {
@@ -27,7 +35,7 @@ interface ExtensionManifest {
   publisher: string;
   version: string;
   icons: { default: string };
-  files: { path: string }[];
+  files: { path: string; addressable?: boolean }[];
   contributions: { type: string; targets: string[]; properties: { name: string } }[];
 }
 
@@ -37,11 +45,18 @@ const actionYml = parse(readFileSync(join(ROOT, "action.yml"), "utf8")) as Actio
 const manifest = readJson<ExtensionManifest>("vss-extension.json");
 const GITHUB_ONLY = new Set(INPUTS.filter((input) => input.githubOnly).map((input) => input.name));
 
+/** Width and height of a PNG file of the repository. */
+function pngSize(path: string): [number, number] {
+  const png = readFileSync(join(ROOT, path));
+  expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+  return [png.readUInt32BE(16), png.readUInt32BE(20)];
+}
+
 describe("task.json", () => {
   test("offers the service connection and every action.yml input that is not GitHub-only, in camelCase", () => {
     const offered = Object.keys(actionYml.inputs).filter((name) => !GITHUB_ONLY.has(name));
     expect(taskJson.inputs.map((input) => input.name).sort()).toEqual(
-      [SERVICE_CONNECTION_INPUT, ...offered.map(taskInputName)].sort(),
+      [SERVICE_CONNECTION_INPUT, BUILD_TOGGLE_INPUT, ...offered.map(taskInputName)].sort(),
     );
     expect(taskJson.inputs[0]).toMatchObject({
       name: SERVICE_CONNECTION_INPUT,
@@ -56,6 +71,7 @@ describe("task.json", () => {
       "environment",
       "arm-endpoint",
       "authority-host",
+      "audience",
     ]) {
       expect({ name, githubOnly: GITHUB_ONLY.has(name) }).toEqual({ name, githubOnly: true });
     }
@@ -63,7 +79,7 @@ describe("task.json", () => {
 
   test("gives each input action.yml's default and description, with input names in camelCase", () => {
     for (const [name, declared] of Object.entries(actionYml.inputs)) {
-      if (GITHUB_ONLY.has(name)) continue;
+      if (GITHUB_ONLY.has(name) || inputSpec(name).taskDescription) continue;
       const input = taskJson.inputs.find((candidate) => candidate.name === taskInputName(name));
       expect({ name, defaultValue: input?.defaultValue }).toEqual({
         name,
@@ -73,7 +89,7 @@ describe("task.json", () => {
       const help = input?.helpMarkDown ?? "";
       expect({
         name,
-        describedAsInActionYml: help.startsWith(inTaskNames(declared.description)),
+        describedAsInActionYml: help.startsWith(spellInputsIn(declared.description, "task")),
       }).toEqual({ name, describedAsInActionYml: true });
     }
     const smokeChecks = taskJson.inputs.find((input) => input.name === "smokeChecks");
@@ -104,21 +120,61 @@ describe("task.json", () => {
     }
   });
 
-  test("shows each input for exactly the actions that read it", () => {
+  test("shows each input for exactly the actions that read it, and build inputs for a build", () => {
     const action = taskJson.inputs.find((input) => input.name === "action");
     expect(Object.keys(action?.options ?? {})).toEqual([...ACTIONS]);
+    const build = new Set(["build-context", ...BUILD_ONLY_INPUTS]);
     for (const spec of INPUTS.filter((input) => !input.githubOnly)) {
       const input = taskJson.inputs.find(
         (candidate) => candidate.name === taskInputName(spec.name),
       );
-      const shownFor = input?.visibleRule
-        ? input.visibleRule.split(" || ").map((clause) => /^action = (\w+)$/.exec(clause)?.[1])
-        : [...ACTIONS];
-      expect({ input: spec.name, shownFor }).toEqual({
+      const rule = input?.visibleRule ?? "";
+      // The editor takes a rule of clauses joined by && alone or by || alone.
+      expect({ input: spec.name, mixed: rule.includes("&&") && rule.includes("||") }).toEqual({
+        input: spec.name,
+        mixed: false,
+      });
+      const clauses = rule === "" ? [] : rule.split(rule.includes("&&") ? " && " : " || ");
+      const shownFor = clauses.flatMap((clause) => /^action = (\w+)$/.exec(clause)?.[1] ?? []);
+      const toggle = clauses.filter((clause) => clause.startsWith(BUILD_TOGGLE_INPUT));
+      expect({
+        input: spec.name,
+        shownFor: shownFor.length ? shownFor : [...ACTIONS],
+        toggle,
+      }).toEqual({
         input: spec.name,
         shownFor: spec.actions ?? [...ACTIONS],
+        toggle: build.has(spec.name)
+          ? [`${BUILD_TOGGLE_INPUT} = true`]
+          : spec.name === "image"
+            ? [`${BUILD_TOGGLE_INPUT} = false`]
+            : [],
       });
     }
+    const checkbox = taskJson.inputs.find((input) => input.name === BUILD_TOGGLE_INPUT);
+    expect(checkbox).toMatchObject({
+      type: "boolean",
+      defaultValue: "false",
+      visibleRule: "action = deploy",
+    });
+  });
+
+  test("names inputs in its help as the task spells them, never as the Action does", () => {
+    const texts = [
+      taskJson.helpMarkDown,
+      ...taskJson.inputs.map((input) => input.helpMarkDown),
+      ...taskJson.outputVariables.map((output) => output.description),
+    ];
+    const named = texts.flatMap((text) =>
+      [...text.matchAll(/`([a-z][a-z0-9-]*)(?::[^`]*)?`|<([a-z][a-z0-9-]*)>/g)]
+        .map((match) => match[1] ?? match[2])
+        .filter((name) => isInputName(name) && (name.includes("-") || inputSpec(name).githubOnly)),
+    );
+    expect(named).toEqual([]);
+  });
+
+  test("has a 32 × 32 icon beside it, as the task conventions ask", () => {
+    expect(pngSize("task/icon.png")).toEqual([32, 32]);
   });
 
   test("places every input but the connection in a declared group, in the README's order", () => {
@@ -137,7 +193,7 @@ describe("task.json", () => {
     expect(taskJson.outputVariables).toEqual(
       Object.entries(actionYml.outputs).map(([name, { description }]) => ({
         name: taskInputName(name),
-        description: inTaskNames(description),
+        description: spellInputsIn(description, "task"),
       })),
     );
     expect(taskJson.outputVariables.map((output) => output.name)).toEqual(
@@ -184,7 +240,10 @@ describe("vss-extension.json", () => {
     const { Major, Minor, Patch } = taskJson.version;
     expect(manifest.version).toBe(`${Major}.${Minor}.${Patch}`);
     expect(manifest.publisher).toBe("aca-blue-green");
-    expect(manifest.files).toEqual([{ path: "task" }]);
+    expect(manifest.files).toEqual([
+      { path: "task" },
+      { path: "images/extension-icon.png", addressable: true },
+    ]);
     expect(manifest.contributions).toEqual([
       expect.objectContaining({
         type: "ms.vss-distributed-task.task",
@@ -192,9 +251,8 @@ describe("vss-extension.json", () => {
         properties: { name: "task" },
       }),
     ]);
-    const icon = readFileSync(join(ROOT, manifest.icons.default));
-    expect(icon.subarray(1, 4).toString("latin1")).toBe("PNG");
-    expect([icon.readUInt32BE(16), icon.readUInt32BE(20)]).toEqual([128, 128]);
+    // The Marketplace lists the extension with a 128 × 128 icon.
+    expect(pngSize(manifest.icons.default)).toEqual([128, 128]);
   });
 });
 

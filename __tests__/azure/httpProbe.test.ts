@@ -72,7 +72,6 @@ describe("createHttpProbe over plain HTTP", () => {
   });
 
   afterAll(async () => {
-    await probe.close();
     await close(server);
   });
 
@@ -136,45 +135,88 @@ describe("createHttpProbe over plain HTTP", () => {
   });
 });
 
+interface TestProxy {
+  port: number;
+  /** `host:port` of every CONNECT tunnel asked for. */
+  tunnels: string[];
+  /** Absolute URLs of the requests sent to the proxy in clear (forward-proxy style). */
+  forwarded: string[];
+  close(): Promise<void>;
+}
+
+/** An HTTP proxy that tunnels CONNECT and forwards absolute-form requests, recording both. */
+async function startProxy(): Promise<TestProxy> {
+  const tunnels: string[] = [];
+  const forwarded: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const proxy = http.createServer((req, res) => {
+    forwarded.push(req.url ?? "");
+    const upstream = http.request(
+      req.url ?? "",
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  proxy.on("connect", (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    tunnels.push(req.url ?? "");
+    const [host, port] = (req.url ?? "").split(":");
+    const upstream = net.connect(Number(port), host, () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on("error", () => client.destroy());
+    client.on("error", () => upstream.destroy());
+    sockets.add(client).add(upstream);
+  });
+  const port = await listen(proxy);
+  return {
+    port,
+    tunnels,
+    forwarded,
+    close: async () => {
+      // Tunnelled sockets have left the server's bookkeeping: close() would wait for them.
+      for (const socket of sockets) socket.destroy();
+      await close(proxy);
+    },
+  };
+}
+
+const PROXY_VARIABLES = [
+  "HTTP_PROXY",
+  "http_proxy",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "NO_PROXY",
+  "no_proxy",
+];
+
 describe("createHttpProbe through a proxy", () => {
   const saved = { ...process.env };
   let target: http.Server;
-  let proxy: http.Server;
   let targetPort: number;
-  let proxyPort: number;
-  const tunnels: string[] = [];
+  let proxy: TestProxy;
 
   beforeAll(async () => {
     target = http.createServer((_req, res) => res.end("through"));
     targetPort = await listen(target);
-    proxy = http.createServer((_req, res) => {
-      res.statusCode = 405;
-      res.end();
-    });
-    proxy.on("connect", (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-      tunnels.push(req.url ?? "");
-      const [host, port] = (req.url ?? "").split(":");
-      const upstream = net.connect(Number(port), host, () => {
-        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-        upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on("error", () => client.destroy());
-      client.on("error", () => upstream.destroy());
-    });
-    proxyPort = await listen(proxy);
+    proxy = await startProxy();
+  });
+
+  beforeEach(() => {
+    for (const name of PROXY_VARIABLES) delete process.env[name];
+    proxy.tunnels.length = 0;
+    proxy.forwarded.length = 0;
   });
 
   afterEach(() => {
-    for (const name of [
-      "HTTP_PROXY",
-      "http_proxy",
-      "HTTPS_PROXY",
-      "https_proxy",
-      "NO_PROXY",
-      "no_proxy",
-    ]) {
+    for (const name of PROXY_VARIABLES) {
       if (saved[name] === undefined) delete process.env[name];
       else process.env[name] = saved[name];
     }
@@ -182,39 +224,22 @@ describe("createHttpProbe through a proxy", () => {
 
   afterAll(async () => {
     await close(target);
-    await close(proxy);
+    await proxy.close();
   });
 
-  it("routes requests through HTTP_PROXY", async () => {
-    delete process.env.http_proxy;
-    delete process.env.no_proxy;
-    delete process.env.NO_PROXY;
-    process.env.HTTP_PROXY = `http://127.0.0.1:${proxyPort}`;
-    tunnels.length = 0;
-    const probe = createHttpProbe();
-    try {
-      const outcome = await probe.send(request(`http://127.0.0.1:${targetPort}/`));
-      expect(outcome.body).toBe("through");
-      expect(tunnels).toEqual([`127.0.0.1:${targetPort}`]);
-    } finally {
-      await probe.close();
-    }
+  it("routes plain http requests through HTTP_PROXY", async () => {
+    process.env.HTTP_PROXY = `http://127.0.0.1:${proxy.port}`;
+    const outcome = await createHttpProbe().send(request(`http://127.0.0.1:${targetPort}/`));
+    expect(outcome.body).toBe("through");
+    expect(proxy.forwarded).toEqual([`http://127.0.0.1:${targetPort}/`]);
   });
 
   it("goes direct for hosts in no_proxy", async () => {
-    delete process.env.HTTP_PROXY;
-    delete process.env.NO_PROXY;
-    process.env.http_proxy = `http://127.0.0.1:${proxyPort}`;
+    process.env.http_proxy = `http://127.0.0.1:${proxy.port}`;
     process.env.no_proxy = "127.0.0.1";
-    tunnels.length = 0;
-    const probe = createHttpProbe();
-    try {
-      const outcome = await probe.send(request(`http://127.0.0.1:${targetPort}/`));
-      expect(outcome.body).toBe("through");
-      expect(tunnels).toEqual([]);
-    } finally {
-      await probe.close();
-    }
+    const outcome = await createHttpProbe().send(request(`http://127.0.0.1:${targetPort}/`));
+    expect(outcome.body).toBe("through");
+    expect([...proxy.tunnels, ...proxy.forwarded]).toEqual([]);
   });
 });
 
@@ -223,6 +248,8 @@ describe("createHttpProbe over HTTPS with a private CA", () => {
   let caFile: string;
   let server: https.Server;
   let url: string;
+  let proxy: TestProxy;
+  const paths: string[] = [];
   const probeModule = fileURLToPath(new URL("../../src/azure/httpProbe.ts", import.meta.url));
 
   beforeAll(async () => {
@@ -230,48 +257,62 @@ describe("createHttpProbe over HTTPS with a private CA", () => {
     const ca = await createCertificateAuthority(dir);
     caFile = ca.caFile;
     const leaf = await ca.issue(["localhost", "127.0.0.1"]);
-    server = https.createServer({ cert: leaf.cert, key: leaf.key }, (_req, res) =>
-      res.end("secure"),
-    );
-    url = `https://127.0.0.1:${await listen(server)}/`;
+    server = https.createServer({ cert: leaf.cert, key: leaf.key }, (req, res) => {
+      paths.push(req.url ?? "");
+      res.end("secure");
+    });
+    url = `https://127.0.0.1:${await listen(server)}/health?token=s3cret`;
+    proxy = await startProxy();
   });
 
   afterAll(async () => {
     await close(server);
+    await proxy.close();
     await rm(dir, { recursive: true, force: true });
   });
 
   /** NODE_EXTRA_CA_CERTS is read when a process starts, so each case runs in a fresh process. */
-  async function probeInChild(extraCaCerts: string | undefined): Promise<string> {
+  async function probeInChild(env: Record<string, string | undefined>): Promise<string> {
     const script = `
       import { createHttpProbe } from ${JSON.stringify(probeModule)};
-      const probe = createHttpProbe();
       try {
-        const outcome = await probe.send({ url: ${JSON.stringify(url)}, method: "GET", headers: {}, timeoutMs: 10000 });
+        const outcome = await createHttpProbe().send({ url: ${JSON.stringify(url)}, method: "GET", headers: {}, timeoutMs: 10000 });
         console.log(outcome.status + " " + outcome.body);
       } catch (error) {
         console.log(error.message);
-      } finally {
-        await probe.close();
       }`;
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"]) delete env[name];
-    if (extraCaCerts === undefined) delete env.NODE_EXTRA_CA_CERTS;
-    else env.NODE_EXTRA_CA_CERTS = extraCaCerts;
+    const childEnv: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of [...PROXY_VARIABLES, "NODE_EXTRA_CA_CERTS"]) delete childEnv[name];
+    for (const [name, value] of Object.entries(env))
+      if (value !== undefined) childEnv[name] = value;
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
-      env,
+      env: childEnv,
       timeout: 30_000,
     });
     return stdout.trim();
   }
 
   it("trusts the CA named by NODE_EXTRA_CA_CERTS", async () => {
-    expect(await probeInChild(caFile)).toBe("200 secure");
+    expect(await probeInChild({ NODE_EXTRA_CA_CERTS: caFile })).toBe("200 secure");
   });
 
   it("refuses a certificate from an unknown CA and says how to trust it", async () => {
-    const message = await probeInChild(undefined);
+    const message = await probeInChild({});
     expect(message).toContain("TLS certificate issuer is not trusted");
     expect(message).toContain("set NODE_EXTRA_CA_CERTS to a PEM file with the issuing CA");
+  });
+
+  it("tunnels https through HTTPS_PROXY with CONNECT, so the proxy never sees the request", async () => {
+    proxy.tunnels.length = 0;
+    proxy.forwarded.length = 0;
+    paths.length = 0;
+    const outcome = await probeInChild({
+      NODE_EXTRA_CA_CERTS: caFile,
+      HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`,
+    });
+    expect(outcome).toBe("200 secure");
+    expect(proxy.tunnels).toEqual([new URL(url).host]);
+    expect(proxy.forwarded).toEqual([]);
+    expect(paths).toEqual(["/health?token=s3cret"]);
   });
 });

@@ -107,13 +107,13 @@ describe("readBuildInputs", () => {
       ].sort(),
     );
     expect(errors.find((error) => error.input === "build-context")?.message).toMatch(
-      /image must be empty/,
+      /`image` must be empty/,
     );
     expect(errors.find((error) => error.input === "registry")?.message).toMatch(
       /without a scheme or a path/,
     );
     expect(errors.find((error) => error.input === "image-name")?.message).toMatch(
-      /put the tag in image-tag/,
+      /put the tag in `image-tag`/,
     );
     expect(errors.find((error) => error.input === "build-args")?.message).toMatch(/line 2/);
     expect(errors.find((error) => error.input === "builder")?.message).toMatch(
@@ -137,7 +137,7 @@ describe("readBuildInputs", () => {
       errors: [
         {
           input: "image-name",
-          message: expect.stringContaining("put the registry host in registry"),
+          message: expect.stringContaining("put the registry host in `registry`"),
         },
         { input: "builder", message: expect.stringContaining("ghcr.io is not one") },
       ],

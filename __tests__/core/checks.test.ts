@@ -153,7 +153,7 @@ describe("parseSmokeChecks", () => {
     ],
     [
       "- path: /a\n- path: /a\n",
-      'smoke-checks[1].name: "GET /a" is already the name of smoke-checks[0]',
+      'smoke-checks[1].name: "GET /a" is already the name of `smoke-checks[0]`',
     ],
     ["path: /a\n", "smoke-checks: must be a YAML list of checks"],
     ["[]\n", "smoke-checks: is an empty list"],

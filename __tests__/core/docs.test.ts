@@ -88,6 +88,25 @@ describe("action.yml", () => {
     });
   });
 
+  it("fits the Marketplace listing: a description under 125 characters, and branding", async () => {
+    const action = parse(await read("action.yml")) as ActionYml & { description: string };
+    expect(action.description.length).toBeLessThan(125);
+    expect(action.description).toMatch(/Azure Container Apps/);
+    // Feather icon names and the colours the Marketplace offers.
+    expect(action.branding.icon).toMatch(/^[a-z0-9-]+$/);
+    expect([
+      "white",
+      "black",
+      "yellow",
+      "blue",
+      "green",
+      "orange",
+      "red",
+      "purple",
+      "gray-dark",
+    ]).toContain(action.branding.color);
+  });
+
   it("marks as required only what every action needs", async () => {
     const action = parse(await read("action.yml")) as ActionYml;
     const required = Object.entries(action.inputs)

@@ -342,10 +342,10 @@ describe("labels", () => {
 
   it("requires the three labels to differ", () => {
     expect(errorFor("production-label", { "production-label": "green" })).toBe(
-      'production-label: "green" is also candidate-label; candidate-label, production-label and previous-label must differ',
+      'production-label: "green" is also `candidate-label`; `candidate-label`, `production-label` and `previous-label` must differ',
     );
     expect(errorFor("previous-label", { "previous-label": "blue" })).toContain(
-      '"blue" is also production-label',
+      '"blue" is also `production-label`',
     );
   });
 });
@@ -546,8 +546,12 @@ describe("client-id, tenant-id and creds", () => {
   });
 
   it("needs client-id and tenant-id together", () => {
-    expect(errorFor("tenant-id", { "client-id": CLIENT })).toContain("is required with client-id");
-    expect(errorFor("client-id", { "tenant-id": TENANT })).toContain("is required with tenant-id");
+    expect(errorFor("tenant-id", { "client-id": CLIENT })).toContain(
+      "is required with `client-id`",
+    );
+    expect(errorFor("client-id", { "tenant-id": TENANT })).toContain(
+      "is required with `tenant-id`",
+    );
   });
 
   it.each(["client-id", "tenant-id"])("%s must be a GUID", (input) => {
@@ -598,7 +602,7 @@ describe("client-id, tenant-id and creds", () => {
     const creds = JSON.stringify({ clientId: CLIENT, clientSecret: SECRET, tenantId: TENANT });
     const message = errorFor("creds", { creds, "client-id": CLIENT, "tenant-id": TENANT });
     expect(message).toBe(
-      "creds: cannot be combined with client-id; give either creds or client-id and tenant-id",
+      "creds: cannot be combined with `client-id`; give either `creds` or `client-id` and `tenant-id`",
     );
   });
 });

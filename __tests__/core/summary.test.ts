@@ -83,9 +83,15 @@ function section(markdown: string, heading: string): string {
 }
 
 describe("renderSummary", () => {
-  it("shows a promotion at a glance", () => {
+  it("shows a promotion at a glance, outcome first", () => {
     const markdown = renderSummary(report());
-    expect(markdown.split("\n")[0]).toBe("## ✅ Promoted · `my-api`");
+    const lines = markdown.split("\n");
+    expect(lines[0]).toBe("## ✅ Promoted · `my-api`");
+    expect(lines[2]).toBe(
+      "**Result:** `promoted`: `deploy` of `my-api--v2` on container app `my-api` in resource group `rg-prod`.",
+    );
+    expect(lines[4]).toBe("**Why:** All 2 traffic steps passed; my-api--v2 now serves production.");
+    expect(markdown).not.toContain("Next steps");
     expect(section(markdown, "What was deployed")).toContain(
       "- **Image:** `myregistry.azurecr.io/api:1.4.2`\n- **Candidate revision:** `my-api--v2`\n- **Previous revision:** `my-api--v1`\n- **Label URL:** <https://my-api---green.example.io>\n- **App URL:** <https://my-api.example.io>",
     );
@@ -99,21 +105,74 @@ describe("renderSummary", () => {
     expect(timeline).toContain(
       "| 2 | 100% | my-api--v1 0% (blue), my-api--v2 100% (green) | 2/2 | 12.3 s | ✅ passed |",
     );
-    expect(section(markdown, "Smoke checks")).toContain(
+    const smoke = section(markdown, "Pre-traffic smoke checks");
+    expect(smoke).toContain("Passed on the label URL before any production traffic moved: 1 of 1.");
+    expect(smoke).toContain(
       "| GET /health | https://my-api---green.example.io/health | ✅ | 200 | 42 ms |  |",
     );
-    expect(section(markdown, "Outcome")).toContain("**Result:** `promoted`");
-    const phases = section(markdown, "Phase durations");
-    expect(phases).toContain("| snapshot | 850 ms |");
-    expect(phases).toContain("| readiness | 4m 05s |");
-    expect(phases).toContain("| **Total** | **4m 06s** |");
     const final = section(markdown, "Final traffic");
     expect(final).toContain("| my-api--v2 | 100% | blue |\n| my-api--v1 | 0% | previous |");
     expect(final).toContain("Before the run: my-api--v1 100% (blue)");
     expect(markdown).not.toContain("Error code");
+    const order = [
+      "**Result:**",
+      "### What was deployed",
+      "### Traffic timeline",
+      "### Final traffic",
+    ];
+    const positions = order.map((text) => markdown.indexOf(text));
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
   });
 
-  it("explains a rollback with the failing step, the error code and next steps", () => {
+  it("charts phases and steps over time for GitHub, and keeps the table for Azure Pipelines", () => {
+    const timed = report({
+      phases: [
+        { phase: "Snapshot", startedAt: 1_000, durationMs: 850 },
+        { phase: "Traffic shift", startedAt: 2_000, durationMs: 73_300 },
+      ],
+      steps: report().steps.map((step) => ({ ...step, startedAt: step.startedAt + 2_000 })),
+    });
+    const github = renderSummary(timed, { flavour: "github" });
+    const chart = section(github, "Phases over time");
+    expect(chart).toContain("Total: 1m 14s.");
+    expect(chart).toContain(
+      [
+        "```mermaid",
+        "gantt",
+        "    dateFormat x",
+        "    axisFormat %H:%M:%S",
+        "    todayMarker off",
+        "    section Phases",
+        "    Snapshot (850 ms) :1000, 1850",
+        "    Traffic shift (1m 13s) :2000, 75300",
+        "    section Traffic steps",
+        "    Step 1 at 10% (1m 00s) :done, 2000, 62400",
+        "    Step 2 at 100% (12.3 s) :done, 63000, 75300",
+        "```",
+      ].join("\n"),
+    );
+    expect(github).not.toContain("### Phase durations");
+
+    const pipelines = renderSummary(timed, { flavour: "azure-pipelines" });
+    expect(pipelines).not.toContain("mermaid");
+    const phases = section(pipelines, "Phase durations");
+    expect(phases).toContain("| Snapshot | 850 ms |");
+    expect(phases).toContain("| Traffic shift | 1m 13s |");
+    expect(phases).toContain("| **Total** | **1m 14s** |");
+  });
+
+  it("marks the failed step in the chart", () => {
+    const failed = report({
+      result: "rolled-back",
+      phases: [{ phase: "Traffic shift", startedAt: 0, durationMs: 5_000 }],
+      steps: [{ ...report().steps[0], durationMs: 5_000, ok: false, failure: "GET /: status 500" }],
+    });
+    expect(section(renderSummary(failed), "Phases over time")).toContain(
+      "    Step 1 at 10% (5.0 s) :crit, 0, 5000",
+    );
+  });
+
+  it("explains a rollback: outcome, then the failing round, and the passing smoke checks as such", () => {
     const markdown = renderSummary(
       report({
         result: "rolled-back",
@@ -133,24 +192,100 @@ describe("renderSummary", () => {
             checksRun: 2,
             ok: false,
             failure: "GET /health: status 500, expected 200-399",
+            failedRound: {
+              ok: false,
+              results: [
+                {
+                  check: "GET /",
+                  url: "https://my-api---green.example.io/",
+                  ok: true,
+                  status: 200,
+                  latencyMs: 30,
+                },
+                {
+                  check: "GET /health",
+                  url: "https://my-api---green.example.io/health",
+                  ok: false,
+                  status: 500,
+                  latencyMs: 12,
+                  failure: "status 500, expected 200-399",
+                },
+              ],
+            },
           },
         ],
       }),
     );
-    expect(markdown.split("\n")[0]).toBe("## ↩️ Rolled back · `my-api`");
+    const lines = markdown.split("\n");
+    expect(lines[0]).toBe("## ↩️ Rolled back · `my-api`");
+    expect(lines[2]).toBe(
+      "**Result:** `rolled-back`: `deploy` of `my-api--v2` on container app `my-api` in resource group `rg-prod`.",
+    );
+    expect(lines[4]).toBe(
+      "**Why:** Checks failed at step 2 (50% to my-api--v2): status 500, expected 200-399.",
+    );
+    expect(markdown).toContain("**Error code:** `ChecksFailedDuringShift`");
+    expect(markdown).toContain(
+      [
+        "**Next steps:**",
+        "",
+        "- The previous traffic was restored; fix the release and deploy again.",
+        "- Read what `my-api--v2` logged: `az containerapp logs show -n my-api -g rg-prod --revision my-api--v2 --type console`.",
+        "- See the revisions and their traffic: `az containerapp revision list -n my-api -g rg-prod -o table`.",
+      ].join("\n"),
+    );
+    const failing = section(
+      markdown,
+      "❌ Failing checks at step 2 (50% of traffic to the candidate)",
+    );
+    expect(failing).toContain("The round of checks that failed the step: 1 of 2 passed.");
+    expect(failing).toContain(
+      "| GET /health | https://my-api---green.example.io/health | ❌ | 500 | 12 ms | status 500, expected 200-399 |",
+    );
     expect(section(markdown, "Traffic timeline")).toContain(
       "| 2 | 50% | my-api--v1 50% (blue), my-api--v2 50% (green) | 1/2 | 4.0 s | ❌ GET /health: status 500, expected 200-399 |",
     );
-    const outcome = section(markdown, "Outcome");
-    expect(outcome).toContain("**Result:** `rolled-back`");
-    expect(outcome).toContain(
-      "**Why:** Checks failed at step 2 (50% to my-api--v2): status 500, expected 200-399.",
+    // The smoke checks passed before any traffic moved: said so, and after the failing round.
+    const smoke = section(markdown, "Pre-traffic smoke checks");
+    expect(smoke).toContain("Passed on the label URL before any production traffic moved: 1 of 1.");
+    expect(markdown.indexOf("### ❌ Failing checks")).toBeLessThan(
+      markdown.indexOf("### Pre-traffic smoke checks"),
     );
-    expect(outcome).toContain("**Error code:** `ChecksFailedDuringShift`");
-    expect(outcome).toContain(
-      "**Next steps:** The previous traffic was restored; fix the release and deploy again.",
-    );
+    expect(markdown).not.toMatch(/^\d+ of \d+ passed\.?$/m);
     expect(section(markdown, "Final traffic")).not.toContain("Before the run");
+  });
+
+  it("names the real app and resource group in next steps, never a placeholder", () => {
+    const markdown = renderSummary(
+      report({
+        app: "shop",
+        resourceGroup: "rg-shop",
+        candidate: "shop--v3",
+        result: "failed",
+        reason: "Revision shop--v3 did not become ready: provisioning failed.",
+        nextSteps:
+          "Look at the revision's system and console logs: `az containerapp logs show -n shop -g rg-shop --revision shop--v3 --type system`.",
+      }),
+    );
+    const next = markdown.slice(markdown.indexOf("**Next steps:**"));
+    expect(next).toContain("-n shop -g rg-shop");
+    expect(next).not.toMatch(/<[a-z-]+>/);
+  });
+
+  it("never doubles punctuation where the run's sentences end", () => {
+    const markdown = renderSummary(
+      report({
+        result: "failed",
+        reason:
+          "Updating traffic of my-api failed: Cannot modify container App 'my-api' because another modification is in progress. Please retry the operation..",
+        nextSteps: "Nothing was changed; fix the cause and run again.;",
+      }),
+    );
+    const why = markdown.split("\n").find((line) => line.startsWith("**Why:**")) ?? "";
+    expect(why).toMatch(/Please retry the operation\.$/);
+    expect(markdown).toContain("- Nothing was changed; fix the cause and run again.\n");
+    expect(markdown).not.toMatch(/[.;:,]\.(\s|$)/);
+    expect(renderSummary(report({ reason: "Rolled back" }))).toContain("**Why:** Rolled back.\n");
   });
 
   it("says production traffic never moved when the run failed before traffic", () => {
@@ -158,7 +293,7 @@ describe("renderSummary", () => {
       report({
         result: "failed-before-traffic",
         reason:
-          "Smoke checks on https://my-api---green.example.io did not pass within smoke-timeout (2m 00s).",
+          "Smoke checks on https://my-api---green.example.io did not pass within `smoke-timeout` (2m 00s).",
         errorCode: "SmokeChecksFailed",
         finalTraffic: BEFORE,
         steps: [],
@@ -187,24 +322,34 @@ describe("renderSummary", () => {
     expect(section(markdown, "Traffic timeline")).toContain(
       "No traffic was shifted: production traffic never reached the candidate.",
     );
-    const smoke = section(markdown, "Smoke checks");
-    expect(smoke).toContain("0 of 2 passed; the last round is shown.");
+    const smoke = section(markdown, "❌ Pre-traffic smoke checks");
+    expect(smoke).toContain(
+      "Failed on the label URL, so no production traffic moved: 0 of 2 passed in the last round.",
+    );
     expect(smoke).toContain(
       "| GET /health | https://my-api---green.example.io/health | ❌ |  |  | connection refused |",
     );
     expect(smoke).toContain(
       '| POST /orders | https://my-api---green.example.io/orders | ❌ | 500 | 1.3 s | status 500, expected 200-399; body lacks "ok" |',
     );
+    // The failing round comes straight after the outcome, before what was deployed.
+    expect(markdown.indexOf("### ❌ Pre-traffic smoke checks")).toBeLessThan(
+      markdown.indexOf("### What was deployed"),
+    );
   });
 
   it("marks a held deployment and an unchanged run", () => {
-    expect(renderSummary(report({ result: "held" })).split("\n")[0]).toBe("## ⏸️ Held · `my-api`");
+    const held = renderSummary(report({ result: "held" }));
+    expect(held.split("\n")[0]).toBe("## ⏸️ Held · `my-api`");
+    expect(held).toContain(
+      "**Next steps:** Look at `my-api--v2` on its label URL, then run this step again with `action: promote` or `action: reject`.",
+    );
     const unchanged = renderSummary(
       report({ result: "unchanged", steps: [], smoke: undefined, finalTraffic: BEFORE }),
     );
     expect(unchanged.split("\n")[0]).toBe("## ➖ Unchanged · `my-api`");
     expect(unchanged).toContain("No traffic was shifted in this run.");
-    expect(unchanged).not.toContain("### Smoke checks");
+    expect(unchanged).not.toContain("smoke checks");
     expect(renderSummary(report({ result: "failed" })).split("\n")[0]).toBe(
       "## ❌ Failed · `my-api`",
     );
@@ -223,6 +368,7 @@ describe("renderSummary", () => {
       }),
     );
     expect(markdown.split("\n")[0]).toBe("## 🧪 Dry run · `my-api`");
+    expect(markdown).toContain("**Result:** `dry run (unchanged)`");
     expect(markdown).toContain("### What would be deployed");
     const planned = section(markdown, "Planned traffic");
     expect(planned).toContain("Nothing was changed in Azure.");
@@ -251,7 +397,7 @@ describe("renderSummary", () => {
         },
       }),
     );
-    expect(markdown).toContain("**Why:** Body was # not a heading");
+    expect(markdown).toContain("**Why:** Body was # not a heading.");
     expect(markdown).toContain(
       '| GET /a\\|b | https://x/a\\|b | ❌ |  |  | body lacks "a\\|b" second line |',
     );
@@ -276,6 +422,7 @@ describe("renderSummary", () => {
     expect(markdown).toContain("Nothing: the run stopped before choosing a revision.");
     expect(markdown).toContain("The app reported no traffic entries.");
     expect(markdown).not.toContain("### Phase durations");
+    expect(markdown).not.toContain("### Phases over time");
   });
 });
 

@@ -64,6 +64,7 @@ const cases: [string, string][] = [
   ["keep-failed-revision", "1"],
   ["client-id", "abc"],
   ["tenant-id", "abc"],
+  ["audience", "api://Azure AD"],
   ["creds", "{not json"],
   ["creds", '{"clientId":"00000000-0000-0000-0000-000000000001"}'],
   ["environment", "AzureMars"],
@@ -111,6 +112,7 @@ const combinationCases: [Record<string, string>, string][] = [
   [{ action: "rollback", "rollback-to": "Bad--Name" }, "rollback-to"],
   [{ action: "rollback", "rollback-to": "other-app--v1--x" }, "rollback-to"],
   [{ action: "rollback", "skip-checks": "please" }, "skip-checks"],
+  [{ "client-id": "", "tenant-id": "", audience: "api://AzureADTokenExchange" }, "audience"],
 ];
 
 describe("Given an app and a run with one bad input", () => {
@@ -176,5 +178,16 @@ describe("Given an app and a run with one bad input", () => {
     expect(run.stdout).toContain("creds");
     expect(run.stdout).not.toContain(secret);
     expect(emulator.armJournal()).toEqual([]);
+  });
+
+  test("when audience is not the federated credential's, Entra ID refuses the token and nothing is written", async () => {
+    emulator.clearJournal();
+    const run = await runAction(emulator, {
+      inputs: { ...valid, audience: "api://AzureADTokenExchangeUSGov" },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain("token audience api://AzureADTokenExchangeUSGov");
+    expect(run.stdout).toContain("Assertion Audience: 'api://AzureADTokenExchangeUSGov'");
+    expect(armWrites(emulator)).toEqual([]);
   });
 });

@@ -24,7 +24,25 @@ import {
   type StepRecord,
   type VsoCommand,
 } from "../ado/agentEnvironment.ts";
+import { INPUTS } from "../../src/core/inputs/schema.ts";
 import { RESOURCE_GROUP, ROOT } from "./harness.ts";
+
+const ACTION_SPELLING = new RegExp(
+  `(?<![\\w-])(${INPUTS.filter((input) => input.name.includes("-"))
+    .map((input) => input.name)
+    .join("|")})(?![\\w-])`,
+);
+
+/**
+ * A Pipelines user writes `trafficSteps`: a line of the task that names an input as a GitHub
+ * workflow writes it (`traffic-steps`) names an input they do not have. Every run is held to it.
+ */
+function assertTaskSpelling(text: string, where: string): void {
+  const line = text.split("\n").find((candidate) => ACTION_SPELLING.test(candidate));
+  if (line !== undefined) {
+    throw new Error(`The task's ${where} names an input in the GitHub Action's spelling: ${line}`);
+  }
+}
 
 /**
  * The emulator as an Azure Resource Manager service connection. The emulator stands for an Azure
@@ -157,6 +175,8 @@ export async function runTask(emulator: Emulator, options: TaskRunOptions): Prom
     ...CONFIDENTIAL_PARAMETERS.map((key) => connection.authorization?.[key] ?? ""),
     info.adoAccessToken,
   ];
+  assertTaskSpelling(stdout, "log");
+  assertTaskSpelling(summary, "summary");
   return {
     exitCode,
     signal,

@@ -32,6 +32,22 @@ const CLOUDS: Record<Exclude<CloudName, "Custom">, { arm: string; authority: str
   },
 };
 
+/**
+ * The audience Microsoft Entra ID expects on an external OIDC token in each cloud, as a federated
+ * credential created there names it by default. A custom cloud gets the public one.
+ */
+const FEDERATION_AUDIENCES: Record<CloudName, string> = {
+  AzureCloud: "api://AzureADTokenExchange",
+  AzureUSGovernment: "api://AzureADTokenExchangeUSGov",
+  AzureChinaCloud: "api://AzureADTokenExchangeChina",
+  Custom: "api://AzureADTokenExchange",
+};
+
+/** The OIDC token audience to ask for: the one given, else the cloud's. */
+export function federationAudience(auth: Pick<AuthInputs, "audience" | "cloud">): string {
+  return auth.audience ?? FEDERATION_AUDIENCES[auth.cloud];
+}
+
 /** Endpoints of the chosen cloud, with `arm-endpoint` / `authority-host` taking precedence. */
 export function resolveCloud(auth: AuthInputs): CloudEndpoints {
   const known = auth.cloud === "Custom" ? undefined : CLOUDS[auth.cloud];
@@ -73,7 +89,7 @@ export async function withDiscoveredAudience(cloud: CloudEndpoints): Promise<Clo
   }
   if (response.status !== 200 || !audience) {
     throw new Error(
-      `arm-endpoint: ${url} answered ${response.status} without a token audience; is ${cloud.armEndpoint} an Azure Resource Manager endpoint?`,
+      `\`arm-endpoint\`: ${url} answered ${response.status} without a token audience; is ${cloud.armEndpoint} an Azure Resource Manager endpoint?`,
     );
   }
   return { ...cloud, armScope: `${trimSlash(audience)}/.default` };

@@ -11,7 +11,14 @@ import type { CloudEndpoints } from "./clouds.ts";
 
 /** Where the credential comes from; each host turns its own configuration into one of these. */
 export type CredentialSource =
-  | { kind: "federated"; tenantId: string; clientId: string; getAssertion: () => Promise<string> }
+  | {
+      kind: "federated";
+      tenantId: string;
+      clientId: string;
+      /** Audience of the OIDC token, for the log. */
+      audience?: string;
+      getAssertion: () => Promise<string>;
+    }
   | { kind: "secret"; tenantId: string; clientId: string; clientSecret: string }
   | { kind: "certificate"; tenantId: string; clientId: string; certificatePem: string }
   | {
@@ -74,7 +81,7 @@ export function createCredential(source: CredentialSource, cloud: CloudEndpoints
 export function describeCredential(source: CredentialSource): string {
   switch (source.kind) {
     case "federated":
-      return `workload identity federation (OIDC) as client ${source.clientId}`;
+      return `workload identity federation (OIDC) as client ${source.clientId}${source.audience ? `, token audience ${source.audience}` : ""}`;
     case "secret":
       return `service principal ${source.clientId} with a client secret`;
     case "certificate":

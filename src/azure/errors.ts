@@ -31,6 +31,13 @@ export class AzureError extends Error {
   }
 }
 
+/** Names of the errors @azure/identity throws when a credential cannot get a token. */
+const SIGN_IN_ERRORS = new Set([
+  "AuthenticationError",
+  "AuthenticationRequiredError",
+  "CredentialUnavailableError",
+]);
+
 const FAILED_LRO = /^The long-running operation has failed\.\s*(?:([A-Za-z0-9_.]+)\.\s*)?(.*)$/s;
 
 /**
@@ -48,6 +55,16 @@ export function toAzureError(error: unknown, what: string): AzureError {
       code: error.code,
       statusCode: error.statusCode,
       retryAfterMs,
+      cause: error,
+    });
+  }
+  if (error instanceof Error && SIGN_IN_ERRORS.has(error.name)) {
+    // Microsoft Entra ID refused the identity (a wrong secret, or no federated credential matches
+    // the token): asking again gives the same answer, unless the token service itself failed.
+    const status = (error as { statusCode?: unknown }).statusCode;
+    return new AzureError(`${what} failed: signing in to Azure failed: ${error.message}`, {
+      code: "AuthenticationFailed",
+      statusCode: typeof status === "number" && status >= 500 ? status : 401,
       cause: error,
     });
   }

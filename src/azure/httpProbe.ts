@@ -1,49 +1,47 @@
 /**
- * The HttpProbe that smoke checks use against real endpoints: undici's fetch through
- * EnvHttpProxyAgent, so HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case) route label URLs as they
- * route everything else, and the CAs of NODE_EXTRA_CA_CERTS are trusted because undici connects
- * with Node's default store, which already holds them.
+ * The HttpProbe that smoke checks use against real endpoints: axios with its proxy support, so
+ * HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case) route label URLs as they route everything
+ * else — an https URL through a CONNECT tunnel, never in clear to the proxy — and the CAs of
+ * NODE_EXTRA_CA_CERTS are trusted because the TLS connection uses Node's default store, which
+ * already holds them.
  */
-import { EnvHttpProxyAgent, fetch } from "undici";
+import { addAbortSignal, type Readable } from "node:stream";
+import axios from "axios";
 import type { HttpProbe, HttpRequest } from "../core/checks/run.ts";
 import type { HttpOutcome } from "../core/checks/evaluate.ts";
 
 /** Enough for any health page; a larger body is cut here rather than held in memory. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export interface ClosableHttpProbe extends HttpProbe {
-  /** Closes the pooled connections. */
-  close(): Promise<void>;
+const USER_AGENT = "aca-blue-green-smoke-check";
+
+export function createHttpProbe(): HttpProbe {
+  return { send };
 }
 
-export function createHttpProbe(): ClosableHttpProbe {
-  const dispatcher = new EnvHttpProxyAgent();
-  return {
-    send: (request) => send(dispatcher, request),
-    close: () => dispatcher.close(),
-  };
-}
-
-async function send(dispatcher: EnvHttpProxyAgent, request: HttpRequest): Promise<HttpOutcome> {
+async function send(request: HttpRequest): Promise<HttpOutcome> {
   const timeout = AbortSignal.timeout(Math.max(1, Math.floor(request.timeoutMs)));
   const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
   const started = performance.now();
   try {
-    const response = await fetch(request.url, {
+    const response = await axios.request<Readable>({
+      url: request.url,
       method: request.method,
-      headers: request.headers,
-      ...(request.body !== undefined && { body: request.body }),
-      // A smoke check judges the status the revision itself returns, 3xx included.
-      redirect: "manual",
+      headers: { Accept: "*/*", "User-Agent": USER_AGENT, ...request.headers },
+      ...(request.body !== undefined && { data: request.body }),
+      // A smoke check judges the status the revision itself returns, 3xx and 5xx included.
+      maxRedirects: 0,
+      validateStatus: () => true,
+      responseType: "stream",
       signal,
-      dispatcher,
     });
-    const body = await readCapped(response.body);
+    const body = await readCapped(addAbortSignal(signal, response.data));
     const latencyMs = performance.now() - started;
     const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => {
-      headers[name] = value;
-    });
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value === undefined || value === null) continue;
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
+    }
     return { status: response.status, headers, body, latencyMs };
   } catch (error) {
     if (timeout.aborted) {
@@ -54,21 +52,17 @@ async function send(dispatcher: EnvHttpProxyAgent, request: HttpRequest): Promis
   }
 }
 
-async function readCapped(stream: ReadableStream<Uint8Array> | null): Promise<string> {
-  if (!stream) return "";
-  const reader = stream.getReader();
+async function readCapped(stream: Readable): Promise<string> {
   const decoder = new TextDecoder();
   let text = "";
   let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  for await (const value of stream as AsyncIterable<Buffer>) {
     const room = MAX_BODY_BYTES - received;
     const chunk = value.byteLength > room ? value.subarray(0, room) : value;
     received += chunk.byteLength;
     text += decoder.decode(chunk, { stream: true });
     if (received >= MAX_BODY_BYTES) {
-      await reader.cancel();
+      stream.destroy();
       break;
     }
   }
@@ -84,10 +78,6 @@ const CODES: Record<string, string> = {
   EHOSTUNREACH: "host unreachable",
   ENETUNREACH: "network unreachable",
   ETIMEDOUT: "connection timed out",
-  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
-  UND_ERR_SOCKET: "connection closed by the server",
-  UND_ERR_HEADERS_TIMEOUT: "no response headers in time",
-  UND_ERR_BODY_TIMEOUT: "response body stalled",
   DEPTH_ZERO_SELF_SIGNED_CERT: "TLS certificate is self-signed and not trusted",
   SELF_SIGNED_CERT_IN_CHAIN: "TLS certificate chain ends in an untrusted root",
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS certificate issuer is not trusted",
@@ -102,14 +92,13 @@ interface ErrorLike {
   cause?: unknown;
 }
 
-/** Duck-typed: errors raised inside undici may come from another realm than this module's Error. */
 function isErrorLike(value: unknown): value is ErrorLike {
   return (
     typeof value === "object" && value !== null && typeof (value as ErrorLike).message === "string"
   );
 }
 
-/** The innermost cause says what happened (fetch itself only says "fetch failed"). */
+/** The innermost cause with a known code says what happened. */
 function describeFailure(error: unknown): string {
   for (let current: unknown = error; isErrorLike(current); current = current.cause) {
     const code = typeof current.code === "string" ? current.code : undefined;

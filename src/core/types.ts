@@ -19,6 +19,8 @@ export interface AuthInputs {
   clientId?: string;
   tenantId?: string;
   creds?: ServicePrincipalCreds;
+  /** Audience of the OIDC token for `clientId`; undefined means the cloud's default. */
+  audience?: string;
   cloud: CloudName;
   /** Required for Custom; overrides the cloud's ARM endpoint otherwise. */
   armEndpoint?: string;
@@ -179,10 +181,14 @@ export interface StepRecord {
   checksRun: number;
   ok: boolean;
   failure?: string;
+  /** The round of checks that failed the step, when checks failed it. */
+  failedRound?: CheckRound;
 }
 
 export interface PhaseTiming {
   phase: string;
+  /** When the phase began (epoch ms). */
+  startedAt?: number;
   durationMs: number;
 }
 

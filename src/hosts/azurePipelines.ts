@@ -6,6 +6,7 @@ import * as task from "azure-pipelines-task-lib/task.js";
 import type { CredentialSource } from "../azure/credentials.ts";
 import { SERVICE_CONNECTION_INPUT } from "../core/inputs/docs.ts";
 import { INPUTS, taskInputName } from "../core/inputs/schema.ts";
+import { spellInput, spellInputsIn } from "../core/inputs/spelling.ts";
 import type { RunContext, StateStore } from "../core/ports.ts";
 import type { Inputs } from "../core/types.ts";
 import type { Host } from "./host.ts";
@@ -49,7 +50,7 @@ export class AzurePipelinesHost implements Host {
   #connectionId: string | null | undefined;
 
   inputName(name: string): string {
-    return taskInputName(name);
+    return spellInput(name, "task");
   }
 
   getInput(name: string): string | undefined {
@@ -104,12 +105,12 @@ export class AzurePipelinesHost implements Host {
     );
     await mkdir(folder, { recursive: true });
     const file = join(folder, "Blue-green deployment.md");
-    await writeFile(file, markdown, "utf8");
+    await writeFile(file, spellInputsIn(markdown, "task"), "utf8");
     task.uploadSummary(file);
   }
 
   setFailed(message: string): void {
-    task.setResult(task.TaskResult.Failed, message);
+    task.setResult(task.TaskResult.Failed, spellInputsIn(message, "task"));
   }
 
   /** Ends a successful main step with the result it published, for the run's timeline. */
@@ -124,23 +125,23 @@ export class AzurePipelinesHost implements Host {
   }
 
   debug(message: string): void {
-    task.debug(message);
+    task.debug(spellInputsIn(message, "task"));
   }
 
   info(message: string): void {
-    console.log(neutralise(message));
+    console.log(neutralise(spellInputsIn(message, "task")));
   }
 
   warning(message: string): void {
-    task.logIssue(task.IssueType.Warning, message);
+    task.logIssue(task.IssueType.Warning, spellInputsIn(message, "task"));
   }
 
   error(message: string): void {
-    task.logIssue(task.IssueType.Error, message);
+    task.logIssue(task.IssueType.Error, spellInputsIn(message, "task"));
   }
 
   async group<T>(title: string, fn: () => Promise<T>): Promise<T> {
-    console.log(`##[group]${neutralise(title)}`);
+    console.log(`##[group]${neutralise(spellInputsIn(title, "task"))}`);
     try {
       return await fn();
     } finally {

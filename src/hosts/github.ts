@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
 import * as core from "@actions/core";
+import { federationAudience } from "../azure/clouds.ts";
 import type { CredentialSource } from "../azure/credentials.ts";
 import type { RunContext, StateStore } from "../core/ports.ts";
 import type { Inputs } from "../core/types.ts";
 import type { Host } from "./host.ts";
-
-/** Audience Microsoft Entra ID expects on a GitHub OIDC token used for federation. */
-const FEDERATION_AUDIENCE = "api://AzureADTokenExchange";
 
 /** The GitHub Actions runner, through @actions/core. */
 /** Key of the run's identity in the step's state. */
@@ -121,14 +119,16 @@ export class GitHubHost implements Host {
     if (auth.clientId && auth.tenantId) {
       if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
         throw new Error(
-          "client-id and tenant-id ask for OIDC, but the job cannot request an ID token: add `permissions: id-token: write` to the workflow or job.",
+          "`client-id` and `tenant-id` ask for OIDC, but the job cannot request an ID token: add `permissions: id-token: write` to the workflow or job.",
         );
       }
+      const audience = federationAudience(auth);
       return {
         kind: "federated",
         tenantId: auth.tenantId,
         clientId: auth.clientId,
-        getAssertion: () => core.getIDToken(FEDERATION_AUDIENCE),
+        audience,
+        getAssertion: () => core.getIDToken(audience),
       };
     }
     return { kind: "default" };

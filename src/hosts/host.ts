@@ -10,7 +10,10 @@ export interface Host extends Log {
   readonly platform: "github" | "azure-pipelines";
   /** Raw text of an input, by its schema (kebab-case) name; undefined when not given. */
   getInput(name: string): string | undefined;
-  /** The input's name as users of this platform write it (`traffic-steps` / `trafficSteps`). */
+  /**
+   * The input's name as users of this platform write it (`traffic-steps` / `trafficSteps`). Every
+   * message the host prints has the inputs it names in code spans spelled the same way.
+   */
   inputName(name: string): string;
   setOutput(name: string, value: string): void;
   /** Registers a value the platform must mask in every log. */

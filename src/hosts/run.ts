@@ -125,7 +125,14 @@ export async function runPost(host: Host): Promise<number> {
     host.setFailed(`${errorMessage(error)} Check the app's traffic by hand.`);
     return 1;
   }
-  if (!journal || journal.settled) return 0;
+  if (!journal) {
+    host.info("Nothing to restore: the main step changed no traffic.");
+    return 0;
+  }
+  if (journal.settled) {
+    host.info(`Nothing to restore: the deployment of ${journal.record.candidate} settled.`);
+    return 0;
+  }
   const { app } = journal.record;
   const parsed = readInputs((name) => host.getInput(name));
   if (!parsed.ok) {
@@ -146,7 +153,7 @@ export async function runPost(host: Host): Promise<number> {
         clock: systemClock,
         log: host,
         deadline: systemClock.now() + inputs.readinessTimeoutMs,
-        timeoutText: "readiness-timeout",
+        timeoutText: `\`readiness-timeout\``,
         schedule: timing.readiness,
       }),
   });
@@ -206,7 +213,7 @@ function imageSource(
 async function publish(host: Host, report: DeploymentReport, summary?: string): Promise<void> {
   for (const [name, value] of Object.entries(renderOutputs(report))) host.setOutput(name, value);
   try {
-    await host.writeSummary(summary ?? renderSummary(report));
+    await host.writeSummary(summary ?? renderSummary(report, { flavour: host.platform }));
   } catch (error) {
     host.warning(`Could not write the job summary: ${errorMessage(error)}`);
   }

@@ -73,7 +73,7 @@ async function checkSources(request: BuildRequest): Promise<void> {
   const context = await stat(request.context).catch(() => undefined);
   if (!context?.isDirectory()) {
     throw new Error(
-      `build-context ${request.context} is not a folder (working directory: ${process.cwd()}).`,
+      `\`build-context\` ${request.context} is not a folder (working directory: ${process.cwd()}).`,
     );
   }
   const dockerfile = await stat(request.dockerfile).catch(() => undefined);
@@ -96,7 +96,7 @@ async function registryCredentials(
   if (auth.kind === "none" || builder === "acr") return undefined;
   if (!deps.azure) {
     throw new Error(
-      `Logging in to ${request.registry} with Entra ID needs the Azure login; or give registry-username and registry-password.`,
+      `Logging in to ${request.registry} with Entra ID needs the Azure login; or give \`registry-username\` and \`registry-password\`.`,
     );
   }
   const refreshToken = await exchangeForAcrRefreshToken({

@@ -70,14 +70,16 @@ export async function rollback(inputs: Inputs, deps: EngineDeps): Promise<Deploy
     }
     const revisionUrl = `https://${target.name}.${fqdn.slice(app.name.length + 1)}`;
     if (inputs.skipChecks) {
-      log.warning(`skip-checks: ${target.name} gets traffic without being checked first.`);
+      log.warning(
+        `\`skip-checks: true\`: ${target.name} gets traffic without being checked first.`,
+      );
     } else {
       ctx.report.labelUrl = revisionUrl;
       await ctx.phase("Smoke checks", () =>
         smoke(
           ctx,
           revisionUrl,
-          "Choose another revision with rollback-to, or use skip-checks: true in an emergency.",
+          "Choose another revision with `rollback-to`, or use `skip-checks: true` in an emergency.",
         ),
       );
     }
@@ -94,7 +96,8 @@ export async function rollback(inputs: Inputs, deps: EngineDeps): Promise<Deploy
           // The last write gives 100% and the lease back at once: nothing is left to bake.
           bakes: (index) => index < last && !inputs.skipChecks,
           promotion: () => promotionRecord(ctx, target.name, plan.previousProduction),
-          nextSteps: "The previous traffic was restored; choose another revision with rollback-to.",
+          nextSteps:
+            "The previous traffic was restored; choose another revision with `rollback-to`.",
         },
         0,
         plan.steps.length,
@@ -124,14 +127,14 @@ function chooseTarget(
   if (!name) {
     throw new DeployFailure(
       `No previous revision of ${app.name} is known: no promotion is recorded on the app and no revision has the label "${inputs.previousLabel}".`,
-      { code: "NoRollbackTarget", nextSteps: "Name the revision with rollback-to." },
+      { code: "NoRollbackTarget", nextSteps: "Name the revision with `rollback-to`." },
     );
   }
   const target = revisions.find((r) => r.name === name);
   if (!target) {
     throw new DeployFailure(
       `Revision ${name} does not exist in ${app.name} (it may have been pruned by maxInactiveRevisions).`,
-      { code: "RevisionNotFound", nextSteps: "Name an existing revision with rollback-to." },
+      { code: "RevisionNotFound", nextSteps: "Name an existing revision with `rollback-to`." },
     );
   }
   return target;

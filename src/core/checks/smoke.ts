@@ -38,7 +38,7 @@ export async function smokeCheck(
   for (const result of outcome.round.results) log.info(describeResult(result));
   if (!outcome.ok) {
     throw new SmokeChecksFailed(
-      `Smoke checks on ${baseUrl} did not pass within smoke-timeout (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome.round)}.`,
+      `Smoke checks on ${baseUrl} did not pass within \`smoke-timeout\` (${formatDuration(inputs.smokeTimeoutMs)}): ${describeFailures(outcome.round)}.`,
       outcome.round,
       nextSteps,
     );

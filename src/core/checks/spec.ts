@@ -72,7 +72,7 @@ export function parseSmokeChecks(text: string): { checks: SmokeCheck[]; errors: 
     return { checks: [], errors };
   }
   if (list.length === 0) {
-    fail("", "is an empty list; give at least one check, or leave smoke-checks out");
+    fail("", "is an empty list; give at least one check, or leave `smoke-checks` out");
     return { checks: [], errors };
   }
 
@@ -85,7 +85,7 @@ export function parseSmokeChecks(text: string): { checks: SmokeCheck[]; errors: 
     if (!check || errors.length > before) return;
     const first = names.get(check.name);
     if (first !== undefined) {
-      fail(at("name"), `"${check.name}" is already the name of smoke-checks[${first}]`);
+      fail(at("name"), `"${check.name}" is already the name of \`smoke-checks[${first}]\``);
       return;
     }
     names.set(check.name, index);

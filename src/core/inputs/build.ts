@@ -19,8 +19,8 @@ export interface BuildInputError {
 export type BuildInputsResult =
   { ok: true; build?: BuildInputs } | { ok: false; errors: BuildInputError[] };
 
-/** Inputs that mean something only when an image is built. */
-const BUILD_ONLY_INPUTS = [
+/** Inputs that mean something only when an image is built (from `build-context`). */
+export const BUILD_ONLY_INPUTS = [
   "dockerfile",
   "build-args",
   "registry",
@@ -75,14 +75,14 @@ function validateRegistry(registry: string): string | undefined {
 
 function validateImageName(name: string): string | undefined {
   if (name.includes(":") || name.includes("@")) {
-    return `is the repository only: put the tag in image-tag (got "${name}")`;
+    return `is the repository only: put the tag in \`image-tag\` (got "${name}")`;
   }
   if (
     REGISTRY_HOST.test(name.split("/")[0]) &&
     name.split("/")[0].includes(".") &&
     name.includes("/")
   ) {
-    return `is the repository inside the registry: put the registry host in registry (got "${name}")`;
+    return `is the repository inside the registry: put the registry host in \`registry\` (got "${name}")`;
   }
   return REPOSITORY.test(name)
     ? undefined
@@ -103,7 +103,7 @@ export function readBuildInputs(
     // Build settings without a build-context would be silently ignored: say so instead.
     for (const name of BUILD_ONLY_INPUTS) {
       if (present(get(name)) !== undefined && !(name === "builder" && get(name) === "auto")) {
-        errors.push({ input: name, message: "is only used together with build-context" });
+        errors.push({ input: name, message: "is only used together with `build-context`" });
       }
     }
     return errors.length > 0 ? { ok: false, errors } : { ok: true };
@@ -113,7 +113,7 @@ export function readBuildInputs(
     errors.push({
       input: "build-context",
       message:
-        "build-context builds the image to deploy, so image must be empty: give one or the other",
+        "`build-context` builds the image to deploy, so `image` must be empty: give one or the other",
     });
   }
 
@@ -121,7 +121,7 @@ export function readBuildInputs(
   if (!registry) {
     errors.push({
       input: "registry",
-      message: "is required with build-context: the registry to push the image to",
+      message: "is required with `build-context`: the registry to push the image to",
     });
   } else {
     const problem = validateRegistry(registry);
@@ -132,7 +132,7 @@ export function readBuildInputs(
   if (!imageName) {
     errors.push({
       input: "image-name",
-      message: "is required with build-context: the repository to push to",
+      message: "is required with `build-context`: the repository to push to",
     });
   } else {
     const problem = validateImageName(imageName);
@@ -169,9 +169,9 @@ export function readBuildInputs(
   const username = present(get("registry-username"));
   const password = get("registry-password");
   if (username && !password) {
-    errors.push({ input: "registry-password", message: "is required with registry-username" });
+    errors.push({ input: "registry-password", message: "is required with `registry-username`" });
   } else if (!username && password) {
-    errors.push({ input: "registry-username", message: "is required with registry-password" });
+    errors.push({ input: "registry-username", message: "is required with `registry-password`" });
   }
 
   if (errors.length > 0 || !registry || !imageName || !tag || !builder)

@@ -6,10 +6,13 @@
 import { stringify } from "yaml";
 import { ACTIONS, INPUTS, OUTPUTS, isAlwaysRequired, taskInputName } from "./schema.ts";
 import type { InputGroup, InputSpec, OutputSpec } from "./schema.ts";
+import { BUILD_ONLY_INPUTS } from "./build.ts";
+import { spellInputsIn } from "./spelling.ts";
 
 export const ACTION_NAME = "Azure Container Apps Blue-Green Deploy";
+/** The Marketplace lists an Action with at most 125 characters of description. */
 export const ACTION_DESCRIPTION =
-  "Blue-green and progressive deployments to Azure Container Apps: a new revision at 0% traffic, smoke checks on its label URL, traffic shifted step by step, and automatic rollback when a check fails.";
+  "Blue-green and progressive deploys to Azure Container Apps: smoke checks, traffic shifted step by step, automatic rollback.";
 export const ACTION_AUTHOR = "aca-blue-green";
 
 const GROUP_ORDER: readonly InputGroup[] = [
@@ -87,6 +90,14 @@ const TASK_HELP_URL =
 /** The task input holding the Azure Resource Manager service connection. */
 export const SERVICE_CONNECTION_INPUT = "azureSubscription";
 
+/**
+ * A checkbox of the task's editor that shows the inputs of a build from source, which are hidden
+ * otherwise. It only changes what the editor shows: as in YAML, the build runs when `buildContext`
+ * is given.
+ */
+export const BUILD_TOGGLE_INPUT = "buildFromSource";
+const BUILD_INPUTS: ReadonlySet<string> = new Set(["build-context", ...BUILD_ONLY_INPUTS]);
+
 const SERVICE_CONNECTION_HELP =
   "Azure Resource Manager service connection to deploy with: workload identity federation (recommended), a service principal with a secret or a certificate, or a managed identity. It also gives the subscription (unless `subscriptionId` is set) and the Azure cloud.";
 
@@ -143,7 +154,7 @@ export function renderTaskJson(
     name: TASK_NAME,
     friendlyName: ACTION_NAME,
     description: ACTION_DESCRIPTION,
-    helpMarkDown: `[How to use it](${TASK_HELP_URL})`,
+    helpMarkDown: `[Learn more about this task](${TASK_HELP_URL})`,
     category: "Deploy",
     visibility: ["Build", "Release"],
     runsOn: ["Agent"],
@@ -165,12 +176,12 @@ export function renderTaskJson(
         helpMarkDown: SERVICE_CONNECTION_HELP,
       },
       ...groups.flatMap((group) =>
-        offered.filter((input) => input.group === group).map(renderTaskInput),
+        offered.filter((input) => input.group === group).flatMap(renderTaskInputs),
       ),
     ],
     outputVariables: outputs.map((output) => ({
       name: taskInputName(output.name),
-      description: inTaskNames(output.description),
+      description: spellInputsIn(output.description, "task"),
     })),
     execution: handlers("index.js"),
     postjobexecution: handlers("post.js"),
@@ -191,6 +202,26 @@ function isTaskRequired(input: InputSpec): boolean {
   return shownFor.every((action) => input.requiredFor?.includes(action) ?? false);
 }
 
+/** An input, and before the first build input the checkbox that shows them. */
+function renderTaskInputs(input: InputSpec): TaskInput[] {
+  if (input.name !== "build-context") return [renderTaskInput(input)];
+  return [buildToggle(input.group), renderTaskInput(input)];
+}
+
+function buildToggle(group: InputGroup): TaskInput {
+  return {
+    name: BUILD_TOGGLE_INPUT,
+    type: "boolean",
+    label: "Build the image from source",
+    defaultValue: "false",
+    required: false,
+    helpMarkDown:
+      "Shows the inputs of a build from source (`buildContext`, `registry`, `imageName` and the rest) instead of `image`. It only changes what the editor shows: the build runs when `buildContext` is given, as it does in YAML.",
+    groupName: taskGroupName(group),
+    visibleRule: "action = deploy",
+  };
+}
+
 function renderTaskInput(input: InputSpec): TaskInput {
   const rendered: TaskInput = {
     name: taskInputName(input.name),
@@ -198,10 +229,15 @@ function renderTaskInput(input: InputSpec): TaskInput {
     label: taskInputLabel(input.name),
     ...(input.default !== undefined && { defaultValue: input.default }),
     required: isTaskRequired(input),
-    helpMarkDown: inTaskNames(describeInput(input)),
+    helpMarkDown: taskDescription(input),
     groupName: taskGroupName(input.group),
   };
-  if (input.actions && input.actions.length < ACTIONS.length) {
+  if (BUILD_INPUTS.has(input.name)) {
+    // The editor combines the clauses of a rule with && or with ||, never both.
+    rendered.visibleRule = `action = deploy && ${BUILD_TOGGLE_INPUT} = true`;
+  } else if (input.name === "image") {
+    rendered.visibleRule = `action = deploy && ${BUILD_TOGGLE_INPUT} = false`;
+  } else if (input.actions && input.actions.length < ACTIONS.length) {
     rendered.visibleRule = input.actions.map((action) => `action = ${action}`).join(" || ");
   }
   if (input.kind === "enum") {
@@ -237,16 +273,12 @@ function taskGroupName(group: InputGroup): string {
   return group.toLowerCase();
 }
 
-/** Descriptions name inputs as a workflow writes them; the task's users write camelCase. */
-export function inTaskNames(text: string): string {
-  const names = new Set(INPUTS.map((input) => input.name));
-  return text
-    .replace(/`([a-z0-9-]+)`/g, (span, name: string) =>
-      names.has(name) ? `\`${taskInputName(name)}\`` : span,
-    )
-    .replace(/<([a-z0-9-]+)>/g, (placeholder, name: string) =>
-      names.has(name) ? `<${taskInputName(name)}>` : placeholder,
-    );
+/** An input's description as the task's users read it: in the task's names. */
+function taskDescription(input: InputSpec): string {
+  return spellInputsIn(
+    describeInput({ ...input, description: input.taskDescription ?? input.description }),
+    "task",
+  );
 }
 
 /** The task's inputs, one table per group, with the service connection first. */
@@ -256,13 +288,18 @@ export function renderTaskInputsTable(inputs: readonly InputSpec[] = INPUTS): st
   for (const group of GROUP_ORDER) {
     const members = offered.filter((input) => input.group === group);
     if (members.length === 0) continue;
-    const rows = members.map((input) => [
-      `\`${taskInputName(input.name)}\``,
-      inTaskNames(describeInput(input)),
-      input.default === undefined ? "" : codeSpan(input.default),
-      requiredText(input),
-      input.actions ? input.actions.map((action) => `\`${action}\``).join(", ") : "all",
-    ]);
+    const rows = members.flatMap((input) => {
+      const row = [
+        `\`${taskInputName(input.name)}\``,
+        taskDescription(input),
+        input.default === undefined ? "" : codeSpan(input.default),
+        requiredText(input),
+        input.actions ? input.actions.map((action) => `\`${action}\``).join(", ") : "all",
+      ];
+      if (input.name !== "build-context") return [row];
+      const toggle = buildToggle(input.group);
+      return [[`\`${toggle.name}\``, toggle.helpMarkDown, "`false`", "no", "`deploy`"], row];
+    });
     if (group === "Target") {
       rows.unshift([`\`${SERVICE_CONNECTION_INPUT}\``, SERVICE_CONNECTION_HELP, "", "yes", "all"]);
     }
@@ -277,7 +314,7 @@ export function renderTaskInputsTable(inputs: readonly InputSpec[] = INPUTS): st
 export function renderTaskOutputsTable(outputs: readonly OutputSpec[] = OUTPUTS): string {
   const rows = outputs.map((output) => [
     `\`${taskInputName(output.name)}\``,
-    inTaskNames(output.description),
+    spellInputsIn(output.description, "task"),
   ]);
   return `<!-- ${GENERATED_NOTE} -->\n\n${markdownTable(["Output variable", "Description"], rows)}\n`;
 }

@@ -17,6 +17,8 @@ export interface InputSpec {
   name: string;
   /** What a user reads in the marketplace and the README. */
   description: string;
+  /** The description in the Azure Pipelines task, where it differs (its service connection). */
+  taskDescription?: string;
   default?: string;
   /** Actions that cannot run without it. */
   requiredFor?: ActionName[];
@@ -52,7 +54,9 @@ export const INPUTS: readonly InputSpec[] = [
   {
     name: "subscription-id",
     description:
-      "ID (a GUID) of the Azure subscription that holds the container app. Defaults to `subscriptionId` in `creds`, or to the subscription of the Azure Pipelines service connection.",
+      "ID (a GUID) of the Azure subscription that holds the container app. Default: `subscriptionId` in `creds`.",
+    taskDescription:
+      "ID (a GUID) of the Azure subscription that holds the container app. Default: the subscription of the service connection.",
     kind: "string",
     group: "Target",
   },
@@ -327,6 +331,14 @@ export const INPUTS: readonly InputSpec[] = [
   {
     name: "tenant-id",
     description: "Microsoft Entra tenant ID (a GUID) of `client-id`.",
+    kind: "string",
+    group: "Authentication",
+    githubOnly: true,
+  },
+  {
+    name: "audience",
+    description:
+      "Audience of the GitHub OIDC token that `client-id` signs in with; it must match the audience of the federated credential. Default: the cloud's, `api://AzureADTokenExchange` (`api://AzureADTokenExchangeUSGov` for `AzureUSGovernment`, `api://AzureADTokenExchangeChina` for `AzureChinaCloud`).",
     kind: "string",
     group: "Authentication",
     githubOnly: true,

@@ -109,7 +109,7 @@ export function readInputs(
   if (image === undefined && action === "deploy" && !given("build-context")) {
     fail(
       "image",
-      `is required for action "deploy"; give the image of the new revision (${IMAGE_FORM}), or a build-context to build it`,
+      `is required for action "deploy"; give the image of the new revision (${IMAGE_FORM}), or a \`build-context\` to build it`,
     );
   }
   if (image !== undefined) {
@@ -168,7 +168,7 @@ export function readInputs(
     if (earlier) {
       fail(
         label.name,
-        `"${label.value}" is also ${earlier.name}; candidate-label, production-label and previous-label must differ`,
+        `"${label.value}" is also \`${earlier.name}\`; \`candidate-label\`, \`production-label\` and \`previous-label\` must differ`,
       );
     }
   });
@@ -193,7 +193,7 @@ export function readInputs(
     if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 99) {
       fail("hold-at", `"${holdAtText}" is not a whole percentage from 1 to 99 (e.g. "10")`);
     } else if (autoPromote !== false) {
-      fail("hold-at", "is only used with auto-promote: false (a held deployment)");
+      fail("hold-at", "is only used with `auto-promote: false` (a held deployment)");
     } else {
       holdAt = Number(value);
     }
@@ -401,14 +401,22 @@ function readAuth(
   if (clientId !== undefined && tenantId === undefined) {
     failAuth(
       "tenant-id",
-      "is required with client-id; give the Microsoft Entra tenant ID (a GUID)",
+      "is required with `client-id`; give the Microsoft Entra tenant ID (a GUID)",
     );
   }
   if (tenantId !== undefined && clientId === undefined) {
     failAuth(
       "client-id",
-      "is required with tenant-id; give the client ID (a GUID) of the identity to sign in as",
+      "is required with `tenant-id`; give the client ID (a GUID) of the identity to sign in as",
     );
+  }
+
+  const audience = text("audience");
+  if (audience !== undefined) {
+    if (/\s/.test(audience)) failAuth("audience", `"${audience}" must not contain spaces`);
+    else if (clientId === undefined) {
+      failAuth("audience", "is only used with `client-id` and `tenant-id` (OIDC sign-in)");
+    }
   }
 
   let creds: ServicePrincipalCreds | undefined;
@@ -417,7 +425,7 @@ function readAuth(
     if (clientId !== undefined) {
       failAuth(
         "creds",
-        "cannot be combined with client-id; give either creds or client-id and tenant-id",
+        "cannot be combined with `client-id`; give either `creds` or `client-id` and `tenant-id`",
       );
     }
     creds = readCreds(credsText, failAuth);
@@ -428,6 +436,7 @@ function readAuth(
     cloud,
     ...(clientId !== undefined && { clientId }),
     ...(tenantId !== undefined && { tenantId }),
+    ...(audience !== undefined && { audience }),
     ...(creds && { creds }),
     ...(armEndpoint !== undefined && { armEndpoint }),
     ...(authorityHost !== undefined && { authorityHost }),

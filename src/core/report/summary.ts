@@ -1,10 +1,23 @@
 /**
  * The run's summary as GitHub-flavoured Markdown (job summary, Pipelines summary tab) and the
  * values of the outputs, both made from the DeploymentReport alone.
+ *
+ * The summary answers in the order a reader asks: what happened, why, and what to do now; then
+ * which checks failed, what was deployed, and how the run went over time.
  */
 import { OUTPUTS } from "../inputs/schema.ts";
-import type { CheckRound, DeploymentReport, TrafficWeight } from "../types.ts";
+import type { CheckRound, DeploymentReport, StepRecord, TrafficWeight } from "../types.ts";
 import { formatDuration, formatTraffic } from "./format.ts";
+
+/**
+ * Where the summary is shown. GitHub draws Mermaid charts, so the timeline is a Gantt chart there;
+ * the Pipelines summary tab does not, so it gets a table of the phases.
+ */
+export type SummaryFlavour = "github" | "azure-pipelines";
+
+export interface SummaryOptions {
+  flavour?: SummaryFlavour;
+}
 
 const TITLES: Record<DeploymentReport["result"], string> = {
   promoted: "✅ Promoted",
@@ -15,14 +28,18 @@ const TITLES: Record<DeploymentReport["result"], string> = {
   failed: "❌ Failed",
 };
 
-export function renderSummary(report: DeploymentReport): string {
+export function renderSummary(report: DeploymentReport, options: SummaryOptions = {}): string {
+  const flavour = options.flavour ?? "github";
+  const failedStep = report.steps.find((step) => !step.ok);
+  const smokeFailed = report.smoke !== undefined && !report.smoke.ok;
   const sections = [
     heading(report),
-    deployed(report),
-    report.dryRun ? plannedTraffic(report) : timeline(report),
-    report.smoke ? smokeChecks(report.smoke) : undefined,
     outcome(report),
-    phases(report),
+    failedStep?.failedRound ? failingStepChecks(failedStep, failedStep.failedRound) : undefined,
+    report.smoke && smokeFailed ? smokeChecks(report, report.smoke) : undefined,
+    deployed(report),
+    ...(report.dryRun ? [plannedTraffic(report)] : timeline(report, flavour)),
+    report.smoke && !smokeFailed ? smokeChecks(report, report.smoke) : undefined,
     finalTraffic(report),
   ];
   return `${sections.filter((section) => section !== undefined).join("\n\n")}\n`;
@@ -44,11 +61,95 @@ export function renderOutputs(report: DeploymentReport): Record<string, string> 
 
 function heading(report: DeploymentReport): string {
   const title = report.dryRun ? "🧪 Dry run" : TITLES[report.result];
-  return [
-    `## ${title} · ${code(report.app)}`,
+  return `## ${title} · ${code(report.app)}`;
+}
+
+function outcome(report: DeploymentReport): string {
+  const result = report.dryRun ? `dry run (${report.result})` : report.result;
+  const revision = report.candidate ? ` of ${code(report.candidate)}` : "";
+  const lines = [
+    `**Result:** ${code(result)}: ${code(report.action)}${revision} on container app ${code(report.app)} in resource group ${code(report.resourceGroup)}.`,
     "",
-    `Action ${code(report.action)} on container app ${code(report.app)} in resource group ${code(report.resourceGroup)}.`,
+    `**Why:** ${sentence(report.reason)}`,
+  ];
+  if (report.errorCode) lines.push("", `**Error code:** ${code(report.errorCode)}`);
+  const next = nextSteps(report);
+  if (next.length === 1) lines.push("", `**Next steps:** ${next[0]}`);
+  if (next.length > 1) lines.push("", "**Next steps:**", "", ...next.map((step) => `- ${step}`));
+  return lines.join("\n");
+}
+
+/**
+ * What the engine advises, then the commands that show why, for this app and resource group: a
+ * reader should never have to fill in a name.
+ */
+function nextSteps(report: DeploymentReport): string[] {
+  const steps = report.nextSteps ? [sentence(report.nextSteps)] : [];
+  const where = `-n ${report.app} -g ${report.resourceGroup}`;
+  const failed = report.result !== "promoted" && report.result !== "unchanged";
+  if (report.dryRun || !failed) return steps;
+  if (report.result === "held") {
+    steps.push(
+      `Look at ${report.candidate ? code(report.candidate) : "the held revision"} on its label URL, then run this step again with ${code("action: promote")} or ${code("action: reject")}.`,
+    );
+    return steps;
+  }
+  if (report.candidate && report.action !== "rollback") {
+    steps.push(
+      `Read what ${code(report.candidate)} logged: ${code(`az containerapp logs show ${where} --revision ${report.candidate} --type console`)}.`,
+    );
+  }
+  steps.push(
+    `See the revisions and their traffic: ${code(`az containerapp revision list ${where} -o table`)}.`,
+  );
+  return steps;
+}
+
+function failingStepChecks(step: StepRecord, round: CheckRound): string {
+  const passed = round.results.filter((result) => result.ok).length;
+  return [
+    `### ❌ Failing checks at step ${step.index} (${step.weight}% of traffic to the candidate)`,
+    "",
+    `The round of checks that failed the step: ${passed} of ${round.results.length} passed.`,
+    "",
+    checksTable(round),
   ].join("\n");
+}
+
+/** The checks before any production traffic moved: on the candidate's label URL. */
+function smokeChecks(report: DeploymentReport, round: CheckRound): string {
+  const passed = round.results.filter((result) => result.ok).length;
+  const where =
+    report.action === "rollback" ? "on the revision rolled back to" : "on the label URL";
+  const text = round.ok
+    ? `Passed ${where} before any production traffic moved: ${passed} of ${round.results.length}.`
+    : `Failed ${where}, so no production traffic moved: ${passed} of ${round.results.length} passed in the last round.`;
+  return [
+    round.ok ? "### Pre-traffic smoke checks" : "### ❌ Pre-traffic smoke checks",
+    "",
+    text,
+    "",
+    checksTable(round),
+  ].join("\n");
+}
+
+function checksTable(round: CheckRound): string {
+  const rows = round.results.map((result) => [
+    result.check,
+    result.url,
+    result.ok ? "✅" : "❌",
+    result.status === undefined ? "" : `${result.status}`,
+    result.latencyMs === undefined ? "" : formatDuration(result.latencyMs),
+    result.failure ?? "",
+  ]);
+  return table(["Check", "URL", "Result", "Status", "Latency", "Failure"], rows, [
+    "left",
+    "left",
+    "left",
+    "right",
+    "right",
+    "left",
+  ]);
 }
 
 function deployed(report: DeploymentReport): string {
@@ -69,7 +170,15 @@ function deployed(report: DeploymentReport): string {
   ].join("\n");
 }
 
-function timeline(report: DeploymentReport): string {
+function timeline(report: DeploymentReport, flavour: SummaryFlavour): string[] {
+  const chart = flavour === "github" ? ganttChart(report) : undefined;
+  return [
+    trafficSteps(report),
+    ...(chart ? [chart] : [phaseTable(report)].filter((table) => table !== undefined)),
+  ];
+}
+
+function trafficSteps(report: DeploymentReport): string {
   const header = "### Traffic timeline";
   if (report.steps.length === 0) {
     const why =
@@ -93,6 +202,57 @@ function timeline(report: DeploymentReport): string {
   )}`;
 }
 
+/**
+ * The phases and the traffic steps on one time axis, as a Mermaid Gantt chart: where the time
+ * went, and which step failed. Undefined when the phases carry no start times.
+ */
+function ganttChart(report: DeploymentReport): string | undefined {
+  if (report.phases.length === 0) return undefined;
+  if (report.phases.some((phase) => phase.startedAt === undefined)) return undefined;
+  const total = report.phases.reduce((sum, phase) => sum + phase.durationMs, 0);
+  const bar = (name: string, tags: string, start: number, durationMs: number) =>
+    `    ${ganttText(name)} (${formatDuration(durationMs)}) :${tags}${Math.round(start)}, ${Math.round(start + Math.max(1, durationMs))}`;
+  const lines = [
+    "```mermaid",
+    "gantt",
+    "    dateFormat x",
+    "    axisFormat %H:%M:%S",
+    "    todayMarker off",
+    "    section Phases",
+    ...report.phases.map((phase) => bar(phase.phase, "", phase.startedAt ?? 0, phase.durationMs)),
+  ];
+  if (report.steps.length > 0) {
+    lines.push("    section Traffic steps");
+    for (const step of report.steps) {
+      lines.push(
+        bar(
+          `Step ${step.index} at ${step.weight}%`,
+          step.ok ? "done, " : "crit, ",
+          step.startedAt,
+          step.durationMs,
+        ),
+      );
+    }
+  }
+  lines.push("```");
+  return [`### Phases over time`, "", `Total: ${formatDuration(total)}.`, "", ...lines].join("\n");
+}
+
+/** Mermaid ends a task's name at `:` and reads `#` and `;` as markup. */
+function ganttText(text: string): string {
+  return text.replace(/[:#;\r\n]+/g, " ").trim();
+}
+
+function phaseTable(report: DeploymentReport): string | undefined {
+  if (report.phases.length === 0) return undefined;
+  const total = report.phases.reduce((sum, phase) => sum + phase.durationMs, 0);
+  const rows = [
+    ...report.phases.map((phase) => [phase.phase, formatDuration(phase.durationMs)]),
+    ["**Total**", `**${formatDuration(total)}**`],
+  ];
+  return `### Phase durations\n\n${table(["Phase", "Duration"], rows, ["left", "right"])}`;
+}
+
 function plannedTraffic(report: DeploymentReport): string {
   const header = "### Planned traffic";
   const plan = report.plan ?? [];
@@ -107,56 +267,6 @@ function plannedTraffic(report: DeploymentReport): string {
     rows,
     ["right", "right", "left"],
   )}`;
-}
-
-function smokeChecks(round: CheckRound): string {
-  const passed = round.results.filter((result) => result.ok).length;
-  const rows = round.results.map((result) => [
-    result.check,
-    result.url,
-    result.ok ? "✅" : "❌",
-    result.status === undefined ? "" : `${result.status}`,
-    result.latencyMs === undefined ? "" : formatDuration(result.latencyMs),
-    result.failure ?? "",
-  ]);
-  return [
-    "### Smoke checks",
-    "",
-    `${passed} of ${round.results.length} passed${round.ok ? "." : "; the last round is shown."}`,
-    "",
-    table(["Check", "URL", "Result", "Status", "Latency", "Failure"], rows, [
-      "left",
-      "left",
-      "left",
-      "right",
-      "right",
-      "left",
-    ]),
-  ].join("\n");
-}
-
-function outcome(report: DeploymentReport): string {
-  const result = report.dryRun ? `dry run (${report.result})` : report.result;
-  const lines = [
-    "### Outcome",
-    "",
-    `**Result:** ${code(result)}`,
-    "",
-    `**Why:** ${inline(report.reason)}`,
-  ];
-  if (report.errorCode) lines.push("", `**Error code:** ${code(report.errorCode)}`);
-  if (report.nextSteps) lines.push("", `**Next steps:** ${inline(report.nextSteps)}`);
-  return lines.join("\n");
-}
-
-function phases(report: DeploymentReport): string | undefined {
-  if (report.phases.length === 0) return undefined;
-  const total = report.phases.reduce((sum, phase) => sum + phase.durationMs, 0);
-  const rows = [
-    ...report.phases.map((phase) => [phase.phase, formatDuration(phase.durationMs)]),
-    ["**Total**", `**${formatDuration(total)}**`],
-  ];
-  return `### Phase durations\n\n${table(["Phase", "Duration"], rows, ["left", "right"])}`;
 }
 
 function finalTraffic(report: DeploymentReport): string {
@@ -208,6 +318,20 @@ function cell(text: string): string {
 /** Text from the run (reasons, next steps) on one line, so it cannot open a block of its own. */
 function inline(text: string): string {
   return text.replace(/\s*\r?\n\s*/g, " ").trim();
+}
+
+/**
+ * Text from the run as one sentence: on one line, ending in exactly one stop. Messages are often
+ * made of parts that each end in a stop ("... retry the operation." + "."); the reader should
+ * never see two.
+ */
+function sentence(text: string): string {
+  const line = inline(text)
+    .replace(/[\s,;:]+$/, "")
+    .replace(/([.!?])(?:\s*\.)+(?=\s|$)/g, "$1")
+    .replace(/[,;:]\s*\.(?=\s|$)/g, ".");
+  if (line === "") return line;
+  return /[.!?]$/.test(line) ? line : `${line}.`;
 }
 
 /** A code span that survives backticks inside the value. */

@@ -68,6 +68,6 @@ function checkPullAccess(
   throw new DeployFailure(access.message, {
     code: "RegistryAccessMissing",
     nextSteps:
-      "Give the app access to the registry (or set registry-identity), then run again. Nothing was built or changed.",
+      "Give the app access to the registry (or set `registry-identity`), then run again. Nothing was built or changed.",
   });
 }

@@ -28,7 +28,7 @@ export function requireContainer(ctx: RolloutContext, app: AppSnapshot["app"]): 
   const containerName = ctx.inputs.containerName ?? app.containers[0]?.name;
   if (!containerName || !app.containers.some((c) => c.name === containerName)) {
     throw new DeployFailure(
-      `container-name: the app has no container "${ctx.inputs.containerName}" (it has ${app.containers.map((c) => c.name).join(", ") || "none"}).`,
+      `\`container-name\`: the app has no container "${ctx.inputs.containerName}" (it has ${app.containers.map((c) => c.name).join(", ") || "none"}).`,
       { code: "ContainerNotFound" },
     );
   }
@@ -54,7 +54,7 @@ export function chooseCandidate(
         `Revision ${candidate} already exists with image ${image ?? "unknown"}, not ${inputs.image}. A revision's image cannot change.`,
         {
           code: "RevisionSuffixInUse",
-          nextSteps: "Set revision-suffix to a new value for this image.",
+          nextSteps: "Set `revision-suffix` to a new value for this image.",
         },
       );
     }

@@ -72,7 +72,7 @@ export class RolloutContext {
       return await log.group(name, fn);
     } finally {
       const durationMs = clock.now() - started;
-      this.report.phases.push({ phase: name, durationMs });
+      this.report.phases.push({ phase: name, startedAt: started, durationMs });
       log.info(`${name} took ${formatDuration(durationMs)}`);
     }
   }

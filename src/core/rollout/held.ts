@@ -63,7 +63,7 @@ function requireHeld(snapshot: AppSnapshot, verb: "promote" | "reject"): HeldDep
       code: "NothingHeld",
       nextSteps:
         verb === "promote"
-          ? "Deploy with auto-promote: false first, or use action: deploy."
+          ? "Deploy with `auto-promote: false` first, or use `action: deploy`."
           : "There is nothing to reject; the app was not changed.",
     });
   }

@@ -198,6 +198,6 @@ function fixCommand(ctx: RolloutContext, app: string, before: TrafficWeight[]): 
   const sole = [...weights].find(([, weight]) => weight === 100)?.[0];
   const az = `az containerapp ingress traffic set -n ${app} -g ${ctx.inputs.resourceGroup} --revision-weight ${before.map((e) => `${e.revisionName}=${e.weight}`).join(" ")}`;
   return sole
-    ? `Decide which split is right; to go back to the one the stopped run found, run action: rollback with rollback-to: ${sole} (or ${az}).`
+    ? `Decide which split is right; to go back to the one the stopped run found, run \`action: rollback\` with \`rollback-to: ${sole}\` (or ${az}).`
     : `Decide which split is right; to go back to the one the stopped run found: ${az}`;
 }

@@ -60,7 +60,7 @@ async function promoted(
   let traffic = final;
   if (retiring.length > 0 && inputs.scaleDownDelayMs > 0) {
     log.info(
-      `Keeping ${retiring.join(", ")} active for scale-down-delay (${formatDuration(inputs.scaleDownDelayMs)})`,
+      `Keeping ${retiring.join(", ")} active for \`scale-down-delay\` (${formatDuration(inputs.scaleDownDelayMs)})`,
     );
     await clock.sleep(inputs.scaleDownDelayMs, signal);
     // One more write: the previous label leaves the revisions about to be deactivated.

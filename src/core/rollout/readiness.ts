@@ -84,7 +84,7 @@ export async function waitForRevisionReady(
     if (failed) {
       throw new DeployFailure(`Revision ${name} did not become ready: ${failed}.`, {
         code: "RevisionFailed",
-        nextSteps: `Look at the revision's system and console logs (az containerapp logs show -n ${options.app} -g ${options.resourceGroup} --revision ${name} --type system).`,
+        nextSteps: `Look at the revision's system and console logs: \`az containerapp logs show -n ${options.app} -g ${options.resourceGroup} --revision ${name} --type system\`.`,
       });
     }
     const left = deadline - clock.now();
@@ -94,7 +94,7 @@ export async function waitForRevisionReady(
         {
           code: "RevisionNotReady",
           nextSteps:
-            "Check the revision's logs; raise readiness-timeout if the app needs longer to start.",
+            "Check the revision's logs; raise `readiness-timeout` if the app needs longer to start.",
         },
       );
     }
@@ -113,7 +113,7 @@ export function waitReady(ctx: RolloutContext, name: string): Promise<RevisionSt
     log,
     signal,
     deadline: clock.now() + timeoutMs,
-    timeoutText: `readiness-timeout (${formatDuration(timeoutMs)})`,
+    timeoutText: `\`readiness-timeout\` (${formatDuration(timeoutMs)})`,
     schedule: ctx.timing.readiness,
   });
 }

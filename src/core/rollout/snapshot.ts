@@ -40,7 +40,7 @@ export async function takeSnapshot(
       `Container app ${app.name} has no ingress, so traffic cannot be split between revisions.`,
       {
         code: "IngressDisabled",
-        nextSteps: "Enable ingress on the app (az containerapp ingress enable) and run again.",
+        nextSteps: `Enable ingress on ${app.name} (\`az containerapp ingress enable -n ${app.name} -g ${ctx.inputs.resourceGroup} --type external --target-port\` with the port the container listens on), then run again.`,
       },
     );
   }
@@ -49,8 +49,7 @@ export async function takeSnapshot(
       `Container app ${app.name} uses the Labels revision mode, which routes by label only; this deployment needs weights.`,
       {
         code: "UnsupportedRevisionMode",
-        nextSteps:
-          "Switch the app to Multiple revision mode (az containerapp revision set-mode --mode multiple).",
+        nextSteps: `Switch ${app.name} to Multiple revision mode (\`az containerapp revision set-mode -n ${app.name} -g ${ctx.inputs.resourceGroup} --mode multiple\`), then run again.`,
       },
     );
   }

@@ -145,6 +145,7 @@ export async function bakeStep(
   );
   if (failed) {
     record.failure = describeFailures(failed);
+    record.failedRound = failed;
     throw new DeployFailure(
       `Checks failed at step ${record.index} (${record.weight}% to ${plan.revision}): ${record.failure}.`,
       { code: "ChecksFailedDuringShift", nextSteps: plan.nextSteps },
