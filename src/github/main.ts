@@ -11,7 +11,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 const host = new GitHubHost();
 let exitCode: number;
 try {
-  exitCode = await runMain(host, cancel.signal, deploymentHooks(host));
+  exitCode = await runMain(
+    host,
+    cancel.signal,
+    deploymentHooks(host, () => host.context()),
+  );
 } catch (error) {
   host.setFailed(`The deployment stopped unexpectedly: ${errorMessage(error)}`);
   exitCode = 1;

@@ -16,11 +16,13 @@ import { formatTraffic } from "../core/report/format.ts";
 import { restoreSnapshot } from "../core/restore.ts";
 import type { ActionName, BuildInputs, DeploymentReport, Inputs } from "../core/types.ts";
 import { buildAndPush } from "../image/buildAndPush.ts";
+import type { RolloutHistory } from "../core/insights/source.ts";
 import type { Host } from "./host.ts";
+import { runInsights } from "./insights.ts";
 
 /** The actions that change traffic, by name. */
 const TRAFFIC_ACTIONS: Record<
-  Exclude<ActionName, "status">,
+  Exclude<ActionName, "status" | "insights">,
   (inputs: Inputs, deps: EngineDeps) => Promise<DeploymentReport>
 > = { deploy, promote, reject, rollback };
 
@@ -31,8 +33,10 @@ function succeeded(report: DeploymentReport): boolean {
   return report.result === goal || report.result === "unchanged" || report.result === "held";
 }
 
-/** Platform extras around a run (GitHub Deployments); they never change its outcome. */
+/** Platform extras around a run (GitHub Deployments, build attachments); they never change its outcome. */
 export interface RunHooks {
+  /** Where `action: insights` reads the tool's records; throws when it cannot (no token). */
+  history?(inputs: Inputs): RolloutHistory;
   /** After the inputs validated, before anything else. */
   before?(inputs: Inputs): Promise<void>;
   /** After the outputs and the summary are published. */
@@ -68,6 +72,7 @@ export async function runMain(
   }
   const inputs = parsed.inputs;
   if (inputs.auth.creds) host.setSecret(inputs.auth.creds.clientSecret);
+  if (inputs.action === "insights") return runInsights(host, inputs, hooks.history);
   let connection: ConnectedApp;
   try {
     connection = await connect(host, inputs);

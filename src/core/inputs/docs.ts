@@ -62,7 +62,7 @@ export function renderInputsTable(inputs: readonly InputSpec[] = INPUTS): string
       describeInput(input),
       input.default === undefined ? "" : codeSpan(input.default),
       requiredText(input),
-      input.actions ? input.actions.map((action) => `\`${action}\``).join(", ") : "all",
+      usedBy(input),
     ]);
     blocks.push(
       `#### ${group}\n\n${markdownTable(["Input", "Description", "Default", "Required", "Used by"], rows)}`,
@@ -163,6 +163,8 @@ export function renderTaskJson(
         label: "Azure Resource Manager connection",
         required: true,
         helpMarkDown: SERVICE_CONNECTION_HELP,
+        // Insights reads the pipeline's own records, not Azure.
+        visibleRule: "action != insights",
       },
       ...groups.flatMap((group) =>
         offered.filter((input) => input.group === group).map(renderTaskInput),
@@ -261,10 +263,16 @@ export function renderTaskInputsTable(inputs: readonly InputSpec[] = INPUTS): st
       inTaskNames(describeInput(input)),
       input.default === undefined ? "" : codeSpan(input.default),
       requiredText(input),
-      input.actions ? input.actions.map((action) => `\`${action}\``).join(", ") : "all",
+      usedBy(input),
     ]);
     if (group === "Target") {
-      rows.unshift([`\`${SERVICE_CONNECTION_INPUT}\``, SERVICE_CONNECTION_HELP, "", "yes", "all"]);
+      rows.unshift([
+        `\`${SERVICE_CONNECTION_INPUT}\``,
+        SERVICE_CONNECTION_HELP,
+        "",
+        "yes",
+        "all but `insights`",
+      ]);
     }
     blocks.push(
       `#### ${group}\n\n${markdownTable(["Input", "Description", "Default", "Required", "Used by"], rows)}`,
@@ -291,6 +299,14 @@ function describeInput(input: InputSpec): string {
     );
   }
   return notes.join(" ");
+}
+
+/** The actions that read an input: `all`, `all but \`insights\``, or the list. */
+function usedBy(input: InputSpec): string {
+  if (!input.actions) return "all";
+  const missing = ACTIONS.filter((action) => !input.actions?.includes(action));
+  if (missing.length === 1) return `all but \`${missing[0]}\``;
+  return input.actions.map((action) => `\`${action}\``).join(", ");
 }
 
 function requiredText(input: InputSpec): string {
