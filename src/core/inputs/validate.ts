@@ -113,7 +113,7 @@ export function readInputs(
       appsValid = false;
     }
   }
-  let containerApp = appsValid ? apps[0] : undefined;
+  const containerApp = appsValid ? apps[0] : undefined;
 
   let windowMs: number | undefined;
   const windowText = text("window") ?? "";
@@ -129,7 +129,7 @@ export function readInputs(
   const deploymentEnvironment = text("deployment-environment");
   if (
     deploymentEnvironment !== undefined &&
-    (deploymentEnvironment.length > 255 || /[\u0000-\u001f]/.test(deploymentEnvironment))
+    (deploymentEnvironment.length > 255 || /[\r\n\t]/.test(deploymentEnvironment))
   ) {
     fail(
       "deployment-environment",
