@@ -104,7 +104,7 @@ describe("insights from pipeline run attachments", () => {
     const run = await runInsightsAt(NOW, inputs, history("not-the-job-token"));
     expect(run.exitCode).toBe(1);
     expect(run.failure).toMatch(
-      /^Reading the pipeline runs of the project webapp tagged aca-blue-green failed: .*401/,
+      /^Reading the pipeline runs of the project webapp tagged aca-blue-green failed: TF400813: The user is not authorized/,
     );
     expect(run.failure).not.toContain("not-the-job-token");
   });
