@@ -221,3 +221,21 @@ export function commitsBetween(base: string, head: string): SeedCommit[] {
   const to = COMMITS.findIndex((c) => c.sha === head);
   return from === -1 || to === -1 ? [] : COMMITS.slice(from + 1, to + 1);
 }
+
+/** The same history moved in time, so that its window ends `offsetMs` after NOW. */
+export function shiftedHistory(offsetMs: number): {
+  records: RolloutRecord[];
+  commits: SeedCommit[];
+} {
+  const shift = (iso: string) => new Date(Date.parse(iso) + offsetMs).toISOString();
+  const times = ["startedAt", "firstTrafficAt", "promotedAt", "finishedAt"] as const;
+  return {
+    records: RECORDS.map((record) => {
+      const moved = { ...record };
+      for (const key of times)
+        if (moved[key] !== undefined) moved[key] = shift(moved[key] as string);
+      return moved;
+    }),
+    commits: COMMITS.map((c) => ({ ...c, committedAt: shift(c.committedAt) })),
+  };
+}
