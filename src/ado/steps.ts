@@ -16,7 +16,11 @@ export async function mainStep(): Promise<number> {
     process.on(signal, () => cancel.abort(new Error(`received ${signal}`)));
   }
   try {
-    const exitCode = await runMain(host, cancel.signal, recordHooks(host, () => host.context()));
+    const exitCode = await runMain(
+      host,
+      cancel.signal,
+      recordHooks(host, () => host.context()),
+    );
     host.complete(exitCode);
     return exitCode;
   } catch (error) {
