@@ -4,7 +4,7 @@ import {
   errorMessage,
   require_tunnel,
   runMain
-} from "./chunks/chunk-PX3ASWNT.js";
+} from "./chunks/chunk-3BB2FI4I.js";
 import {
   __commonJS,
   __require,
@@ -19660,6 +19660,68 @@ var require_lib = __commonJS({
   }
 });
 
+// src/core/insights/record.ts
+var RECORD_TOOL = "aca-blue-green";
+var RECORD_VERSION = 1;
+var RECORDED = ["deploy", "promote", "reject", "rollback"];
+var RESULTS = [
+  "promoted",
+  "rolled-back",
+  "failed-before-traffic",
+  "held",
+  "unchanged",
+  "failed"
+];
+function recordOf(report, context3) {
+  if (!isRecordedAction(report.action) || report.dryRun) return void 0;
+  const reached = report.steps.filter((step) => step.weight > 0);
+  const full = reached.find((step) => step.weight === 100 && step.ok);
+  const promoted = report.result === "promoted" || report.action === "rollback" && report.result === "rolled-back";
+  return {
+    tool: RECORD_TOOL,
+    version: RECORD_VERSION,
+    action: report.action,
+    app: report.app,
+    resourceGroup: report.resourceGroup,
+    ...report.candidate !== void 0 && { revision: report.candidate },
+    ...report.previous !== void 0 && { previous: report.previous },
+    ...report.image !== void 0 && { image: report.image },
+    ...context3.commit !== void 0 && { commit: context3.commit },
+    result: report.result,
+    startedAt: iso(context3.startedAt),
+    ...reached[0] && { firstTrafficAt: iso(reached[0].startedAt) },
+    ...promoted && { promotedAt: iso(full?.startedAt ?? context3.finishedAt) },
+    finishedAt: iso(context3.finishedAt),
+    ...context3.runUrl !== void 0 && { runUrl: context3.runUrl },
+    ...context3.buildId !== void 0 && { buildId: context3.buildId }
+  };
+}
+function parseRecord(value) {
+  let parsed = value;
+  if (typeof parsed === "string") {
+    try {
+      parsed = JSON.parse(parsed);
+    } catch {
+      return void 0;
+    }
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return void 0;
+  const r = parsed;
+  const text = (key) => typeof r[key] === "string" && r[key] !== "";
+  const time = (key) => text(key) && !Number.isNaN(Date.parse(r[key]));
+  const optionalTime = (key) => r[key] === void 0 || time(key);
+  if (r.tool !== RECORD_TOOL || r.version !== RECORD_VERSION || !isRecordedAction(r.action) || !text("app") || !text("resourceGroup") || !RESULTS.includes(r.result) || !time("startedAt") || !time("finishedAt") || !optionalTime("firstTrafficAt") || !optionalTime("promotedAt")) {
+    return void 0;
+  }
+  return parsed;
+}
+function isRecordedAction(action) {
+  return RECORDED.includes(action);
+}
+function iso(ms) {
+  return new Date(ms).toISOString();
+}
+
 // node_modules/@actions/github/lib/context.js
 import { readFileSync, existsSync } from "fs";
 import { EOL } from "os";
@@ -23826,7 +23888,8 @@ function getOctokit(token, options, ...additionalPlugins) {
 }
 
 // src/github/deployments.ts
-var TOOL = "aca-blue-green";
+var DEPLOYMENT_TASK = "deploy:aca-blue-green";
+var TOOL = RECORD_TOOL;
 var MAX_DESCRIPTION = 140;
 var MAX_EARLIER_CHECKED = 10;
 var DEFAULT_TIMEOUT_MS = 1e4;
@@ -23880,30 +23943,23 @@ var GitHubDeployments = class _GitHubDeployments {
       options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     );
   }
-  /** ID of the deployment this run records, once `start` or `resume` found or created it. */
+  /** ID of the deployment this run records, once `create` created it. */
   get deploymentId() {
     return this.#current?.id;
   }
-  /** Creates the deployment and marks it `in_progress`; false when the API refused. */
-  async start(options) {
+  /** Creates the deployment of the run's record; false when the API refused. */
+  async create(options) {
     this.#current = void 0;
-    const payload = {
-      tool: TOOL,
-      action: options.action,
-      app: options.app,
-      resourceGroup: options.resourceGroup,
-      ...options.revision ? { revision: options.revision } : {},
-      ...options.image ? { image: options.image } : {}
-    };
     const created = await this.#call(
       `create a deployment in the environment "${options.environment}"`,
       (signal) => this.#octokit.rest.repos.createDeployment({
         owner: this.#owner,
         repo: this.#repo,
-        ref: options.ref ?? this.#ref,
+        ref: options.ref ?? options.record.commit ?? this.#ref,
+        task: DEPLOYMENT_TASK,
         environment: options.environment,
-        description: options.description,
-        payload: { ...payload },
+        description: truncate(options.description),
+        payload: { ...options.record },
         // The ref was already built and checked by this workflow: no merge, no status checks.
         auto_merge: false,
         required_contexts: [],
@@ -23922,53 +23978,55 @@ var GitHubDeployments = class _GitHubDeployments {
     this.#current = {
       id: created.data.id,
       environment: options.environment,
-      revision: options.revision
+      revision: options.record.revision
     };
     this.#log.info(
       `GitHub deployment ${created.data.id} recorded in the environment "${options.environment}"`
     );
-    await this.update("in_progress", { description: options.description });
     return true;
   }
   /**
-   * Adopts the deployment a deploy run recorded for `revision` in `environment`, so that promoting
-   * or rejecting a held rollout updates that deployment instead of starting another. A deployment
-   * started before its revision was known is found as the app's latest one still `in_progress`.
+   * The deployment a deploy run recorded for `revision` in `environment` while it is held, so
+   * that the promote or reject settling it can retire it.
    */
-  async resume(options) {
-    this.#current = void 0;
+  async findHeld(options) {
     const listed = await this.#call(
       `list the deployments of the environment "${options.environment}"`,
       (signal) => this.#octokit.rest.repos.listDeployments({
         owner: this.#owner,
         repo: this.#repo,
         environment: options.environment,
+        task: DEPLOYMENT_TASK,
         per_page: 100,
         request: { signal }
       })
     );
-    const ours = (listed?.data ?? []).filter((deployment) => {
+    const found = (listed?.data ?? []).find((deployment) => {
       const payload = readPayload(deployment.payload);
-      return payload?.app === options.app && payload.resourceGroup === options.resourceGroup;
+      return payload?.app === options.app && payload.resourceGroup === options.resourceGroup && payload.revision === options.revision && payload.result === "held";
     });
-    let found = ours.find((d) => readPayload(d.payload)?.revision === options.revision);
-    const unnamed = ours.find((d) => readPayload(d.payload)?.revision === void 0);
-    if (!found && unnamed && await this.#latestState(unnamed.id) === "in_progress") {
-      found = unnamed;
-    }
     if (!found) {
       this.#log.debug(
-        `No GitHub deployment of ${options.revision} found in the environment "${options.environment}".`
+        `No held GitHub deployment of ${options.revision} found in the environment "${options.environment}".`
       );
-      return false;
+      return void 0;
     }
-    this.#current = {
-      id: found.id,
-      environment: options.environment,
-      revision: options.revision
-    };
-    this.#log.info(`Updating GitHub deployment ${found.id} of ${options.revision}`);
-    return true;
+    if (await this.#latestState(found.id) !== "in_progress") return void 0;
+    return { id: found.id, sha: found.sha };
+  }
+  /** Marks a deployment other than this run's inactive, such as the held one this run settled. */
+  async retire(id, description) {
+    await this.#call(
+      `mark GitHub deployment ${id} inactive`,
+      (signal) => this.#octokit.rest.repos.createDeploymentStatus({
+        owner: this.#owner,
+        repo: this.#repo,
+        deployment_id: id,
+        state: "inactive",
+        description: truncate(description),
+        request: { signal }
+      })
+    );
   }
   /**
    * Adds a status to this run's deployment. On `success` the deployment it replaces becomes
@@ -24114,43 +24172,136 @@ function hintFor(error) {
   }
 }
 
-// src/github/deploymentHooks.ts
-function deploymentHooks(log) {
-  let deployments;
-  return {
-    async before(inputs) {
-      if (inputs.action === "status" || inputs.dryRun) return;
-      deployments = GitHubDeployments.fromEnvironment(inputs.githubToken, log);
-      if (!deployments || inputs.action !== "deploy" && inputs.action !== "rollback") return;
-      await deployments.start({
-        environment: inputs.containerApp,
-        action: inputs.action,
-        app: inputs.containerApp,
-        resourceGroup: inputs.resourceGroup,
-        ...inputs.revisionSuffix && {
-          revision: `${inputs.containerApp}--${inputs.revisionSuffix}`
-        },
-        ...inputs.image && { image: inputs.image },
-        description: inputs.action === "deploy" ? `Deploying ${inputs.image ?? "a new build"} to ${inputs.containerApp}` : `Rolling ${inputs.containerApp} back`
+// src/github/deploymentHistory.ts
+var PER_PAGE = 100;
+var GitHubDeploymentHistory = class _GitHubDeploymentHistory {
+  description;
+  #octokit;
+  #owner;
+  #repo;
+  /** The environment of each app's deployments. */
+  #environmentOf;
+  constructor(octokit, repository, environmentOf, description) {
+    this.#octokit = octokit;
+    this.#owner = repository.owner;
+    this.#repo = repository.repo;
+    this.#environmentOf = environmentOf;
+    this.description = description;
+  }
+  /** The workflow's repository, through GITHUB_API_URL, with the `github-token` input. */
+  static fromEnvironment(inputs) {
+    if (!inputs.githubToken) {
+      throw new Error(
+        "github-token is empty: insights reads the GitHub deployments of the repository, which needs a token with deployments: read and contents: read."
+      );
+    }
+    let repository;
+    try {
+      repository = context2.repo;
+    } catch {
+      throw new Error("GITHUB_REPOSITORY is not set: run insights in a GitHub workflow.");
+    }
+    const environment = inputs.deploymentEnvironment;
+    const where = environment ? `the environment "${environment}"` : "the environment of each app (its name)";
+    return new _GitHubDeploymentHistory(
+      getOctokit(inputs.githubToken, { baseUrl: context2.apiUrl, userAgent: RECORD_TOOL }),
+      repository,
+      (app) => environment ?? app,
+      `the GitHub deployments of ${repository.owner}/${repository.repo} in ${where}`
+    );
+  }
+  async records(apps, since) {
+    const wanted = new Set(apps.map((a) => `${a.resourceGroup.toLowerCase()}/${a.app}`));
+    const environments = [...new Set(apps.map((a) => this.#environmentOf(a.app)))];
+    const found = [];
+    for (const environment of environments) {
+      const pages = this.#octokit.paginate.iterator(this.#octokit.rest.repos.listDeployments, {
+        owner: this.#owner,
+        repo: this.#repo,
+        environment,
+        task: DEPLOYMENT_TASK,
+        per_page: PER_PAGE
       });
+      for await (const page of pages) {
+        for (const deployment of page.data) {
+          const record = parseRecord(deployment.payload);
+          if (!record || !wanted.has(`${record.resourceGroup.toLowerCase()}/${record.app}`)) {
+            continue;
+          }
+          if (Date.parse(record.startedAt) < since) continue;
+          found.push({
+            ...record,
+            id: String(deployment.id),
+            url: record.runUrl ?? deployment.url
+          });
+        }
+        const last = page.data.at(-1);
+        if (!last || Date.parse(last.created_at) < since) break;
+      }
+    }
+    return found;
+  }
+  async commitsBetween(base, head) {
+    const commits = [];
+    for (let page = 1; ; page++) {
+      const compared = await this.#octokit.rest.repos.compareCommitsWithBasehead({
+        owner: this.#owner,
+        repo: this.#repo,
+        basehead: `${base.commit}...${head.commit}`,
+        per_page: PER_PAGE,
+        page
+      });
+      for (const commit of compared.data.commits) {
+        const date = commit.commit.committer?.date ?? commit.commit.author?.date;
+        if (date) commits.push({ sha: commit.sha, committedAt: Date.parse(date) });
+      }
+      if (compared.data.commits.length < PER_PAGE) return commits;
+    }
+  }
+};
+
+// src/github/deploymentHooks.ts
+function deploymentHooks(log, context3, clock = Date) {
+  let deployments;
+  let startedAt = 0;
+  return {
+    history: (inputs) => GitHubDeploymentHistory.fromEnvironment(inputs),
+    async before(inputs) {
+      startedAt = clock.now();
+      if (inputs.action === "status" || inputs.action === "insights" || inputs.dryRun) return;
+      deployments = GitHubDeployments.fromEnvironment(inputs.githubToken, log);
     },
     async after(inputs, report) {
-      if (!deployments) return;
-      if (inputs.action === "promote" || inputs.action === "reject") {
-        if (!report.candidate) return;
-        const found = await deployments.resume({
-          environment: inputs.containerApp,
-          app: inputs.containerApp,
-          resourceGroup: inputs.resourceGroup,
-          revision: report.candidate
-        });
-        if (!found) return;
-      }
+      if (!deployments || !report.candidate) return;
+      const run = context3();
+      const record = recordOf(report, {
+        startedAt,
+        finishedAt: clock.now(),
+        commit: run.commitSha,
+        runUrl: run.runUrl
+      });
+      if (!record) return;
+      const environment = inputs.deploymentEnvironment ?? inputs.containerApp;
+      const held = inputs.action === "promote" || inputs.action === "reject" ? await deployments.findHeld({
+        environment,
+        app: inputs.containerApp,
+        resourceGroup: inputs.resourceGroup,
+        revision: report.candidate
+      }) : void 0;
+      if (held) record.commit = held.sha;
       const [state, description] = outcome(inputs, report);
+      const created = await deployments.create({ environment, record, description });
+      if (!created) return;
       await deployments.update(state, {
         description,
         ...state === "success" && report.appUrl && { environmentUrl: report.appUrl }
       });
+      if (held) {
+        await deployments.retire(
+          held.id,
+          `Settled by ${inputs.action} in deployment ${deployments.deploymentId}`
+        );
+      }
     }
   };
 }
@@ -24180,7 +24331,11 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 var host = new GitHubHost();
 var exitCode;
 try {
-  exitCode = await runMain(host, cancel.signal, deploymentHooks(host));
+  exitCode = await runMain(
+    host,
+    cancel.signal,
+    deploymentHooks(host, () => host.context())
+  );
 } catch (error) {
   host.setFailed(`The deployment stopped unexpectedly: ${errorMessage(error)}`);
   exitCode = 1;

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-PX3ASWNT.js";
+} from "./chunks/chunk-3BB2FI4I.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/post.ts
