@@ -3,18 +3,21 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-DRXBDTUG.js";
+} from "./chunks/chunk-77WAJI2F.js";
 import "./chunks/chunk-HANBNIMK.js";
 
-// src/github/post.ts
-var host = new GitHubHost();
-var exitCode;
-try {
-  exitCode = await runPost(host);
-} catch (error) {
-  host.setFailed(
-    `Restoring the app after an interrupted deployment failed: ${errorMessage(error)}`
-  );
-  exitCode = 1;
+// src/github/postStep.ts
+async function run() {
+  const host = new GitHubHost();
+  try {
+    return await runPost(host);
+  } catch (error) {
+    host.setFailed(
+      `Restoring the app after an interrupted deployment failed: ${errorMessage(error)}`
+    );
+    return 1;
+  }
 }
-process.exit(exitCode);
+
+// src/github/post.ts
+process.exit(await run());

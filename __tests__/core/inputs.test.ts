@@ -125,7 +125,7 @@ describe("action", () => {
 
   it.each(["deploi", "delete", "deploy,promote"])("rejects %j", (action) => {
     expect(errorFor("action", { action })).toBe(
-      `action: "${action}" is not one of deploy, promote, reject, rollback, status`,
+      `action: "${action}" is not one of deploy, promote, reject, rollback, status, insights`,
     );
   });
 
@@ -613,5 +613,49 @@ describe("taskInputName", () => {
     expect(taskInputName("subscription-id")).toBe("subscriptionId");
     expect(taskInputName("action")).toBe("action");
     expect(new Set(INPUTS.map((input) => taskInputName(input.name))).size).toBe(INPUTS.length);
+  });
+});
+
+describe("action: insights", () => {
+  const insights = { action: "insights", image: undefined, "subscription-id": undefined };
+
+  it("reads one app or several, and the window, without a subscription", () => {
+    const inputs = inputsOf({ ...insights, "container-app": "shop, cart\nbilling,shop" });
+    expect(inputs.insights).toEqual({
+      apps: ["shop", "cart", "billing"],
+      windowMs: 30 * 86_400_000,
+    });
+    expect(inputs.containerApp).toBe("shop");
+    expect(inputsOf({ ...insights, window: "4w" }).insights?.windowMs).toBe(28 * 86_400_000);
+  });
+
+  it("names the input of a bad window or a bad app, and checks every app", () => {
+    expect(errorFor("window", { ...insights, window: "30" })).toBe(
+      'window: "30" is not a window of days or weeks; use a whole number with d or w, from 1d to 366d (e.g. "30d" or "4w")',
+    );
+    expect(errorFor("window", { ...insights, window: "2y" })).toContain('"2y"');
+    expect(errorFor("container-app", { ...insights, "container-app": "shop,Cart" })).toContain(
+      '"Cart" must be lower-case',
+    );
+    expect(errorFor("container-app", { ...insights, "container-app": " , " })).toContain(
+      "is required",
+    );
+  });
+
+  it("keeps one app for the other actions, and ignores the window there", () => {
+    expect(errorFor("container-app", { "container-app": "shop,cart" })).toContain('"shop,cart"');
+    expect(inputsOf({ window: "nonsense" }).insights).toBeUndefined();
+  });
+});
+
+describe("deployment-environment", () => {
+  it("is the GitHub environment the deployments are recorded in", () => {
+    expect(inputsOf({ "deployment-environment": "production" }).deploymentEnvironment).toBe(
+      "production",
+    );
+    expect(inputsOf().deploymentEnvironment).toBeUndefined();
+    expect(errorFor("deployment-environment", { "deployment-environment": "x".repeat(256) })).toBe(
+      'deployment-environment: is not a GitHub environment name: give at most 255 characters on one line, such as the job\'s environment (e.g. "production")',
+    );
   });
 });

@@ -439,6 +439,7 @@ describe("renderOutputs", () => {
       traffic: JSON.stringify(AFTER),
       image: "myregistry.azurecr.io/api:1.4.2",
       status: "",
+      insights: "",
     });
     expect(JSON.parse(outputs.traffic)).toEqual(AFTER);
   });

@@ -288,7 +288,7 @@ describe("Given two runs against the same app", () => {
 });
 
 describe("Given a workflow token that may write deployments", () => {
-  test("when v2 then v3 are deployed, GitHub gets a deployment each, in_progress then success with the app URL, and v2's turns inactive", async () => {
+  test("when v2 then v3 are deployed, GitHub gets a deployment each, marked as the tool's, success with the app URL, and v2's turns inactive", async () => {
     const app = "ops-deployments";
     const view = await seedApp(emulator, app);
     const api = await startGitHubApi({
@@ -313,8 +313,18 @@ describe("Given a workflow token that may write deployments", () => {
       expect(v3.exitCode).toBe(0);
       const deployments = api.deployments().filter((d) => d.environment === app);
       expect(deployments).toHaveLength(2);
-      expect(deployments[0].states).toEqual(["in_progress", "success", "inactive"]);
-      expect(deployments[1].states).toEqual(["in_progress", "success"]);
+      expect(deployments[0].states).toEqual(["success", "inactive"]);
+      expect(deployments[1].states).toEqual(["success"]);
+      expect(deployments[1].payload).toMatchObject({
+        tool: "aca-blue-green",
+        action: "deploy",
+        revision: `${app}--v3`,
+        result: "promoted",
+      });
+      const created = api.requests.find(
+        (r) => r.method === "POST" && r.path.endsWith("/deployments"),
+      );
+      expect(created?.body).toMatchObject({ task: "deploy:aca-blue-green", environment: app });
       expect(deployments[1].environmentUrl).toBe(`https://${view.fqdn}`);
       expect(visibleLog(v3)).not.toContain("ghs-deploy-token");
     } finally {

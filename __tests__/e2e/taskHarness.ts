@@ -117,6 +117,10 @@ export interface TaskRunOptions {
  */
 export interface TaskRun extends RehearsalRun {
   rawStdout: string;
+  /** Files the step attached (`task.addattachment`), read before the agent's folder is removed. */
+  attachments: { type: string; name: string; content: string }[];
+  /** Tags the step added to the run (`build.addbuildtag`). */
+  tags: string[];
   commands: VsoCommand[];
   record: StepRecord;
 }
@@ -167,6 +171,14 @@ export async function runTask(emulator: Emulator, options: TaskRunOptions): Prom
     .filter((file) => existsSync(file))
     .map((file) => readFileSync(file, "utf8"))
     .join("\n");
+  const attachments = commands
+    .filter((c) => c.command === "task.addattachment" && existsSync(c.message))
+    .map((c) => ({
+      type: c.properties.type,
+      name: c.properties.name,
+      content: readFileSync(c.message, "utf8"),
+    }));
+  const tags = commands.filter((c) => c.command === "build.addbuildtag").map((c) => c.message);
   rmSync(dir, { recursive: true, force: true });
   // What the agent masks: secrets the task registered, the connection's confidential
   // parameters and the job's access token.
@@ -187,6 +199,8 @@ export async function runTask(emulator: Emulator, options: TaskRunOptions): Prom
     state: record.taskVariables,
     summary: mask(summary, secrets),
     rawStdout: stdout,
+    attachments,
+    tags,
     commands,
     record,
   };

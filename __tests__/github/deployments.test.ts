@@ -1,6 +1,7 @@
+import type { RolloutRecord } from "../../src/core/insights/record.ts";
 import type {
+  CreateOptions,
   GitHubDeployments as GitHubDeploymentsClass,
-  StartOptions,
 } from "../../src/github/deployments.ts";
 import { startGitHubApi, type GitHubApi } from "../support/githubApi.ts";
 
@@ -26,16 +27,36 @@ function recordingLog() {
   };
 }
 
-function startOptions(revision: string, extra: Partial<StartOptions> = {}): StartOptions {
+function record(revision: string, extra: Partial<RolloutRecord> = {}): RolloutRecord {
   return {
-    environment: "shop",
+    tool: "aca-blue-green",
+    version: 1,
     action: "deploy",
     app: "shop",
     resourceGroup: "rg-shop",
     revision,
     image: `myregistry.azurecr.io/shop:${revision}`,
-    description: `Deploying ${revision} to shop`,
+    commit: SHA,
+    result: "promoted",
+    startedAt: "2026-03-02T09:00:00.000Z",
+    firstTrafficAt: "2026-03-02T09:01:00.000Z",
+    promotedAt: "2026-03-02T09:02:00.000Z",
+    finishedAt: "2026-03-02T09:03:00.000Z",
+    runUrl: RUN_URL,
     ...extra,
+  };
+}
+
+function createOptions(
+  revision: string,
+  extra: Partial<Omit<CreateOptions, "record">> & { record?: Partial<RolloutRecord> } = {},
+): CreateOptions {
+  const { record: fields, ...options } = extra;
+  return {
+    environment: "shop",
+    record: record(revision, fields),
+    description: `Deployed ${revision} to shop`,
+    ...options,
   };
 }
 
@@ -81,11 +102,11 @@ function byId(id: number | undefined) {
 }
 
 describe("GitHubDeployments against the GitHub API", () => {
-  it("records a deploy: created, in_progress, then success with the app and run URLs", async () => {
+  it("records a deploy with its record as the payload and the tool's task, then success with the app and run URLs", async () => {
     const { log, deployments } = connected();
     const before = api.requests.length;
 
-    expect(await deployments.start(startOptions("shop--sha-0123456"))).toBe(true);
+    expect(await deployments.create(createOptions("shop--sha-0123456"))).toBe(true);
     await deployments.update("success", {
       description: "shop--sha-0123456 serves 100% of shop",
       environmentUrl: APP_URL,
@@ -98,6 +119,7 @@ describe("GitHubDeployments against the GitHub API", () => {
       authorization: `token ${TOKEN}`,
       body: {
         ref: SHA,
+        task: "deploy:aca-blue-green",
         environment: "shop",
         auto_merge: false,
         required_contexts: [],
@@ -110,6 +132,9 @@ describe("GitHubDeployments against the GitHub API", () => {
           resourceGroup: "rg-shop",
           revision: "shop--sha-0123456",
           image: "myregistry.azurecr.io/shop:shop--sha-0123456",
+          result: "promoted",
+          firstTrafficAt: "2026-03-02T09:01:00.000Z",
+          promotedAt: "2026-03-02T09:02:00.000Z",
         },
       },
     });
@@ -118,7 +143,7 @@ describe("GitHubDeployments against the GitHub API", () => {
       ref: SHA,
       environment: "shop",
       productionEnvironment: true,
-      states: ["in_progress", "success"],
+      states: ["success"],
       environmentUrl: APP_URL,
       logUrl: RUN_URL,
     });
@@ -127,98 +152,90 @@ describe("GitHubDeployments against the GitHub API", () => {
 
   it("makes the deployment it replaces inactive when the next one succeeds", async () => {
     const first = connected().deployments;
-    await first.start(startOptions("shop--v1", { environment: "replace" }));
+    await first.create(createOptions("shop--v1", { environment: "replace" }));
     await first.update("success", { description: "v1 live", environmentUrl: APP_URL });
 
     const second = connected().deployments;
-    await second.start(startOptions("shop--v2", { environment: "replace" }));
+    await second.create(createOptions("shop--v2", { environment: "replace" }));
     expect(byId(first.deploymentId).states.at(-1)).toBe("success");
     await second.update("success", { description: "v2 live", environmentUrl: APP_URL });
 
-    expect(byId(first.deploymentId).states).toEqual(["in_progress", "success", "inactive"]);
-    expect(byId(second.deploymentId).states).toEqual(["in_progress", "success"]);
+    expect(byId(first.deploymentId).states).toEqual(["success", "inactive"]);
+    expect(byId(second.deploymentId).states).toEqual(["success"]);
   });
 
   it("leaves the serving deployment active when a rollout fails", async () => {
     const first = connected().deployments;
-    await first.start(startOptions("shop--v1", { environment: "failed-rollout" }));
+    await first.create(createOptions("shop--v1", { environment: "failed-rollout" }));
     await first.update("success", { description: "v1 live", environmentUrl: APP_URL });
 
     const second = connected().deployments;
-    await second.start(startOptions("shop--v2", { environment: "failed-rollout" }));
+    await second.create(createOptions("shop--v2", { environment: "failed-rollout" }));
     await second.update("failure", {
       description: "Smoke check GET /healthz failed at 10%; traffic restored to shop--v1",
     });
 
     expect(byId(second.deploymentId)).toMatchObject({
-      states: ["in_progress", "failure"],
+      states: ["failure"],
       logUrl: RUN_URL,
     });
-    expect(byId(first.deploymentId).states).toEqual(["in_progress", "success"]);
+    expect(byId(first.deploymentId).states).toEqual(["success"]);
   });
 
   it("retires the replaced deployment in an environment that is not production too", async () => {
     const options = { environment: "staging", productionEnvironment: false };
     const first = connected().deployments;
-    await first.start(startOptions("shop--v1", options));
+    await first.create(createOptions("shop--v1", options));
     await first.update("success", { description: "v1 live" });
     const second = connected().deployments;
-    await second.start(startOptions("shop--v2", options));
+    await second.create(createOptions("shop--v2", options));
     await second.update("success", { description: "v2 live" });
 
-    expect(byId(first.deploymentId).states).toEqual(["in_progress", "success", "inactive"]);
+    expect(byId(first.deploymentId).states).toEqual(["success", "inactive"]);
     expect(byId(second.deploymentId)).toMatchObject({
       productionEnvironment: false,
-      states: ["in_progress", "success"],
+      states: ["success"],
     });
   });
 
-  it("resumes the deployment of a held rollout in a later run", async () => {
+  it("finds the held deploy's deployment in a later run, and retires it once settled", async () => {
+    const held = {
+      environment: "held",
+      record: { result: "held" as const, promotedAt: undefined },
+    };
     const deployRun = connected().deployments;
-    await deployRun.start(startOptions("shop--v3", { environment: "held" }));
+    await deployRun.create(createOptions("shop--v3", held));
     await deployRun.update("in_progress", { description: "Held at 10%: promote or reject" });
 
     const promoteRun = connected().deployments;
-    const found = await promoteRun.resume({
+    const found = await promoteRun.findHeld({
       environment: "held",
       app: "shop",
       resourceGroup: "rg-shop",
       revision: "shop--v3",
     });
+    await promoteRun.create(
+      createOptions("shop--v3", { environment: "held", record: { action: "promote" } }),
+    );
     await promoteRun.update("success", { description: "Promoted", environmentUrl: APP_URL });
+    await promoteRun.retire(found?.id ?? 0, "Settled by promote");
 
-    expect(found).toBe(true);
-    expect(promoteRun.deploymentId).toBe(deployRun.deploymentId);
-    expect(byId(deployRun.deploymentId).states).toEqual(["in_progress", "in_progress", "success"]);
+    expect(found).toEqual({ id: deployRun.deploymentId, sha: SHA });
+    expect(byId(deployRun.deploymentId).states).toEqual(["in_progress", "inactive"]);
+    expect(byId(promoteRun.deploymentId).states).toEqual(["success"]);
+    expect(
+      await connected().deployments.findHeld({
+        environment: "held",
+        app: "shop",
+        resourceGroup: "rg-shop",
+        revision: "shop--v3",
+      }),
+    ).toBeUndefined();
   });
 
-  it("resumes a held rollout whose deployment started before its revision was known", async () => {
-    const options = { environment: "built", revision: undefined };
-    const failed = connected().deployments;
-    await failed.start(startOptions("unused", options));
-    await failed.update("failure", { description: "Build failed" });
-
-    const deployRun = connected().deployments;
-    const resume = { environment: "built", app: "shop", resourceGroup: "rg-shop" };
-    expect(await deployRun.resume({ ...resume, revision: "shop--v12" })).toBe(false);
-    await deployRun.start(startOptions("unused", options));
-    await deployRun.update("in_progress", { description: "Held at 10%: promote or reject" });
-
-    const promoteRun = connected().deployments;
-    expect(await promoteRun.resume({ ...resume, revision: "shop--v12" })).toBe(true);
-    await promoteRun.update("success", { description: "Promoted", environmentUrl: APP_URL });
-
-    expect(byId(deployRun.deploymentId)).toMatchObject({
-      payload: { tool: "aca-blue-green", app: "shop" },
-      states: ["in_progress", "in_progress", "success"],
-    });
-    expect(byId(deployRun.deploymentId).payload).not.toHaveProperty("revision");
-    expect(byId(failed.deploymentId).states).toEqual(["in_progress", "failure"]);
-  });
-
-  it("finds nothing to resume for a revision no run recorded", async () => {
+  it("finds nothing held for a revision no run recorded, and writes nothing", async () => {
     const { log, deployments } = connected();
-    const found = await deployments.resume({
+    const found = await deployments.findHeld({
       environment: "held",
       app: "shop",
       resourceGroup: "rg-shop",
@@ -227,7 +244,7 @@ describe("GitHubDeployments against the GitHub API", () => {
     const before = api.requests.length;
     await deployments.update("success", { description: "Promoted" });
 
-    expect(found).toBe(false);
+    expect(found).toBeUndefined();
     expect(deployments.deploymentId).toBeUndefined();
     expect(api.requests.length).toBe(before);
     expect(log.lines.warning).toEqual([]);
@@ -235,12 +252,12 @@ describe("GitHubDeployments against the GitHub API", () => {
 
   it("cuts a long description to the 140 characters GitHub accepts", async () => {
     const { log, deployments } = connected();
-    await deployments.start(startOptions("shop--v4", { environment: "long" }));
+    await deployments.create(createOptions("shop--v4", { environment: "long" }));
     await deployments.update("failure", { description: `Smoke checks failed: ${"x".repeat(300)}` });
 
     const last = api.requests.at(-1)?.body as { description: string };
     expect(last.description).toHaveLength(140);
-    expect(byId(deployments.deploymentId).states).toEqual(["in_progress", "failure"]);
+    expect(byId(deployments.deploymentId).states).toEqual(["failure"]);
     expect(log.lines.warning).toEqual([]);
   });
 
@@ -257,11 +274,11 @@ describe("GitHubDeployments against the GitHub API", () => {
     });
 
     const ours = connected().deployments;
-    await ours.start(startOptions("shop--v10", { environment: "shared" }));
+    await ours.create(createOptions("shop--v10", { environment: "shared" }));
     await ours.update("success", { description: "v10 live", environmentUrl: APP_URL });
 
     expect(byId(foreign.id).states).toEqual(["success"]);
-    expect(byId(ours.deploymentId).states).toEqual(["in_progress", "success"]);
+    expect(byId(ours.deploymentId).states).toEqual(["success"]);
   });
 });
 
@@ -270,7 +287,7 @@ describe("GitHubDeployments when the API fails", () => {
     const { log, deployments } = connected(READ_ONLY_TOKEN);
     const count = api.deployments().length;
 
-    const started = await deployments.start(startOptions("shop--v5", { environment: "denied" }));
+    const started = await deployments.create(createOptions("shop--v5", { environment: "denied" }));
     await deployments.update("success", { description: "v5 live", environmentUrl: APP_URL });
 
     expect(started).toBe(false);
@@ -285,7 +302,7 @@ describe("GitHubDeployments when the API fails", () => {
 
   it("warns about a server error on a status and keeps recording the rest", async () => {
     const { log, deployments } = connected();
-    await deployments.start(startOptions("shop--v6", { environment: "flaky" }));
+    await deployments.create(createOptions("shop--v6", { environment: "flaky" }));
     api.failNext({ status: 502, message: "Server Error" }, { method: "POST", path: /statuses$/ });
 
     await deployments.update("in_progress", { description: "10% of traffic" });
@@ -296,16 +313,16 @@ describe("GitHubDeployments when the API fails", () => {
         `could not mark GitHub deployment ${deployments.deploymentId} in_progress: HTTP 502: Server Error`,
       ),
     ]);
-    expect(byId(deployments.deploymentId).states).toEqual(["in_progress", "success"]);
+    expect(byId(deployments.deploymentId).states).toEqual(["success"]);
   });
 
   it("warns when the connection drops, and makes no further calls in that run", async () => {
     const { log, deployments } = connected();
     api.failNext("reset", { method: "POST" });
 
-    const started = await deployments.start(startOptions("shop--v7", { environment: "reset" }));
+    const started = await deployments.create(createOptions("shop--v7", { environment: "reset" }));
     const before = api.requests.length;
-    const again = await deployments.start(startOptions("shop--v7", { environment: "reset" }));
+    const again = await deployments.create(createOptions("shop--v7", { environment: "reset" }));
 
     expect([started, again]).toEqual([false, false]);
     expect(api.requests.length).toBe(before);
@@ -317,7 +334,7 @@ describe("GitHubDeployments when the API fails", () => {
 
   it("gives up on an API that does not answer within its time budget", async () => {
     const { log, deployments } = connected(TOKEN, 300);
-    await deployments.start(startOptions("shop--v8", { environment: "hang" }));
+    await deployments.create(createOptions("shop--v8", { environment: "hang" }));
     api.failNext("hang", { method: "POST", path: /statuses$/ });
 
     await deployments.update("success", { description: "v8 live", environmentUrl: APP_URL });
@@ -330,14 +347,16 @@ describe("GitHubDeployments when the API fails", () => {
       ),
     ]);
     expect(api.requests.length).toBe(before);
-    expect(byId(deployments.deploymentId).states).toEqual(["in_progress"]);
+    expect(byId(deployments.deploymentId).states).toEqual([]);
   });
 
   it("does not blame the permission for an exhausted rate limit", async () => {
     const { log, deployments } = connected();
     api.failNext({ status: 403, message: "API rate limit exceeded for installation ID 1." });
 
-    expect(await deployments.start(startOptions("shop--v11", { environment: "rate" }))).toBe(false);
+    expect(await deployments.create(createOptions("shop--v11", { environment: "rate" }))).toBe(
+      false,
+    );
     expect(log.lines.warning).toEqual([
       expect.stringContaining("HTTP 403: API rate limit exceeded for installation ID 1"),
     ]);
@@ -347,7 +366,7 @@ describe("GitHubDeployments when the API fails", () => {
   it("warns about a token the API refuses", async () => {
     const { log, deployments } = connected("ghs_unknownToken000000000000000000");
 
-    expect(await deployments.start(startOptions("shop--v9", { environment: "bad" }))).toBe(false);
+    expect(await deployments.create(createOptions("shop--v9", { environment: "bad" }))).toBe(false);
     expect(log.lines.warning).toEqual([expect.stringContaining("HTTP 401: Bad credentials")]);
     expect(log.lines.warning[0]).not.toContain("ghs_unknownToken");
   });

@@ -1,7 +1,7 @@
 /**
- * A local stand-in for the GitHub REST API's Deployments endpoints, answering with the response
- * shapes of api.github.com, recording every request, and failing on demand. Point GITHUB_API_URL
- * at `url` to use it.
+ * A local stand-in for the GitHub REST API's Deployments endpoints and the compare of two commits,
+ * answering with the response shapes of api.github.com, recording every request, and failing on
+ * demand. Point GITHUB_API_URL at `url` to use it.
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
@@ -34,6 +34,15 @@ export interface GitHubApiOptions {
   repository?: string;
   /** Tokens the API knows and whether they may write deployments; any other token is refused. */
   tokens: Record<string, "write" | "read">;
+  /** The default branch's history, oldest first: a straight line of commits. */
+  commits?: SeedCommit[];
+}
+
+export interface SeedCommit {
+  sha: string;
+  message: string;
+  /** ISO 8601. */
+  committedAt: string;
 }
 
 export interface DeploymentView {
@@ -118,6 +127,7 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
   const requests: RecordedRequest[] = [];
   const deployments: StoredDeployment[] = [];
   const faults: { fault: Fault; method?: string; path?: RegExp }[] = [];
+  const commits = options.commits ?? [];
   let nextId = 1;
   let base = "";
 
@@ -174,6 +184,69 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
     performed_via_github_app: null,
   });
 
+  const commitJson = (c: SeedCommit, index: number) => {
+    const person = { name: "Ada Lovelace", email: "ada@contoso.test", date: c.committedAt };
+    const parent = commits[index - 1];
+    return {
+      url: `${repositoryUrl()}/commits/${c.sha}`,
+      sha: c.sha,
+      node_id: Buffer.from(`Commit${c.sha}`).toString("base64"),
+      html_url: `https://github.com/${repository}/commit/${c.sha}`,
+      comments_url: `${repositoryUrl()}/commits/${c.sha}/comments`,
+      commit: {
+        url: `${repositoryUrl()}/git/commits/${c.sha}`,
+        author: person,
+        committer: person,
+        message: c.message,
+        tree: { sha: createHash("sha1").update(`tree${c.sha}`).digest("hex"), url: "" },
+        comment_count: 0,
+        verification: { verified: false, reason: "unsigned", signature: null, payload: null },
+      },
+      author: null,
+      committer: null,
+      parents: parent
+        ? [
+            {
+              sha: parent.sha,
+              url: `${repositoryUrl()}/commits/${parent.sha}`,
+              html_url: `https://github.com/${repository}/commit/${parent.sha}`,
+            },
+          ]
+        : [],
+    };
+  };
+
+  /** As GitHub compares on a straight history: what head has that base has not, oldest first. */
+  const compare = (basehead: string, query: Record<string, string>) => {
+    const [baseRef, headRef, ...rest] = basehead.split("...");
+    const base = commits.findIndex((c) => c.sha === baseRef);
+    const head = commits.findIndex((c) => c.sha === headRef);
+    if (rest.length > 0 || headRef === undefined || base === -1 || head === -1) {
+      throw new ApiError(
+        404,
+        "Not Found",
+        `${DOCS.replace("deployments", "commits")}/commits#compare-two-commits`,
+      );
+    }
+    const ahead = commits.slice(base + 1, head + 1).map((c) => commitJson(c, commits.indexOf(c)));
+    const behindBy = Math.max(0, base - head);
+    return {
+      url: `${repositoryUrl()}/compare/${basehead}`,
+      html_url: `https://github.com/${repository}/compare/${basehead}`,
+      permalink_url: `https://github.com/${repository}/compare/${basehead}`,
+      diff_url: `https://github.com/${repository}/compare/${basehead}.diff`,
+      patch_url: `https://github.com/${repository}/compare/${basehead}.patch`,
+      base_commit: commitJson(commits[base], base),
+      merge_base_commit: commitJson(commits[Math.min(base, head)], Math.min(base, head)),
+      status: ahead.length > 0 ? "ahead" : behindBy > 0 ? "behind" : "identical",
+      ahead_by: ahead.length,
+      behind_by: behindBy,
+      total_commits: ahead.length,
+      commits: page(ahead, query),
+      files: [],
+    };
+  };
+
   const addStatus = (
     d: StoredDeployment,
     fields: Partial<StoredStatus> & { state: DeploymentStatusState },
@@ -227,6 +300,14 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
     query: Record<string, string>,
     body: unknown,
   ): { status: number; json: unknown } => {
+    const compared = /^\/repos\/([^/]+)\/([^/]+)\/compare\/(.+)$/.exec(path);
+    if (compared && (request.method ?? "GET") === "GET") {
+      if (`${compared[1]}/${compared[2]}`.toLowerCase() !== repository.toLowerCase()) {
+        throw new ApiError(404, "Not Found");
+      }
+      authorize(request, false);
+      return { status: 200, json: compare(decodeURIComponent(compared[3]), query) };
+    }
     const match = /^\/repos\/([^/]+)\/([^/]+)\/deployments(?:\/(\d+)\/statuses)?$/.exec(path);
     if (!match) throw new ApiError(404, "Not Found", "https://docs.github.com/rest");
     const [, owner, repo, deploymentId] = match;

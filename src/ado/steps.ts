@@ -4,6 +4,7 @@
 import { errorMessage } from "../core/failure.ts";
 import { AzurePipelinesHost } from "../hosts/azurePipelines.ts";
 import { runMain, runPost } from "../hosts/run.ts";
+import { recordHooks } from "./rolloutRecords.ts";
 
 /** The main step; resolves to the process exit code. */
 export async function mainStep(): Promise<number> {
@@ -15,7 +16,11 @@ export async function mainStep(): Promise<number> {
     process.on(signal, () => cancel.abort(new Error(`received ${signal}`)));
   }
   try {
-    const exitCode = await runMain(host, cancel.signal);
+    const exitCode = await runMain(
+      host,
+      cancel.signal,
+      recordHooks(host, () => host.context()),
+    );
     host.complete(exitCode);
     return exitCode;
   } catch (error) {

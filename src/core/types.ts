@@ -3,7 +3,7 @@
  * Pure types; no I/O.
  */
 
-export type ActionName = "deploy" | "promote" | "reject" | "rollback" | "status";
+export type ActionName = "deploy" | "promote" | "reject" | "rollback" | "status" | "insights";
 
 export type CloudName = "AzureCloud" | "AzureUSGovernment" | "AzureChinaCloud" | "Custom";
 
@@ -136,6 +136,10 @@ export interface Inputs {
   skipChecks: boolean;
   /** Token for GitHub Deployments; undefined or empty turns them off. */
   githubToken?: string;
+  /** GitHub environment the tool's deployments are recorded in (and read from); default the app's name. */
+  deploymentEnvironment?: string;
+  /** For `action: insights`: the apps whose history is read, and the window in ms. */
+  insights?: { apps: string[]; windowMs: number };
 }
 
 export interface InputError {

@@ -1,53 +1,69 @@
 import type { RunHooks } from "../hosts/run.ts";
-import type { Log } from "../core/ports.ts";
+import { recordOf } from "../core/insights/record.ts";
+import type { Log, RunContext } from "../core/ports.ts";
 import type { DeploymentReport, Inputs } from "../core/types.ts";
+import { GitHubDeploymentHistory } from "./deploymentHistory.ts";
 import { GitHubDeployments, type DeploymentState } from "./deployments.ts";
 
 /**
- * GitHub Deployments for the actions that change what serves the app: one deployment per deploy
- * or rollback, in the environment named after the container app, with `in_progress` while it
- * runs, then `success` (with the app URL) or `failure` (rolled back, rejected or failed).
- * Promote and reject finish the deployment their held deploy opened.
+ * GitHub Deployments for the actions that change what serves the app: when a deploy, promote,
+ * reject or rollback ends, one deployment in the `deployment-environment` (default: the app's
+ * name) with the run's record as its payload and its outcome as its state: `success` (with the
+ * app URL), `failure` (rolled back, rejected or failed) or `in_progress` (held). The promote or
+ * reject that settles a held deploy retires the held deploy's deployment. `action: insights`
+ * reads the records back.
  */
-export function deploymentHooks(log: Pick<Log, "debug" | "info" | "warning">): RunHooks {
+export function deploymentHooks(
+  log: Pick<Log, "debug" | "info" | "warning">,
+  context: () => RunContext,
+  clock: { now(): number } = Date,
+): RunHooks {
   let deployments: GitHubDeployments | undefined;
+  let startedAt = 0;
   return {
+    history: (inputs) => GitHubDeploymentHistory.fromEnvironment(inputs),
     async before(inputs: Inputs) {
-      if (inputs.action === "status" || inputs.dryRun) return;
+      startedAt = clock.now();
+      if (inputs.action === "status" || inputs.action === "insights" || inputs.dryRun) return;
       deployments = GitHubDeployments.fromEnvironment(inputs.githubToken, log);
-      if (!deployments || (inputs.action !== "deploy" && inputs.action !== "rollback")) return;
-      await deployments.start({
-        environment: inputs.containerApp,
-        action: inputs.action,
-        app: inputs.containerApp,
-        resourceGroup: inputs.resourceGroup,
-        ...(inputs.revisionSuffix && {
-          revision: `${inputs.containerApp}--${inputs.revisionSuffix}`,
-        }),
-        ...(inputs.image && { image: inputs.image }),
-        description:
-          inputs.action === "deploy"
-            ? `Deploying ${inputs.image ?? "a new build"} to ${inputs.containerApp}`
-            : `Rolling ${inputs.containerApp} back`,
-      });
     },
     async after(inputs: Inputs, report: DeploymentReport) {
-      if (!deployments) return;
-      if (inputs.action === "promote" || inputs.action === "reject") {
-        if (!report.candidate) return;
-        const found = await deployments.resume({
-          environment: inputs.containerApp,
-          app: inputs.containerApp,
-          resourceGroup: inputs.resourceGroup,
-          revision: report.candidate,
-        });
-        if (!found) return;
-      }
+      // A run that stopped before it chose a revision (a promote with nothing held, a lease held
+      // by another run) deployed nothing.
+      if (!deployments || !report.candidate) return;
+      const run = context();
+      const record = recordOf(report, {
+        startedAt,
+        finishedAt: clock.now(),
+        commit: run.commitSha,
+        runUrl: run.runUrl,
+      });
+      if (!record) return;
+      const environment = inputs.deploymentEnvironment ?? inputs.containerApp;
+      const held =
+        inputs.action === "promote" || inputs.action === "reject"
+          ? await deployments.findHeld({
+              environment,
+              app: inputs.containerApp,
+              resourceGroup: inputs.resourceGroup,
+              revision: report.candidate,
+            })
+          : undefined;
+      // A promote runs on the workflow's latest commit; what it releases is the held deploy's.
+      if (held) record.commit = held.sha;
       const [state, description] = outcome(inputs, report);
+      const created = await deployments.create({ environment, record, description });
+      if (!created) return;
       await deployments.update(state, {
         description,
         ...(state === "success" && report.appUrl && { environmentUrl: report.appUrl }),
       });
+      if (held) {
+        await deployments.retire(
+          held.id,
+          `Settled by ${inputs.action} in deployment ${deployments.deploymentId}`,
+        );
+      }
     },
   };
 }

@@ -1,41 +1,42 @@
 /**
  * Records each rollout as a GitHub deployment, so the repository's Environments page shows which
- * revision serves the app, where it is, and the run that put it there. Recording is best effort:
- * an error of the Deployments API is a warning, never a reason to stop or fail a rollout.
+ * revision serves the app, where it is, and the run that put it there, and `action: insights`
+ * can read the rollout's record back from the payload. GitHub keeps a deployment's payload as it
+ * was created, so the deployment is created when the run ends and its record is complete.
+ * Recording is best effort: an error of the Deployments API is a warning, never a reason to stop
+ * or fail a rollout.
  */
 import { context, getOctokit } from "@actions/github";
 import { errorMessage } from "../core/failure.ts";
 import type { Log } from "../core/ports.ts";
-import type { ActionName } from "../core/types.ts";
+import { RECORD_TOOL, type RolloutRecord } from "../core/insights/record.ts";
 
 export type DeploymentState = "in_progress" | "success" | "failure" | "inactive" | "error";
 
-/** What every deployment this tool records carries in its `payload`; `resume` matches on it. */
-export interface DeploymentPayload {
-  tool: "aca-blue-green";
-  action: ActionName;
-  app: string;
-  resourceGroup: string;
-  /** The revision this deployment puts in front of users: the candidate, or a rollback's target. */
-  revision?: string;
-  image?: string;
-}
+/**
+ * The `task` of every deployment this tool records. A job with `environment:` gets a deployment
+ * of its own from GitHub, with the task `deploy`: this one sets the tool's apart, and the
+ * payload (a RolloutRecord) says what the rollout did.
+ */
+export const DEPLOYMENT_TASK = "deploy:aca-blue-green";
 
-export interface StartOptions {
+export interface CreateOptions {
   /** GitHub environment the deployment is recorded in. */
   environment: string;
-  action: ActionName;
-  app: string;
-  resourceGroup: string;
-  /** Omitted when the run does not know it yet (an image still to be built); `resume` copes. */
-  revision?: string;
-  image?: string;
-  /** Shown beside the deployment and on its first (`in_progress`) status. */
+  /** What the run did: the deployment's payload. */
+  record: RolloutRecord;
+  /** Shown beside the deployment. */
   description: string;
-  /** Commit or ref deployed; defaults to the workflow's commit (GITHUB_SHA), else GITHUB_REF. */
+  /** Commit or ref deployed; defaults to the record's commit, else GITHUB_SHA, else GITHUB_REF. */
   ref?: string;
   /** Whether end users reach this environment; default true, since the rollout moves their traffic. */
   productionEnvironment?: boolean;
+}
+
+/** A deploy's deployment that is still held, for the promote or reject that settles it. */
+export interface HeldDeployment {
+  id: number;
+  sha: string;
 }
 
 export interface StatusOptions {
@@ -60,7 +61,7 @@ interface Current {
   revision?: string;
 }
 
-const TOOL = "aca-blue-green";
+const TOOL = RECORD_TOOL;
 /** GitHub rejects a status description longer than this. */
 const MAX_DESCRIPTION = 140;
 /** How many earlier deployments of the environment a success looks through for the active one. */
@@ -68,8 +69,9 @@ const MAX_EARLIER_CHECKED = 10;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * The GitHub deployment of one run: `start` (or `resume` for promote / reject of a held rollout),
- * then `update` as the rollout moves. Every method resolves, whatever the API answers.
+ * The GitHub deployment of one run: `create` with the run's record, then `update` with its state;
+ * a promote or reject retires the held deployment it settled (`findHeld`, `retire`). Every method
+ * resolves, whatever the API answers.
  */
 export class GitHubDeployments {
   readonly #octokit: Octokit;
@@ -135,32 +137,25 @@ export class GitHubDeployments {
     );
   }
 
-  /** ID of the deployment this run records, once `start` or `resume` found or created it. */
+  /** ID of the deployment this run records, once `create` created it. */
   get deploymentId(): number | undefined {
     return this.#current?.id;
   }
 
-  /** Creates the deployment and marks it `in_progress`; false when the API refused. */
-  async start(options: StartOptions): Promise<boolean> {
+  /** Creates the deployment of the run's record; false when the API refused. */
+  async create(options: CreateOptions): Promise<boolean> {
     this.#current = undefined;
-    const payload: DeploymentPayload = {
-      tool: TOOL,
-      action: options.action,
-      app: options.app,
-      resourceGroup: options.resourceGroup,
-      ...(options.revision ? { revision: options.revision } : {}),
-      ...(options.image ? { image: options.image } : {}),
-    };
     const created = await this.#call(
       `create a deployment in the environment "${options.environment}"`,
       (signal) =>
         this.#octokit.rest.repos.createDeployment({
           owner: this.#owner,
           repo: this.#repo,
-          ref: options.ref ?? this.#ref,
+          ref: options.ref ?? options.record.commit ?? this.#ref,
+          task: DEPLOYMENT_TASK,
           environment: options.environment,
-          description: options.description,
-          payload: { ...payload },
+          description: truncate(options.description),
+          payload: { ...options.record },
           // The ref was already built and checked by this workflow: no merge, no status checks.
           auto_merge: false,
           required_contexts: [],
@@ -179,27 +174,24 @@ export class GitHubDeployments {
     this.#current = {
       id: created.data.id,
       environment: options.environment,
-      revision: options.revision,
+      revision: options.record.revision,
     };
     this.#log.info(
       `GitHub deployment ${created.data.id} recorded in the environment "${options.environment}"`,
     );
-    await this.update("in_progress", { description: options.description });
     return true;
   }
 
   /**
-   * Adopts the deployment a deploy run recorded for `revision` in `environment`, so that promoting
-   * or rejecting a held rollout updates that deployment instead of starting another. A deployment
-   * started before its revision was known is found as the app's latest one still `in_progress`.
+   * The deployment a deploy run recorded for `revision` in `environment` while it is held, so
+   * that the promote or reject settling it can retire it.
    */
-  async resume(options: {
+  async findHeld(options: {
     environment: string;
     app: string;
     resourceGroup: string;
     revision: string;
-  }): Promise<boolean> {
-    this.#current = undefined;
+  }): Promise<HeldDeployment | undefined> {
     const listed = await this.#call(
       `list the deployments of the environment "${options.environment}"`,
       (signal) =>
@@ -207,33 +199,42 @@ export class GitHubDeployments {
           owner: this.#owner,
           repo: this.#repo,
           environment: options.environment,
+          task: DEPLOYMENT_TASK,
           per_page: 100,
           request: { signal },
         }),
     );
-    const ours = (listed?.data ?? []).filter((deployment) => {
+    const found = (listed?.data ?? []).find((deployment) => {
       const payload = readPayload(deployment.payload);
-      return payload?.app === options.app && payload.resourceGroup === options.resourceGroup;
+      return (
+        payload?.app === options.app &&
+        payload.resourceGroup === options.resourceGroup &&
+        payload.revision === options.revision &&
+        payload.result === "held"
+      );
     });
-    let found = ours.find((d) => readPayload(d.payload)?.revision === options.revision);
-    // A held rollout blocks later deploys of the app: without a revision, it is the latest one.
-    const unnamed = ours.find((d) => readPayload(d.payload)?.revision === undefined);
-    if (!found && unnamed && (await this.#latestState(unnamed.id)) === "in_progress") {
-      found = unnamed;
-    }
     if (!found) {
       this.#log.debug(
-        `No GitHub deployment of ${options.revision} found in the environment "${options.environment}".`,
+        `No held GitHub deployment of ${options.revision} found in the environment "${options.environment}".`,
       );
-      return false;
+      return undefined;
     }
-    this.#current = {
-      id: found.id,
-      environment: options.environment,
-      revision: options.revision,
-    };
-    this.#log.info(`Updating GitHub deployment ${found.id} of ${options.revision}`);
-    return true;
+    if ((await this.#latestState(found.id)) !== "in_progress") return undefined;
+    return { id: found.id, sha: found.sha };
+  }
+
+  /** Marks a deployment other than this run's inactive, such as the held one this run settled. */
+  async retire(id: number, description: string): Promise<void> {
+    await this.#call(`mark GitHub deployment ${id} inactive`, (signal) =>
+      this.#octokit.rest.repos.createDeploymentStatus({
+        owner: this.#owner,
+        repo: this.#repo,
+        deployment_id: id,
+        state: "inactive",
+        description: truncate(description),
+        request: { signal },
+      }),
+    );
   }
 
   /**
@@ -340,7 +341,7 @@ export class GitHubDeployments {
   }
 }
 
-function readPayload(payload: unknown): Partial<DeploymentPayload> | undefined {
+function readPayload(payload: unknown): Partial<RolloutRecord> | undefined {
   let value = payload;
   if (typeof value === "string") {
     try {
@@ -350,7 +351,7 @@ function readPayload(payload: unknown): Partial<DeploymentPayload> | undefined {
     }
   }
   if (!value || typeof value !== "object") return undefined;
-  const fields = value as Partial<DeploymentPayload>;
+  const fields = value as Partial<RolloutRecord>;
   return fields.tool === TOOL ? fields : undefined;
 }
 

@@ -14,7 +14,11 @@ export async function run(): Promise<number> {
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
   const host = new GitHubHost();
   try {
-    return await runMain(host, cancel.signal, deploymentHooks(host));
+    return await runMain(
+      host,
+      cancel.signal,
+      deploymentHooks(host, () => host.context()),
+    );
   } catch (error) {
     host.setFailed(`The deployment stopped unexpectedly: ${errorMessage(error)}`);
     return 1;

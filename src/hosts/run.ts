@@ -18,11 +18,13 @@ import { recoverInterrupted } from "../core/rollout/recover.ts";
 import { timingFromEnvironment, type TimingProfile } from "../core/timing.ts";
 import type { ActionName, BuildInputs, DeploymentReport, Inputs } from "../core/types.ts";
 import { buildAndPush } from "../image/buildAndPush.ts";
+import type { RolloutHistory } from "../core/insights/source.ts";
 import type { Host } from "./host.ts";
+import { runInsights } from "./insights.ts";
 
 /** The actions that change traffic, by name. */
 const TRAFFIC_ACTIONS: Record<
-  Exclude<ActionName, "status">,
+  Exclude<ActionName, "status" | "insights">,
   (inputs: Inputs, deps: EngineDeps) => Promise<DeploymentReport>
 > = { deploy, promote, reject, rollback };
 
@@ -33,8 +35,10 @@ function succeeded(report: DeploymentReport): boolean {
   return report.result === goal || report.result === "unchanged" || report.result === "held";
 }
 
-/** Platform extras around a run (GitHub Deployments); they never change its outcome. */
+/** Platform extras around a run (GitHub Deployments, build attachments); they never change its outcome. */
 export interface RunHooks {
+  /** Where `action: insights` reads the tool's records; throws when it cannot (no token). */
+  history?(inputs: Inputs): RolloutHistory;
   /** After the inputs validated, before anything else. */
   before?(inputs: Inputs): Promise<void>;
   /** After the outputs and the summary are published. */
@@ -70,6 +74,7 @@ export async function runMain(
   }
   const inputs = parsed.inputs;
   if (inputs.auth.creds) host.setSecret(inputs.auth.creds.clientSecret);
+  if (inputs.action === "insights") return runInsights(host, inputs, hooks.history);
   let timing: TimingProfile;
   try {
     timing = timingFromEnvironment(process.env);

@@ -65,7 +65,7 @@ export function renderInputsTable(inputs: readonly InputSpec[] = INPUTS): string
       describeInput(input),
       input.default === undefined ? "" : codeSpan(input.default),
       requiredText(input),
-      input.actions ? input.actions.map((action) => `\`${action}\``).join(", ") : "all",
+      usedBy(input),
     ]);
     blocks.push(
       `#### ${group}\n\n${markdownTable(["Input", "Description", "Default", "Required", "Used by"], rows)}`,
@@ -174,6 +174,8 @@ export function renderTaskJson(
         label: "Azure Resource Manager connection",
         required: true,
         helpMarkDown: SERVICE_CONNECTION_HELP,
+        // Insights reads the pipeline's own records, not Azure.
+        visibleRule: "action != insights",
       },
       ...groups.flatMap((group) =>
         offered.filter((input) => input.group === group).flatMap(renderTaskInputs),
@@ -294,14 +296,20 @@ export function renderTaskInputsTable(inputs: readonly InputSpec[] = INPUTS): st
         taskDescription(input),
         input.default === undefined ? "" : codeSpan(input.default),
         requiredText(input),
-        input.actions ? input.actions.map((action) => `\`${action}\``).join(", ") : "all",
+        usedBy(input),
       ];
       if (input.name !== "build-context") return [row];
       const toggle = buildToggle(input.group);
       return [[`\`${toggle.name}\``, toggle.helpMarkDown, "`false`", "no", "`deploy`"], row];
     });
     if (group === "Target") {
-      rows.unshift([`\`${SERVICE_CONNECTION_INPUT}\``, SERVICE_CONNECTION_HELP, "", "yes", "all"]);
+      rows.unshift([
+        `\`${SERVICE_CONNECTION_INPUT}\``,
+        SERVICE_CONNECTION_HELP,
+        "",
+        "yes",
+        "all but `insights`",
+      ]);
     }
     blocks.push(
       `#### ${group}\n\n${markdownTable(["Input", "Description", "Default", "Required", "Used by"], rows)}`,
@@ -328,6 +336,14 @@ function describeInput(input: InputSpec): string {
     );
   }
   return notes.join(" ");
+}
+
+/** The actions that read an input: `all`, `all but \`insights\``, or the list. */
+function usedBy(input: InputSpec): string {
+  if (!input.actions) return "all";
+  const missing = ACTIONS.filter((action) => !input.actions?.includes(action));
+  if (missing.length === 1) return `all but \`${missing[0]}\``;
+  return input.actions.map((action) => `\`${action}\``).join(", ");
 }
 
 function requiredText(input: InputSpec): string {

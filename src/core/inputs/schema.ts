@@ -5,7 +5,18 @@
  */
 import type { ActionName } from "../types.ts";
 
-export const ACTIONS: readonly ActionName[] = ["deploy", "promote", "reject", "rollback", "status"];
+export const ACTIONS: readonly ActionName[] = [
+  "deploy",
+  "promote",
+  "reject",
+  "rollback",
+  "status",
+  "insights",
+];
+/** The actions that talk to Azure: all but `insights`, which reads the tool's own records. */
+const AZURE_ACTIONS: ActionName[] = ["deploy", "promote", "reject", "rollback", "status"];
+/** The actions that record a rollout (and `insights`, which reads the records). */
+const RECORD_ACTIONS: ActionName[] = ["deploy", "promote", "reject", "rollback", "insights"];
 
 export type InputKind =
   "string" | "boolean" | "enum" | "duration" | "percent-list" | "yaml" | "json" | "url";
@@ -45,7 +56,7 @@ export const INPUTS: readonly InputSpec[] = [
   {
     name: "action",
     description:
-      "What to do: `deploy` a new revision progressively, `promote` a held deployment, `reject` it, `rollback` to the previous revision, or show the app's `status`.",
+      "What to do: `deploy` a new revision progressively, `promote` a held deployment, `reject` it, `rollback` to the previous revision, show the app's `status`, or report the `insights` of its deploy history (the four DORA keys).",
     default: "deploy",
     kind: "enum",
     options: [...ACTIONS],
@@ -59,6 +70,7 @@ export const INPUTS: readonly InputSpec[] = [
       "ID (a GUID) of the Azure subscription that holds the container app. Default: the subscription of the service connection.",
     kind: "string",
     group: "Target",
+    actions: AZURE_ACTIONS,
   },
   {
     name: "resource-group",
@@ -70,10 +82,19 @@ export const INPUTS: readonly InputSpec[] = [
   {
     name: "container-app",
     description:
-      "Name of the existing container app, which needs HTTP ingress. Revisions are named `<container-app>--<suffix>`.",
+      "Name of the existing container app, which needs HTTP ingress. Revisions are named `<container-app>--<suffix>`. For `action: insights`, one app or several, separated by commas or new lines.",
     requiredFor: [...ACTIONS],
     kind: "string",
     group: "Target",
+  },
+  {
+    name: "window",
+    description:
+      "For `action: insights`: how far back to look, in days or weeks, such as `30d` or `4w` (at most 366 days). The trend compares it with the same span before.",
+    default: "30d",
+    kind: "string",
+    group: "Target",
+    actions: ["insights"],
   },
   {
     name: "image",
@@ -185,6 +206,7 @@ export const INPUTS: readonly InputSpec[] = [
     default: "green",
     kind: "string",
     group: "Traffic",
+    actions: AZURE_ACTIONS,
   },
   {
     name: "production-label",
@@ -193,6 +215,7 @@ export const INPUTS: readonly InputSpec[] = [
     default: "blue",
     kind: "string",
     group: "Traffic",
+    actions: AZURE_ACTIONS,
   },
   {
     name: "previous-label",
@@ -201,6 +224,7 @@ export const INPUTS: readonly InputSpec[] = [
     default: "previous",
     kind: "string",
     group: "Traffic",
+    actions: AZURE_ACTIONS,
   },
   {
     name: "traffic-steps",
@@ -327,6 +351,7 @@ export const INPUTS: readonly InputSpec[] = [
     kind: "string",
     group: "Authentication",
     githubOnly: true,
+    actions: AZURE_ACTIONS,
   },
   {
     name: "tenant-id",
@@ -334,6 +359,7 @@ export const INPUTS: readonly InputSpec[] = [
     kind: "string",
     group: "Authentication",
     githubOnly: true,
+    actions: AZURE_ACTIONS,
   },
   {
     name: "audience",
@@ -351,6 +377,7 @@ export const INPUTS: readonly InputSpec[] = [
     group: "Authentication",
     secret: true,
     githubOnly: true,
+    actions: AZURE_ACTIONS,
   },
   {
     name: "environment",
@@ -361,6 +388,7 @@ export const INPUTS: readonly InputSpec[] = [
     options: ["AzureCloud", "AzureUSGovernment", "AzureChinaCloud", "Custom"],
     group: "Authentication",
     githubOnly: true,
+    actions: AZURE_ACTIONS,
   },
   {
     name: "arm-endpoint",
@@ -369,6 +397,7 @@ export const INPUTS: readonly InputSpec[] = [
     kind: "url",
     group: "Authentication",
     githubOnly: true,
+    actions: AZURE_ACTIONS,
   },
   {
     name: "authority-host",
@@ -377,16 +406,26 @@ export const INPUTS: readonly InputSpec[] = [
     kind: "url",
     group: "Authentication",
     githubOnly: true,
+    actions: AZURE_ACTIONS,
   },
   {
     name: "github-token",
     description:
-      "Token for GitHub Deployments (one deployment per deploy, with its statuses and the app URL). Needs `deployments: write`; an empty value turns GitHub Deployments off.",
+      "Token for GitHub Deployments (one deployment per rollout, with its record, its status and the app URL). Needs `deployments: write`, and for `action: insights` `deployments: read` and `contents: read`; an empty value turns GitHub Deployments off.",
     default: "${{ github.token }}",
     kind: "string",
     group: "Advanced",
     secret: true,
     githubOnly: true,
+  },
+  {
+    name: "deployment-environment",
+    description:
+      "GitHub environment the rollout's deployment is recorded in, and that `action: insights` reads; give the job's `environment:` so that both are one. Default: the name of the container app.",
+    kind: "string",
+    group: "Advanced",
+    githubOnly: true,
+    actions: RECORD_ACTIONS,
   },
   {
     name: "dry-run",
@@ -395,6 +434,7 @@ export const INPUTS: readonly InputSpec[] = [
     default: "false",
     kind: "boolean",
     group: "Advanced",
+    actions: AZURE_ACTIONS,
   },
 ];
 
@@ -424,6 +464,11 @@ export const OUTPUTS: readonly OutputSpec[] = [
     name: "status",
     description:
       "For `action: status`: the app's revisions, traffic, labels, lease and held deployment as JSON.",
+  },
+  {
+    name: "insights",
+    description:
+      "For `action: insights`: the four keys of the window, with their bands, trend and the rollouts behind each, as JSON.",
   },
 ];
 

@@ -24,6 +24,7 @@ import {
   revisionSuffixProblem,
 } from "./names.ts";
 import { readBuildInputs } from "./build.ts";
+import { MAX_WINDOW_DAYS, parseWindow } from "../insights/window.ts";
 import { ACTIONS, INPUTS, inputSpec, isAlwaysRequired } from "./schema.ts";
 
 export interface ReadInputsContext {
@@ -90,16 +91,50 @@ export function readInputs(
   }
 
   // Left undefined when invalid, so that the length limits that involve it are not misreported.
-  let containerApp = required("container-app", "give the name of the container app");
-  if (containerApp !== undefined) {
-    const problem = containerAppNameProblem(containerApp);
+  const appsText = required("container-app", "give the name of the container app");
+  // Insights reads the history of one app or several; every other action changes one app.
+  const apps =
+    appsText === undefined
+      ? []
+      : action === "insights"
+        ? [...new Set(appsText.split(/[,\n]/).map((name) => name.trim()))].filter(Boolean)
+        : [appsText];
+  if (appsText !== undefined && apps.length === 0) {
+    fail("container-app", "is required; give the name of the container app");
+  }
+  let appsValid = apps.length > 0;
+  for (const name of apps) {
+    const problem = containerAppNameProblem(name);
     if (problem) {
       fail(
         "container-app",
-        `"${containerApp}" ${problem} (2-32 lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, without '--')`,
+        `"${name}" ${problem} (2-32 lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, without '--')`,
       );
-      containerApp = undefined;
+      appsValid = false;
     }
+  }
+  const containerApp = appsValid ? apps[0] : undefined;
+
+  let windowMs: number | undefined;
+  const windowText = text("window") ?? "";
+  if (action === "insights") {
+    windowMs = parseWindow(windowText);
+    if (windowMs === undefined) {
+      fail(
+        "window",
+        `"${windowText}" is not a window of days or weeks; use a whole number with d or w, from 1d to ${MAX_WINDOW_DAYS}d (e.g. "30d" or "4w")`,
+      );
+    }
+  }
+  const deploymentEnvironment = text("deployment-environment");
+  if (
+    deploymentEnvironment !== undefined &&
+    (deploymentEnvironment.length > 255 || /[\r\n\t]/.test(deploymentEnvironment))
+  ) {
+    fail(
+      "deployment-environment",
+      `is not a GitHub environment name: give at most 255 characters on one line, such as the job's environment (e.g. "production")`,
+    );
   }
 
   const builds = readBuildInputs(get, context);
@@ -232,7 +267,9 @@ export function readInputs(
   const auth = readAuth(given, text, fail);
 
   let subscriptionId = text("subscription-id");
-  if (subscriptionId !== undefined) {
+  if (action === "insights") {
+    // Insights reads records from GitHub or Azure DevOps, never Azure: no subscription needed.
+  } else if (subscriptionId !== undefined) {
     if (!isGuid(subscriptionId)) {
       fail(
         "subscription-id",
@@ -257,7 +294,7 @@ export function readInputs(
     ok: true,
     inputs: {
       action,
-      subscriptionId: subscriptionId as string,
+      subscriptionId: subscriptionId ?? "",
       resourceGroup: resourceGroup as string,
       containerApp: containerApp as string,
       ...(image !== undefined && { image }),
@@ -286,6 +323,8 @@ export function readInputs(
       ...(rollbackTo !== undefined && { rollbackTo }),
       skipChecks: skipChecks as boolean,
       ...(githubToken !== undefined && { githubToken }),
+      ...(deploymentEnvironment !== undefined && { deploymentEnvironment }),
+      ...(action === "insights" && { insights: { apps, windowMs: windowMs as number } }),
     },
   };
 }
