@@ -62,7 +62,7 @@ function policy(clock: Clock, more: Partial<RetryPolicy> = {}): RetryPolicy {
 describe("callWithRetries", () => {
   test("waits out a lock conflict and a server error, then answers; each request has the timeout", async () => {
     const clock = virtualClock();
-    const debug: string[] = [];
+    const said: string[] = [];
     const call = failing(
       restError(409, "ContainerAppLockConflict"),
       restError(503, "ServiceUnavailable"),
@@ -70,7 +70,7 @@ describe("callWithRetries", () => {
 
     const result = await callWithRetries(
       "Updating app web",
-      policy(clock, { debug: (m) => debug.push(m) }),
+      policy(clock, { onRetry: (m) => said.push(m) }),
       call.send,
     );
 
@@ -82,9 +82,11 @@ describe("callWithRetries", () => {
     expect(clock.sleeps[0]).toBeLessThanOrEqual(1250);
     expect(clock.sleeps[1]).toBeGreaterThanOrEqual(1500);
     expect(clock.sleeps[1]).toBeLessThanOrEqual(2500);
-    expect(debug[0]).toMatch(
-      /^Updating app web: ContainerAppLockConflict, retrying in \d+ ms \(attempt 2\)$/,
+    // Each retry is said: what failed, when the next try is, how long so far and until when.
+    expect(said[0]).toMatch(
+      /^Updating app web: ContainerAppLockConflict \(.+\); trying again in \d+ s — attempt 2, 0 s so far, until \d{4}-\d\d-\d\dT/,
     );
+    expect(said[1]).toMatch(/ServiceUnavailable .* attempt 3, 1 s so far/);
   });
 
   test("a Retry-After from the service sets the wait", async () => {

@@ -20,6 +20,25 @@ function messagesOf(yaml: string): string[] {
 }
 
 describe("parseSmokeChecks", () => {
+  test("a YAML alias bomb is refused with a message naming the input", () => {
+    const level = (name: string, of: string) =>
+      `${name}: &${name} [${Array.from({ length: 9 }, () => of).join(", ")}]`;
+    const bomb = [
+      level("a", '"lol"'),
+      level("b", "*a"),
+      level("c", "*b"),
+      level("d", "*c"),
+      level("e", "*d"),
+      level("f", "*e"),
+      "checks: *f",
+    ].join("\n");
+    const parsed = parseSmokeChecks(bomb);
+    expect(parsed.checks).toEqual([]);
+    expect(parsed.errors).toHaveLength(1);
+    expect(parsed.errors[0].input).toBe("smoke-checks");
+    expect(parsed.errors[0].message).toMatch(/^smoke-checks: cannot be read: .*aliases/);
+  });
+
   it("reads every key of a check", () => {
     const parsed = parseSmokeChecks(`
 - name: orders api

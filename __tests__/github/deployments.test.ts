@@ -316,6 +316,20 @@ describe("GitHubDeployments when the API fails", () => {
     expect(byId(deployments.deploymentId).states).toEqual(["success"]);
   });
 
+  it("never prints the body of an answer that is not the API's own", async () => {
+    const { log, deployments } = connected();
+    await deployments.create(createOptions("shop--v6b", { environment: "proxied" }));
+    const page = `<html><body><h1>502 Bad Gateway</h1><p>upstream said: ${"x".repeat(500)}</p></body></html>`;
+    api.failNext({ status: 502, html: page }, { method: "POST", path: /statuses$/ });
+
+    await deployments.update("in_progress", { description: "10% of traffic" });
+
+    expect(log.lines.warning).toHaveLength(1);
+    expect(log.lines.warning[0]).toContain("HTTP 502.");
+    expect(log.lines.warning[0]).not.toContain("<html");
+    expect(log.lines.warning[0]).not.toContain("upstream said");
+  });
+
   it("warns when the connection drops, and makes no further calls in that run", async () => {
     const { log, deployments } = connected();
     api.failNext("reset", { method: "POST" });

@@ -24,6 +24,8 @@ export type DeploymentStatusState =
 /** What the API does with the next request, instead of answering it. */
 export type Fault =
   | { status: number; message: string }
+  /** An answer that is not the API's JSON, as a proxy or load balancer in between may give. */
+  | { status: number; html: string }
   /** The connection is closed without an answer. */
   | "reset"
   /** The request is held until the server closes. */
@@ -475,7 +477,9 @@ export async function startGitHubApi(options: GitHubApiOptions): Promise<GitHubA
       if (index !== -1) {
         const [{ fault }] = faults.splice(index, 1);
         if (fault === "reset") request.socket.destroy();
-        else if (fault !== "hang") {
+        else if (fault !== "hang" && "html" in fault) {
+          response.writeHead(fault.status, { "content-type": "text/html" }).end(fault.html);
+        } else if (fault !== "hang") {
           send(response, fault.status, { message: fault.message, documentation_url: DOCS });
         }
         return;

@@ -33,8 +33,8 @@ export interface SourceUpload {
 
 export interface AcrTasksOptions {
   clock: Clock;
-  /** Notes about retries, for the debug log. */
-  debug?: (message: string) => void;
+  /** Each retry, said where the user sees it: what failed, how long it has tried, until when. */
+  onRetry?: (message: string) => void;
   /** Longest a single HTTP request may take. */
   requestTimeoutMs?: number;
   /** How long transient failures are retried before a call gives up. */
@@ -57,8 +57,8 @@ const REGISTRY_ID =
 
 export class AcrTasksClient {
   readonly #client: ContainerRegistryManagementClient;
-  readonly #options: Required<Omit<AcrTasksOptions, "debug" | "fetch">> &
-    Pick<AcrTasksOptions, "debug">;
+  readonly #options: Required<Omit<AcrTasksOptions, "onRetry" | "fetch">> &
+    Pick<AcrTasksOptions, "onRetry">;
   readonly #fetch: typeof fetch;
 
   constructor(client: ContainerRegistryManagementClient, options: AcrTasksOptions) {

@@ -20,7 +20,7 @@ export interface AppConnection {
   clock: Clock;
   /** Poll cadence of long-running writes. */
   operationPoll?: PollSchedule;
-  debug?: (message: string) => void;
+  onRetry?: (message: string) => void;
 }
 
 export interface ConnectedApp {
@@ -42,7 +42,7 @@ export async function connectContainerApp(connection: AppConnection): Promise<Co
   const gateway = new ContainerAppsGateway(client, connection.resourceGroup, connection.app, {
     clock: connection.clock,
     ...(connection.operationPoll ? { operationPoll: connection.operationPoll } : {}),
-    debug: connection.debug,
+    onRetry: connection.onRetry,
   });
   return {
     apps: new ContainerAppsAdapter(gateway),

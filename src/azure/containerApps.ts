@@ -11,8 +11,8 @@ import { callWithRetries, RETRY_DEFAULTS, type SdkCallOptions } from "./retry.ts
 
 export interface GatewayOptions {
   clock: Clock;
-  /** Notes about retries, for the debug log. */
-  debug?: (message: string) => void;
+  /** Each retry, said where the user sees it: what failed, how long it has tried, until when. */
+  onRetry?: (message: string) => void;
   /** Longest a single HTTP request may take. */
   requestTimeoutMs?: number;
   /** Poll cadence of long-running operations (the service sends no Retry-After on them). */
@@ -38,7 +38,7 @@ export class ContainerAppsGateway {
   readonly resourceGroup: string;
   readonly appName: string;
   readonly #client: ContainerAppsAPIClient;
-  readonly #options: Required<Omit<GatewayOptions, "debug">> & Pick<GatewayOptions, "debug">;
+  readonly #options: Required<Omit<GatewayOptions, "onRetry">> & Pick<GatewayOptions, "onRetry">;
 
   constructor(
     client: ContainerAppsAPIClient,

@@ -14,8 +14,8 @@ export interface SdkCallOptions {
 
 export interface RetryPolicy {
   clock: Clock;
-  /** Notes about retries, for the debug log. */
-  debug?: (message: string) => void;
+  /** Each retry, said where the user sees it: what failed, how long it has tried, until when. */
+  onRetry?: (message: string) => void;
   /** Longest a single HTTP request may take. */
   requestTimeoutMs: number;
   /** How long transient failures are retried before the call gives up. */
@@ -38,7 +38,8 @@ export async function callWithRetries<T>(
   send: (options: SdkCallOptions) => PromiseLike<T>,
 ): Promise<T> {
   const { clock, signal } = policy;
-  const deadline = clock.now() + policy.retryForMs;
+  const started = clock.now();
+  const deadline = started + policy.retryForMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await send({
@@ -50,12 +51,18 @@ export async function callWithRetries<T>(
       if (signal?.aborted || !isRetryable(error)) throw error;
       const delay = Math.min(error.retryAfterMs ?? backoff(attempt), 30_000);
       if (clock.now() + delay > deadline) throw error;
-      policy.debug?.(
-        `${what}: ${error.code ?? error.statusCode ?? "error"}, retrying in ${delay} ms (attempt ${attempt + 1})`,
+      const tried = Math.round((clock.now() - started) / 1000);
+      policy.onRetry?.(
+        `${what}: ${error.code ?? error.statusCode ?? "no answer"} (${firstLine(error.message)}); trying again in ${Math.ceil(delay / 1000)} s — attempt ${attempt + 1}, ${tried} s so far, until ${new Date(deadline).toISOString()}`,
       );
       await clock.sleep(delay, signal);
     }
   }
+}
+
+function firstLine(message: string): string {
+  const line = message.split("\n")[0];
+  return line.length > 160 ? `${line.slice(0, 159)}…` : line;
 }
 
 /** 1 s, 2 s, 4 s … capped at 16 s, with jitter so parallel runs do not retry in step. */

@@ -381,8 +381,18 @@ function timedOut(error: unknown): boolean {
 function describeFailure(error: unknown, timeoutMs: number): string {
   if (timedOut(error)) return `no answer within ${timeoutMs} ms.`;
   const status = statusOf(error);
-  const message = errorMessage(error).replace(/\.$/, "");
-  return status ? `HTTP ${status}: ${message}.` : `${message}.`;
+  if (!status) return `${oneLine(errorMessage(error))}.`;
+  // The API's own one-line message, never its body: a proxy's HTML page or a long JSON document
+  // says nothing a user can act on and may echo what was sent.
+  const data = (error as { response?: { data?: unknown } }).response?.data;
+  const said = (data as { message?: unknown } | undefined)?.message;
+  return `HTTP ${status}${typeof said === "string" && said ? `: ${oneLine(said)}` : ""}.`;
+}
+
+/** One line of at most 200 characters, without a final stop. */
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim().replace(/\.$/, "");
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 function hintFor(error: unknown): string {

@@ -9,6 +9,7 @@ import { rollback } from "../core/actions/rollback.ts";
 import { status } from "../core/actions/status.ts";
 import { renderStatusSummary } from "../core/report/statusSummary.ts";
 import { errorMessage } from "../core/failure.ts";
+import { ACTIONS, INPUTS } from "../core/inputs/schema.ts";
 import { readInputs } from "../core/inputs/validate.ts";
 import { RunJournal } from "../core/journal.ts";
 import type { EngineDeps, ImageSource } from "../core/ports.ts";
@@ -55,6 +56,7 @@ export async function runMain(
   hooks: RunHooks = {},
 ): Promise<number> {
   const run = host.context();
+  maskSecretInputs(host);
   const parsed = readInputs((name) => host.getInput(name), {
     commitSha: run.commitSha,
     repositoryUrl: run.repositoryUrl,
@@ -69,8 +71,11 @@ export async function runMain(
       );
     }
     const names = [...new Set(parsed.errors.map((e) => host.inputName(e.input)))];
-    host.setFailed(`Invalid input: ${names.join(", ")}. Nothing was changed in Azure.`);
-    return 1;
+    return stopBeforeAzure(host, {
+      reason: `Invalid input: ${names.join(", ")}. Nothing was changed in Azure.`,
+      code: "InvalidInput",
+      nextSteps: "Fix the inputs named above and run again.",
+    });
   }
   const inputs = parsed.inputs;
   if (inputs.auth.creds) host.setSecret(inputs.auth.creds.clientSecret);
@@ -79,15 +84,20 @@ export async function runMain(
   try {
     timing = timingFromEnvironment(process.env);
   } catch (error) {
-    host.setFailed(`${errorMessage(error)} Nothing was changed in Azure.`);
-    return 1;
+    return stopBeforeAzure(host, {
+      reason: `${errorMessage(error)} Nothing was changed in Azure.`,
+      code: "InvalidEnvironment",
+    });
   }
   let connection: ConnectedApp;
   try {
     connection = await connect(host, inputs, timing);
   } catch (error) {
-    host.setFailed(`Could not set up Azure authentication: ${errorMessage(error)}`);
-    return 1;
+    return stopBeforeAzure(host, {
+      reason: `Could not set up Azure authentication: ${errorMessage(error)} Nothing was changed in Azure.`,
+      code: "AuthenticationSetupFailed",
+      nextSteps: `Check ${host.inputName("client-id")} and ${host.inputName("tenant-id")} (or ${host.inputName("creds")}) and the job's permissions, then run again.`,
+    });
   }
   await hooks.before?.(inputs);
   const deps: EngineDeps = {
@@ -115,6 +125,50 @@ export async function runMain(
   if (succeeded(report)) return 0;
   const code = report.errorCode ? ` [${report.errorCode}]` : "";
   host.setFailed(`${report.reason}${code}${report.nextSteps ? ` Next: ${report.nextSteps}` : ""}`);
+  return 1;
+}
+
+/** Secret-bearing inputs are masked before anything can print them, valid or not. */
+function maskSecretInputs(host: Host): void {
+  for (const { name } of INPUTS.filter((input) => input.secret)) {
+    const value = host.getInput(name);
+    if (!value) continue;
+    host.setSecret(value);
+    if (name === "creds") {
+      try {
+        const secret = (JSON.parse(value) as { clientSecret?: unknown }).clientSecret;
+        if (typeof secret === "string" && secret) host.setSecret(secret);
+      } catch {
+        // Not JSON: the whole value is masked above, and validation says what is wrong.
+      }
+    }
+  }
+}
+
+/**
+ * A run that stops before it reaches Azure still sets `result` and writes a summary, so that a
+ * later step's condition on `result` works and the job page says why.
+ */
+async function stopBeforeAzure(
+  host: Host,
+  stop: { reason: string; code: string; nextSteps?: string },
+): Promise<number> {
+  const action = host.getInput("action");
+  await publish(host, {
+    action: ACTIONS.find((name) => name === action) ?? "deploy",
+    app: host.getInput("container-app") ?? "",
+    resourceGroup: host.getInput("resource-group") ?? "",
+    result: "failed",
+    reason: stop.reason,
+    errorCode: stop.code,
+    ...(stop.nextSteps ? { nextSteps: stop.nextSteps } : {}),
+    initialTraffic: [],
+    finalTraffic: [],
+    steps: [],
+    phases: [],
+    dryRun: false,
+  });
+  host.setFailed(stop.reason);
   return 1;
 }
 
@@ -184,7 +238,7 @@ async function connect(host: Host, inputs: Inputs, timing: TimingProfile): Promi
     source,
     clock: systemClock,
     operationPoll: timing.operation,
-    debug: (message) => host.debug(message),
+    onRetry: (message) => host.info(message),
   });
 }
 

@@ -24,7 +24,9 @@ export async function rollback(inputs: Inputs, deps: EngineDeps): Promise<Deploy
   const ctx = new RolloutContext(inputs, deps);
   const { clock, log, signal, apps } = deps;
   try {
-    const snapshot = await ctx.phase("Snapshot", () => takeSnapshot(ctx));
+    // A rollback is the remedy for an app a dead run left half-shifted: it takes the dead run's
+    // lease over and sets the traffic itself, rather than putting back that run's split first.
+    const snapshot = await ctx.phase("Snapshot", () => takeSnapshot(ctx, { recoverDead: false }));
     const { app, revisions, traffic, fqdn } = snapshot;
     refuseHeld(app, "Run action: reject instead of rolling back.");
     const target = chooseTarget(app, revisions, traffic, inputs);

@@ -4,6 +4,7 @@
  */
 import { LineCounter, parseDocument } from "yaml";
 import { parseDuration } from "../duration.ts";
+import { errorMessage } from "../failure.ts";
 import type { InputError, SmokeCheck, StatusRange } from "../types.ts";
 import { parseJsonPath } from "./jsonPath.ts";
 
@@ -66,7 +67,17 @@ export function parseSmokeChecks(text: string): { checks: SmokeCheck[]; errors: 
     }
     return { checks: [], errors };
   }
-  const list: unknown = document.toJS();
+  let list: unknown;
+  try {
+    // The parser refuses documents whose aliases expand without bound (a "billion laughs").
+    list = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    fail(
+      "",
+      `cannot be read: ${firstLine(errorMessage(error))}; write the checks without YAML aliases`,
+    );
+    return { checks: [], errors };
+  }
   if (!Array.isArray(list)) {
     fail("", "must be a YAML list of checks, each with at least a `path` (e.g. `- path: /health`)");
     return { checks: [], errors };

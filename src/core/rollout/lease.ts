@@ -176,6 +176,7 @@ export async function recoverDeadRun(ctx: RolloutContext, app: AppState): Promis
       keepFailedRevision: ctx.inputs.keepFailedRevision,
       expected: [dead.last],
       lastPromotion: app.tags[LAST_TAG],
+      adoptsLeaseOf: dead.runId,
     },
     { log, clock, run, signal, waitReady: ctx.waitReady },
   );

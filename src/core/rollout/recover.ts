@@ -11,7 +11,7 @@ import { DeployFailure, ExternalChange, LeaseLost, errorCode, errorMessage } fro
 import type { RunJournal } from "../journal.ts";
 import type { ContainerAppsPort, Log, RevisionState, RunContext } from "../ports.ts";
 import { formatTraffic } from "../report/format.ts";
-import { LAST_TAG, heldTagsOf, mergeOurTags } from "../tags.ts";
+import { LAST_TAG, decodeLeaseTags, heldTagsOf, mergeOurTags } from "../tags.ts";
 import { currentTraffic } from "../traffic/current.ts";
 import type { DeploymentReport, DeployResult, TrafficWeight } from "../types.ts";
 import type { RolloutContext } from "./context.ts";
@@ -57,7 +57,8 @@ export async function recover(
       return ctx.finish("failed", `${reason} The promotion was finished.`, traffic);
     } catch (finishError) {
       log.error(`Finishing the promotion failed too: ${errorMessage(finishError)}`);
-      return ctx.finish("failed", reason, []);
+      const now = await ctx.deps.apps.getApp().catch(() => undefined);
+      return ctx.finish("failed", reason, now ? currentTraffic(now) : []);
     }
   }
   if (ctx.restoring) return restoreFailed(ctx, reason, error);
@@ -183,6 +184,22 @@ function reportRestored(log: Log, journal: RunJournal, outcome: RestoreOutcome):
   if (outcome.candidateDeactivated) log.info(`Deactivated ${journal.record.candidate}`);
 }
 
+/** Gives this run's lease back, if the app still carries it; the rest is left as found. */
+async function releaseOwnLease(
+  deps: { apps: () => Promise<ContainerAppsPort>; run: RunContext },
+  log: Log,
+): Promise<void> {
+  try {
+    const apps = await deps.apps();
+    const app = await apps.getApp();
+    if (decodeLeaseTags(app.tags)?.runId !== deps.run.runId) return;
+    await apps.updateTags(mergeOurTags(app.tags, {}));
+    log.info("Lease released; the app was left as found.");
+  } catch (error) {
+    log.warning(`Could not release the lease: ${errorMessage(error)}`);
+  }
+}
+
 export type InterruptedOutcome =
   | { kind: "nothing" }
   | { kind: "restored"; traffic: TrafficWeight[] }
@@ -238,6 +255,7 @@ export async function recoverInterrupted(
   } catch (error) {
     if (error instanceof ExternalChange || error instanceof LeaseLost) {
       journal.settle();
+      if (error instanceof ExternalChange) await releaseOwnLease(deps, log);
       return { kind: "left", message: error.message };
     }
     return {

@@ -32,6 +32,11 @@ export interface RestoreRecord {
   lastPromotion?: string;
   /** Tags of this tool that the restore puts back as well (a held deployment's record). */
   keepTags?: Record<string, string>;
+  /**
+   * The run whose lease the restore may find besides this run's: a successor putting back what a
+   * dead run left half-shifted finds that run's (dead) lease.
+   */
+  adoptsLeaseOf?: string;
 }
 
 export interface RestoreDeps {
@@ -153,7 +158,10 @@ async function writeBefore(
 
 /** The app must route what the run left (or already the previous traffic), and be no one else's. */
 function guard(fresh: AppState, record: RestoreRecord, run: RunContext): void {
-  assertNotTakenOver(fresh, run, "before the restore", false);
+  const holder = decodeLeaseTags(fresh.tags)?.runId;
+  if (!record.adoptsLeaseOf || holder !== record.adoptsLeaseOf) {
+    assertNotTakenOver(fresh, run, "before the restore", false);
+  }
   const found = currentTraffic(fresh);
   const accepted = [...record.expected, record.before];
   if (accepted.some((traffic) => sameTraffic(found, traffic))) return;
