@@ -23,13 +23,15 @@ export class Conflict extends Error {
 /**
  * Container app `shop` in memory. Records every write in `writes`, and every traffic write that
  * gave weight to a revision that could not serve in `outages`. An activated revision is
- * `Activating` for `activationMs` on the app's clock, then Running and Healthy.
+ * `Activating` for `activationMs` on the app's clock, then reads as `activatesAs` (Running and
+ * Healthy unless a test says otherwise).
  */
 export class FakeApps implements ContainerAppsPort {
   writes: string[] = [];
   created?: CreateRevisionRequest;
   traffic: TrafficWeight[] = STARTING_TRAFFIC.map((e) => ({ ...e }));
-  tags: Record<string, string> = {};
+  /** A tag of the app's owner: every run must leave it as it found it. */
+  tags: Record<string, string> = { team: "shop" };
   revisions = new Map<string, RevisionState>([["shop--v1", revision("shop--v1", true)]]);
   /** How the next created revision behaves. */
   nextRevision: Partial<RevisionState> = {};
@@ -39,6 +41,8 @@ export class FakeApps implements ContainerAppsPort {
   /** The clock activations run on (engine() sets it). */
   clock?: Clock;
   activationMs = 0;
+  /** How an activated revision reads once its activation time has passed. */
+  activatesAs: Partial<RevisionState> = { runningState: "Running", healthState: "Healthy" };
   outages: string[] = [];
   readonly #readyAt = new Map<string, number>();
 
@@ -127,13 +131,13 @@ export class FakeApps implements ContainerAppsPort {
     this.revisions.set(name, { ...this.#current(name), ...state });
   }
 
-  /** The revision as read now: an activation that has had its time is Running and Healthy. */
+  /** The revision as read now: an activation that has had its time has ended. */
   #current(name: string): RevisionState {
     const found = this.revisions.get(name)!;
     const readyAt = this.#readyAt.get(name);
     if (readyAt !== undefined && (this.clock?.now() ?? 0) >= readyAt) {
       this.#readyAt.delete(name);
-      const ready = { ...found, runningState: "Running", healthState: "Healthy" };
+      const ready = { ...found, ...this.activatesAs };
       this.revisions.set(name, ready);
       return { ...ready };
     }
