@@ -10,7 +10,7 @@ import { rollback } from "../../src/core/actions/rollback.ts";
 import type { EngineDeps } from "../../src/core/ports.ts";
 import { LEASE_TAG } from "../../src/core/tags.ts";
 import type { DeploymentReport, DeployResult, Inputs } from "../../src/core/types.ts";
-import { engine, healthy, inputs } from "./support/engine.ts";
+import { engine, healthy, inputs, probeWith } from "./support/engine.ts";
 import { Conflict, FakeApps, leaseOfAnotherRun } from "./support/fakeApps.ts";
 import { givenHeld, givenPromoted } from "./support/given.ts";
 
@@ -102,5 +102,20 @@ describe("a lease write that meets another write's lock", () => {
     expect(apps.writes).toEqual(["tags"]);
     expect(apps.traffic).toEqual(traffic);
     expect(apps.tags[LEASE_TAG]).toBe(other[LEASE_TAG]);
+  });
+});
+
+describe("giving the lease back", () => {
+  test.failing("keeps a tag someone else set on the app during the run", async () => {
+    const apps = new FakeApps();
+    const probe = probeWith((request) => {
+      if (request === 2) apps.tags = { ...apps.tags, owner: "ops" };
+    });
+    const { deps } = engine(apps, probe);
+    const report = await deploy(inputs({}), deps);
+
+    expect(report.result).toBe("promoted");
+    expect(apps.tags[LEASE_TAG]).toBeUndefined();
+    expect(apps.tags.owner).toBe("ops");
   });
 });

@@ -38,6 +38,8 @@ export class FakeApps implements ContainerAppsPort {
   pull: PullAccessCheck = { configured: true, message: "pulls with its identity" };
   /** Runs before a tags write is applied; may change the app, or throw to fail the write. */
   onTagsWrite?: () => void;
+  /** Runs before a deactivation is applied; may throw to fail it. */
+  onDeactivate?: (name: string) => void;
   /** The clock activations run on (engine() sets it). */
   clock?: Clock;
   activationMs = 0;
@@ -121,6 +123,7 @@ export class FakeApps implements ContainerAppsPort {
   }
   async deactivateRevision(name: string) {
     this.writes.push(`deactivate ${name}`);
+    this.onDeactivate?.(name);
     const found = this.revisions.get(name);
     if (found) this.revisions.set(name, { ...found, active: false });
     this.#readyAt.delete(name);
