@@ -94,6 +94,22 @@ describe("promote", () => {
     expect(apps.tags).toEqual(tags);
   });
 
+  test("refuses without a write when the held revision is no longer ready", async () => {
+    const apps = new FakeApps();
+    await givenHeld(apps);
+    apps.setRevision("shop--v2", { runningState: "Degraded", healthState: "Unhealthy" });
+    const traffic = [...apps.traffic];
+    const { deps } = engine(apps, healthy);
+    const report = await promote(inputs(PROMOTE), deps);
+
+    expect(report.result).toBe("failed");
+    expect(report.errorCode).toBe("RevisionNotReady");
+    expect(report.reason).toContain("Degraded");
+    expect(report.nextSteps).toContain("Reject the held deployment");
+    expect(apps.writes).toEqual([]);
+    expect(apps.traffic).toEqual(traffic);
+  });
+
   test("refuses without a write when nothing is held", async () => {
     const apps = new FakeApps();
     const { deps } = engine(apps, healthy);
