@@ -156,4 +156,41 @@ describe("the engine, against an in-memory app and a virtual clock", () => {
     expect(apps.tags[LEASE_TAG]).toBeUndefined();
     expect(apps.writes.at(-1)).toBe("deactivate shop--v2");
   });
+
+  test("an app changed by someone else right before the restore is left as they set it", async () => {
+    const apps = new FakeApps();
+    const theirs = [
+      { revisionName: "shop--v1", weight: 70, label: "blue" },
+      { revisionName: "shop--v2", weight: 30, label: "green" },
+    ];
+    let sent = 0;
+    let writesBefore = -1;
+    // Request 6 is step 2's first check round: it fails, and at that moment someone sets traffic.
+    const probe: HttpProbe = {
+      send: async (request) => {
+        if (++sent < 6) return healthy.send(request);
+        if (sent === 6) {
+          apps.traffic = theirs;
+          writesBefore = apps.writes.length;
+        }
+        return { status: 500, headers: {}, body: "broken", latencyMs: 5 };
+      },
+    };
+    const { deps } = engine(apps, probe);
+    const report = await deploy(
+      inputs({ "traffic-steps": "10,50,100", "step-wait": "1m", "check-interval": "20s" }),
+      deps,
+    );
+
+    expect(report.result).toBe("failed");
+    expect(report.errorCode).toBe("TrafficChangedExternally");
+    expect(report.reason).toContain("Someone else changed the traffic of shop before the restore");
+    expect(report.reason).toContain("shop--v2 50% → 30% (-20)");
+    expect(apps.traffic).toEqual(theirs);
+    expect(report.finalTraffic).toEqual(theirs);
+    // The only write after their change gives the lease back; their tags and split stay.
+    expect(apps.writes.slice(writesBefore)).toEqual(["tags"]);
+    expect(apps.tags).toEqual({ team: "shop" });
+    expect(apps.revisions.get("shop--v2")?.active).toBe(true);
+  });
 });

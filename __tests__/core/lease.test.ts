@@ -1,18 +1,30 @@
 /**
  * The lease, for every verb that changes traffic: a live lease of another run stops the verb before
  * its first write, an expired one is taken over, and a lease write that meets another write's lock
- * reads the app again before it tries again.
+ * reads the app again before it tries again. A deploy's lease rides on its own writes; tags are
+ * read-modify-write on this tool's keys only, so tags others set mid-run survive.
  */
 import { deploy } from "../../src/core/actions/deploy.ts";
 import { promote } from "../../src/core/actions/promote.ts";
 import { reject } from "../../src/core/actions/reject.ts";
 import { rollback } from "../../src/core/actions/rollback.ts";
 import type { EngineDeps } from "../../src/core/ports.ts";
-import { LEASE_TAG } from "../../src/core/tags.ts";
-import type { DeploymentReport, DeployResult, Inputs } from "../../src/core/types.ts";
+import { LAST_TAG, LEASE_TAG, decodeLeaseTags } from "../../src/core/tags.ts";
+import type {
+  DeploymentReport,
+  DeployResult,
+  Inputs,
+  TrafficWeight,
+} from "../../src/core/types.ts";
 import { engine, healthy, inputs, probeWith } from "./support/engine.ts";
-import { Conflict, FakeApps, leaseOfAnotherRun, withLease } from "./support/fakeApps.ts";
-import { givenHeld, givenPromoted } from "./support/given.ts";
+import {
+  Conflict,
+  FakeApps,
+  STARTING_TRAFFIC,
+  leaseOfAnotherRun,
+  withLease,
+} from "./support/fakeApps.ts";
+import { STEPPED, givenHeld, givenPromoted } from "./support/given.ts";
 
 interface Verb {
   name: string;
@@ -139,5 +151,75 @@ describe("giving the lease back", () => {
     expect(apps.tags[LEASE_TAG]).toBeUndefined();
     expect(apps.tags.owner).toBe("ops");
     expect(apps.tags.team).toBe("shop");
+  });
+
+  test("keeps a tag someone else set during the run when the run restores the traffic", async () => {
+    const apps = new FakeApps();
+    // Request 2 is step 1's first check round; from request 6, step 2's first, the release fails.
+    let sent = 0;
+    const { deps } = engine(apps, {
+      send: async (request) => {
+        if (++sent === 2) apps.tags = { ...apps.tags, owner: "ops" };
+        return sent >= 6
+          ? { status: 500, headers: {}, body: "broken", latencyMs: 5 }
+          : healthy.send(request);
+      },
+    });
+    const report = await deploy(inputs(STEPPED), deps);
+
+    expect(report.result).toBe("rolled-back");
+    expect(report.errorCode).toBe("ChecksFailedDuringShift");
+    expect(report.steps.map((s) => [s.weight, s.ok])).toEqual([
+      [10, true],
+      [50, false],
+    ]);
+    expect(apps.traffic).toEqual(STARTING_TRAFFIC);
+    expect(apps.tags).toEqual({ team: "shop", owner: "ops" });
+  });
+});
+
+describe("a deploy's lease, on the deploy's own writes", () => {
+  test("a 3-step deploy makes 4 writes: the create and one per step, then the deactivation", async () => {
+    const apps = new FakeApps();
+    const sent: { traffic: TrafficWeight[]; tags?: Record<string, string>; at: number }[] = [];
+    const { deps, clock } = engine(apps, healthy);
+    apps.onTrafficWrite = (traffic, tags) => sent.push({ traffic, tags, at: clock.now() });
+    const started = clock.now();
+    const report = await deploy(
+      inputs({ ...STEPPED, "readiness-timeout": "10m", "smoke-timeout": "2m" }),
+      deps,
+    );
+
+    expect(report.result).toBe("promoted");
+    expect(apps.writes).toEqual(["create", "traffic", "traffic", "traffic", "deactivate shop--v1"]);
+    // The create write takes the lease until the first step's write: readiness, then the checks.
+    const created = decodeLeaseTags(apps.created?.tags ?? {});
+    expect(created).toMatchObject({
+      runId: deps.run.runId,
+      candidate: "shop--v2",
+      createdCandidate: true,
+      before: STARTING_TRAFFIC,
+      last: apps.created?.traffic,
+      until: new Date(started + 12 * 60_000 + 5 * 60_000).toISOString(),
+    });
+    expect(apps.created?.tags?.team).toBe("shop");
+    // Steps 1 and 2 renew it until after their bake; step 3 gives it back and records the promotion.
+    expect(sent).toHaveLength(3);
+    for (const step of sent.slice(0, 2)) {
+      expect(decodeLeaseTags(step.tags ?? {})).toMatchObject({
+        runId: deps.run.runId,
+        before: STARTING_TRAFFIC,
+        last: step.traffic,
+        until: new Date(step.at + 60_000 + 5 * 60_000).toISOString(),
+      });
+    }
+    const last = sent[2].tags ?? {};
+    expect(Object.keys(last).filter((name) => name.startsWith(LEASE_TAG))).toEqual([]);
+    expect(JSON.parse(last[LAST_TAG])).toMatchObject({
+      revision: "shop--v2",
+      previous: "shop--v1",
+    });
+    expect(sent.every((write) => write.tags?.team === "shop")).toBe(true);
+    expect(apps.tags[LEASE_TAG]).toBeUndefined();
   });
 });

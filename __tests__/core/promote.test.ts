@@ -5,8 +5,9 @@
  */
 import { promote } from "../../src/core/actions/promote.ts";
 import type { HttpProbe } from "../../src/core/checks/run.ts";
-import { LAST_TAG, LEASE_TAG } from "../../src/core/tags.ts";
-import { engine, healthy, inputs } from "./support/engine.ts";
+import { RunJournal } from "../../src/core/journal.ts";
+import { LAST_TAG, LEASE_TAG, decodeHeldTags } from "../../src/core/tags.ts";
+import { engine, healthy, inputs, probeWith } from "./support/engine.ts";
 import { FakeApps, STARTING_TRAFFIC } from "./support/fakeApps.ts";
 import { givenHeld } from "./support/given.ts";
 
@@ -77,6 +78,37 @@ describe("promote", () => {
     expect(apps.revisions.get("shop--v2")?.active).toBe(true);
     expect(apps.writes).toEqual(["tags", "traffic", "traffic"]);
     expect(apps.outages).toEqual([]);
+  });
+
+  test("a cancelled promote goes back to the held split with the held record kept, and can run again", async () => {
+    const apps = new FakeApps();
+    await givenHeld(apps);
+    const held = [...apps.traffic];
+    const tags = { ...apps.tags };
+    const cancel = new AbortController();
+    // The second check round of the last step's bake.
+    const probe = probeWith((request) => {
+      if (request === 2) cancel.abort(new Error("received SIGTERM"));
+    });
+    const { deps, state } = engine(apps, probe, { signal: cancel.signal });
+    const report = await promote(inputs(PROMOTE), deps);
+
+    expect(report.result).toBe("failed");
+    expect(report.errorCode).toBe("Cancelled");
+    expect(apps.traffic).toEqual(held);
+    expect(report.finalTraffic).toEqual(held);
+    expect(apps.tags).toEqual(tags);
+    expect(decodeHeldTags(apps.tags)?.traffic).toEqual(held);
+    expect(apps.revisions.get("shop--v2")?.active).toBe(true);
+    expect(apps.writes).toEqual(["tags", "traffic", "traffic"]);
+    expect(RunJournal.load(state)?.settled).toBe(true);
+
+    apps.writes = [];
+    const again = await promote(inputs(PROMOTE), engine(apps, healthy).deps);
+    expect(again.result).toBe("promoted");
+    expect(apps.traffic).toEqual([{ revisionName: "shop--v2", weight: 100, label: "blue" }]);
+    expect(heldTags(apps.tags)).toEqual([]);
+    expect(apps.tags[LEASE_TAG]).toBeUndefined();
   });
 
   test("refuses without a write when the traffic changed since the hold", async () => {

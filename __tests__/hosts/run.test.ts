@@ -211,17 +211,31 @@ function saveShiftingJournal(
     before: [{ revisionName: `${app}--v1`, weight: 100, label: "blue" }],
     tags: { team: "shop" },
   });
-  journal.recordWrite(
-    {
-      kind: "traffic",
-      traffic: [
-        { revisionName: `${app}--v1`, weight: 50, label: "blue" },
-        { revisionName: `${app}--v2`, weight: 50, label: "green" },
-      ],
-    },
-    Date.now(),
-  );
+  journal.recordWrite({ kind: "traffic", traffic: halfShifted(app) }, Date.now());
   return journal;
+}
+
+/** The traffic the journal of `saveShiftingJournal` says the run last wrote. */
+function halfShifted(app: string) {
+  return [
+    { revisionName: `${app}--v1`, weight: 50, label: "blue" },
+    { revisionName: `${app}--v2`, weight: 50, label: "green" },
+  ];
+}
+
+/** The lease the main step's last write left on the app (the post step runs as the same run). */
+function leaseOfMainStep(host: FakeHost, app: string): Record<string, string> {
+  const { runId, holder } = host.context();
+  return encodeLeaseTags({
+    runId,
+    holder,
+    since: new Date().toISOString(),
+    until: new Date(Date.now() + 3_600_000).toISOString(),
+    candidate: `${app}--v2`,
+    createdCandidate: true,
+    before: [{ revisionName: `${app}--v1`, weight: 100, label: "blue" }],
+    last: halfShifted(app),
+  });
 }
 
 describe("runPost without Azure", () => {
@@ -440,8 +454,6 @@ describe("against the emulator", () => {
       emulatorInputs(app, { image: "emulator.test/app:healthy-v2" }),
       fromCreds,
     );
-    // The lease the main step's last write left on the app.
-    const { runId, holder } = host.context();
     await emulator.seed({
       resourceGroup: "rg-shop",
       environment: "env-shop",
@@ -450,26 +462,8 @@ describe("against the emulator", () => {
         { suffix: "v1", image: "emulator.test/app:healthy" },
         { suffix: "v2", image: "emulator.test/app:healthy-v2" },
       ],
-      traffic: [
-        { revisionName: `${app}--v1`, weight: 50, label: "blue" },
-        { revisionName: `${app}--v2`, weight: 50, label: "green" },
-      ],
-      tags: {
-        team: "shop",
-        ...encodeLeaseTags({
-          runId,
-          holder,
-          since: new Date().toISOString(),
-          until: new Date(Date.now() + 3_600_000).toISOString(),
-          candidate: `${app}--v2`,
-          createdCandidate: true,
-          before: [{ revisionName: `${app}--v1`, weight: 100, label: "blue" }],
-          last: [
-            { revisionName: `${app}--v1`, weight: 50, label: "blue" },
-            { revisionName: `${app}--v2`, weight: 50, label: "green" },
-          ],
-        }),
-      },
+      traffic: halfShifted(app),
+      tags: { team: "shop", ...leaseOfMainStep(host, app) },
     });
     saveShiftingJournal(host, app, emulator.info.subscriptionId);
     const code = await runPost(host);
@@ -482,6 +476,44 @@ describe("against the emulator", () => {
     ]);
     expect(final.revisions.find((r) => r.name === `${app}--v2`)?.active).toBe(false);
     expect(final.tags).toEqual({ team: "shop" });
+    expect(RunJournal.load(host.state)?.settled).toBe(true);
+    expectNoSecret(host);
+  });
+
+  test("runPost leaves an app someone else changed after the main step died, and says so", async () => {
+    const app = "shop-post-changed";
+    const host = new FakeHost(
+      emulatorInputs(app, { image: "emulator.test/app:healthy-v2" }),
+      fromCreds,
+    );
+    await emulator.seed({
+      resourceGroup: "rg-shop",
+      environment: "env-shop",
+      app,
+      revisions: [
+        { suffix: "v1", image: "emulator.test/app:healthy" },
+        { suffix: "v2", image: "emulator.test/app:healthy-v2" },
+      ],
+      // Not what the journal says the run wrote (50/50): someone else's split.
+      traffic: [
+        { revisionName: `${app}--v1`, weight: 80, label: "blue" },
+        { revisionName: `${app}--v2`, weight: 20, label: "green" },
+      ],
+      tags: { team: "shop", ...leaseOfMainStep(host, app) },
+    });
+    const before = emulator.getApp("rg-shop", app);
+    saveShiftingJournal(host, app, emulator.info.subscriptionId);
+    const code = await runPost(host);
+
+    expect(code).toBe(0);
+    expect(host.failed).toBeUndefined();
+    expect(host.lines).toContainEqual(
+      expect.stringContaining(`Someone else changed the traffic of ${app} before the restore`),
+    );
+    const final = emulator.getApp("rg-shop", app);
+    expect(final.traffic).toEqual(before.traffic);
+    expect(final.revisions.find((r) => r.name === `${app}--v2`)?.active).toBe(true);
+    expect(final.tags.team).toBe("shop");
     expect(RunJournal.load(host.state)?.settled).toBe(true);
     expectNoSecret(host);
   });

@@ -23,7 +23,9 @@ export class Conflict extends Error {
 
 /**
  * Container app `shop` in memory. Records every write in `writes`, and every traffic write that
- * gave weight to a revision that could not serve in `outages`. An activated revision is
+ * gave weight to a revision that could not serve in `outages`. Tags sent with a write (a tags
+ * write, or the tags a create or traffic write carries) replace the app's tags as a whole, as the
+ * service does. An activated revision is
  * `Activating` for `activationMs` on the app's clock, then reads as `activatesAs` (Running and
  * Healthy unless a test says otherwise).
  */
@@ -41,7 +43,7 @@ export class FakeApps implements ContainerAppsPort {
   onTagsWrite?: () => void;
   /** Runs before the write that creates a revision is applied; may change the app, or throw. */
   onCreate?: () => void;
-  /** Runs before a traffic write is applied (with the tags it carries); may change the app, or throw. */
+  /** Runs before a traffic write (tags included) is applied; may change the app, or throw. */
   onTrafficWrite?: (traffic: TrafficWeight[], tags?: Record<string, string>) => void;
   /** Runs before a deactivation is applied; may throw (or reject) to fail it, or never settle. */
   onDeactivate?: (name: string) => void | Promise<void>;
