@@ -1,4 +1,3 @@
-import type { Clock } from "../../src/core/clock.ts";
 import { evaluateCheck, type HttpOutcome } from "../../src/core/checks/evaluate.ts";
 import { parseJsonPath, resolveJsonPath } from "../../src/core/checks/jsonPath.ts";
 import {
@@ -9,6 +8,7 @@ import {
 } from "../../src/core/checks/run.ts";
 import { defaultSmokeCheck, parseSmokeChecks } from "../../src/core/checks/spec.ts";
 import type { SmokeCheck } from "../../src/core/types.ts";
+import { VirtualClock } from "./support/virtualClock.ts";
 
 function messagesOf(yaml: string): string[] {
   const parsed = parseSmokeChecks(yaml);
@@ -324,21 +324,6 @@ describe("evaluateCheck", () => {
   });
 });
 
-/** A clock whose time moves only when someone sleeps or a fake request takes time. */
-class FakeClock implements Clock {
-  time = 1_000_000;
-  readonly sleeps: number[] = [];
-  now(): number {
-    return this.time;
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    signal?.throwIfAborted();
-    this.sleeps.push(ms);
-    this.time += ms;
-    return Promise.resolve();
-  }
-}
-
 interface ProbeCall {
   request: HttpRequest;
   at: number;
@@ -346,7 +331,7 @@ interface ProbeCall {
 
 /** Answers each request with `answer(attempt)`, taking `latencyMs` of fake time. */
 function fakeProbe(
-  clock: FakeClock,
+  clock: VirtualClock,
   answer: (call: number, request: HttpRequest) => HttpOutcome | Error,
   latencyMs = 0,
 ): HttpProbe & { calls: ProbeCall[] } {
@@ -402,7 +387,7 @@ describe("runCheckRound", () => {
   });
 
   it("sends method, headers, body and timeout, and turns a rejection into a failure", async () => {
-    const clock = new FakeClock();
+    const clock = new VirtualClock(1_000_000);
     const probe = fakeProbe(clock, () => new Error("connection refused"));
     const check: SmokeCheck = {
       ...defaultSmokeCheck("/orders"),
@@ -437,7 +422,7 @@ describe("waitForPassingRound", () => {
   const baseUrl = "https://app---green.example.io";
 
   it("retries until a round passes", async () => {
-    const clock = new FakeClock();
+    const clock = new VirtualClock(1_000_000);
     const start = clock.now();
     const probe = fakeProbe(clock, (call) => (call < 3 ? status(503) : ok()), 200);
     const rounds: [boolean, number][] = [];
@@ -465,7 +450,7 @@ describe("waitForPassingRound", () => {
   });
 
   it("fails at the deadline with the last round's results", async () => {
-    const clock = new FakeClock();
+    const clock = new VirtualClock(1_000_000);
     const start = clock.now();
     const probe = fakeProbe(clock, (call) => status(500 + call), 100);
     const outcome = await waitForPassingRound({
@@ -484,7 +469,7 @@ describe("waitForPassingRound", () => {
   });
 
   it("never sleeps past the deadline, and no request outlives it", async () => {
-    const clock = new FakeClock();
+    const clock = new VirtualClock(1_000_000);
     const start = clock.now();
     const deadline = start + 12_500;
     const probe = fakeProbe(clock, () => status(503), 4_000);
@@ -506,7 +491,7 @@ describe("waitForPassingRound", () => {
   });
 
   it("sends nothing when the deadline has already passed", async () => {
-    const clock = new FakeClock();
+    const clock = new VirtualClock(1_000_000);
     const probe = fakeProbe(clock, () => ok());
     const outcome = await waitForPassingRound({
       baseUrl,
@@ -536,7 +521,7 @@ describe("waitForPassingRound", () => {
   });
 
   it("stops with the signal's reason when cancelled", async () => {
-    const clock = new FakeClock();
+    const clock = new VirtualClock(1_000_000);
     const controller = new AbortController();
     const probe = fakeProbe(clock, (call) => {
       if (call === 2) controller.abort(new Error("cancelled by the run"));

@@ -4,173 +4,10 @@
  * deadlines and conflict handling without real time or processes.
  */
 import { deploy } from "../../src/core/actions/deploy.ts";
-import type { Clock } from "../../src/core/clock.ts";
 import type { HttpProbe } from "../../src/core/checks/run.ts";
-import { readInputs } from "../../src/core/inputs/validate.ts";
 import { LEASE_TAG } from "../../src/core/tags.ts";
-import { DEFAULT_TIMING } from "../../src/core/timing.ts";
-import type {
-  AppState,
-  ContainerAppsPort,
-  CreateRevisionRequest,
-  EngineDeps,
-  Log,
-  PullAccessCheck,
-  RevisionState,
-} from "../../src/core/ports.ts";
-import type { Inputs, TrafficWeight } from "../../src/core/types.ts";
-
-class VirtualClock implements Clock {
-  time = Date.parse("2026-11-27T10:00:00Z");
-  now = () => this.time;
-  sleep = async (ms: number, signal?: AbortSignal) => {
-    if (signal?.aborted) throw signal.reason;
-    this.time += ms;
-    await Promise.resolve();
-    if (signal?.aborted) throw signal.reason;
-  };
-}
-
-class Conflict extends Error {
-  statusCode = 409;
-  code = "ContainerAppLockConflict";
-}
-
-/** One container app in memory; records every write. */
-class FakeApps implements ContainerAppsPort {
-  writes: string[] = [];
-  created?: CreateRevisionRequest;
-  traffic: TrafficWeight[] = [{ revisionName: "shop--v1", weight: 100, label: "blue" }];
-  tags: Record<string, string> = {};
-  revisions = new Map<string, RevisionState>([["shop--v1", revision("shop--v1", true)]]);
-  /** How the next created revision behaves. */
-  nextRevision: Partial<RevisionState> = {};
-  pull: PullAccessCheck = { configured: true, message: "pulls with its identity" };
-  onTagsWrite?: () => void;
-  onCreate?: () => void;
-
-  async getApp(): Promise<AppState> {
-    return {
-      name: "shop",
-      resourceGroup: "rg",
-      provisioningState: "Succeeded",
-      activeRevisionsMode: "Multiple",
-      latestRevisionName: [...this.revisions.keys()].at(-1),
-      environmentId:
-        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/env",
-      ingress: {
-        fqdn: "shop.env.test",
-        external: true,
-        traffic: this.traffic.map((e) => ({ ...e })),
-      },
-      containers: [{ name: "shop", image: "registry.test/shop:1" }],
-      tags: { ...this.tags },
-    };
-  }
-  async getDefaultDomain() {
-    return "env.test";
-  }
-  async listRevisions() {
-    return [...this.revisions.values()];
-  }
-  async getRevision(name: string) {
-    const found = this.revisions.get(name);
-    if (!found) throw new Error(`no revision ${name}`);
-    return found;
-  }
-  async createRevision(request: CreateRevisionRequest) {
-    this.writes.push("create");
-    this.onCreate?.();
-    if (request.tags) this.tags = request.tags;
-    this.created = request;
-    const name = `shop--${request.revisionSuffix}`;
-    this.revisions.set(name, { ...revision(name, true, request.image), ...this.nextRevision });
-    this.traffic = request.traffic;
-    return this.getApp();
-  }
-  async updateTraffic(traffic: TrafficWeight[], options?: { tags?: Record<string, string> }) {
-    const tags = options?.tags;
-    this.writes.push("traffic");
-    this.traffic = traffic;
-    if (tags) this.tags = tags;
-    return this.getApp();
-  }
-  async updateTags(tags: Record<string, string>) {
-    this.writes.push("tags");
-    this.onTagsWrite?.();
-    this.tags = tags;
-    return this.getApp();
-  }
-  describePullAccess() {
-    return this.pull;
-  }
-  async activateRevision(name: string) {
-    this.writes.push(`activate ${name}`);
-  }
-  async deactivateRevision(name: string) {
-    this.writes.push(`deactivate ${name}`);
-    const found = this.revisions.get(name);
-    if (found) this.revisions.set(name, { ...found, active: false });
-  }
-}
-
-function revision(name: string, active: boolean, image = "registry.test/shop:1"): RevisionState {
-  return {
-    name,
-    active,
-    provisioningState: "Provisioned",
-    runningState: "Running",
-    healthState: "Healthy",
-    trafficWeight: 0,
-    containers: [{ name: "shop", image }],
-  };
-}
-
-const silent: Log = {
-  debug() {},
-  info() {},
-  warning() {},
-  error() {},
-  group: (_title, fn) => fn(),
-};
-
-function inputs(given: Record<string, string>): Inputs {
-  const parsed = readInputs(
-    (name) =>
-      ({
-        "subscription-id": "00000000-0000-0000-0000-000000000001",
-        "resource-group": "rg",
-        "container-app": "shop",
-        image: "registry.test/shop:2",
-        "revision-suffix": "v2",
-        ...given,
-      })[name],
-  );
-  if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join("; "));
-  return parsed.inputs;
-}
-
-function engine(apps: FakeApps, probe: HttpProbe, extra: Partial<EngineDeps> = {}) {
-  const clock = new VirtualClock();
-  const deps: EngineDeps = {
-    apps,
-    probe,
-    clock,
-    log: silent,
-    state: { save() {}, load: () => undefined },
-    run: { runId: "test:1", holder: "the test run" },
-    timing: {
-      operation: DEFAULT_TIMING.operation,
-      readiness: { firstMs: 500, factor: 1.5, maxMs: 5_000 },
-    },
-    ...extra,
-  };
-  return { deps, clock };
-}
-
-const healthy: HttpProbe = {
-  send: async () => ({ status: 200, headers: {}, body: "ok", latencyMs: 5 }),
-};
+import { engine, healthy, inputs } from "./support/engine.ts";
+import { Conflict, FakeApps, leaseOfAnotherRun } from "./support/fakeApps.ts";
 
 describe("the engine, against an in-memory app and a virtual clock", () => {
   test("a revision that never gets ready fails at readiness-timeout, measured on the injected clock", async () => {
@@ -226,17 +63,9 @@ describe("the engine, against an in-memory app and a virtual clock", () => {
 
   test("a create write that meets another run's lock re-reads the app and stops at the other run's lease", async () => {
     const apps = new FakeApps();
-    const until = new Date(Date.parse("2026-11-27T11:00:00Z")).toISOString();
     apps.onCreate = () => {
       apps.onCreate = undefined;
-      apps.tags = {
-        [LEASE_TAG]: JSON.stringify({
-          runId: "other:7",
-          holder: "pipeline Release run 7",
-          since: "2026-11-27T09:59:00Z",
-          until,
-        }),
-      };
+      apps.tags = leaseOfAnotherRun("2026-11-27T11:00:00.000Z");
       throw new Conflict("lock held by another operation");
     };
     const { deps } = engine(apps, healthy);
@@ -326,5 +155,42 @@ describe("the engine, against an in-memory app and a virtual clock", () => {
     expect(apps.traffic).toEqual([{ revisionName: "shop--v1", weight: 100, label: "blue" }]);
     expect(apps.tags[LEASE_TAG]).toBeUndefined();
     expect(apps.writes.at(-1)).toBe("deactivate shop--v2");
+  });
+
+  test("an app changed by someone else right before the restore is left as they set it", async () => {
+    const apps = new FakeApps();
+    const theirs = [
+      { revisionName: "shop--v1", weight: 70, label: "blue" },
+      { revisionName: "shop--v2", weight: 30, label: "green" },
+    ];
+    let sent = 0;
+    let writesBefore = -1;
+    // Request 6 is step 2's first check round: it fails, and at that moment someone sets traffic.
+    const probe: HttpProbe = {
+      send: async (request) => {
+        if (++sent < 6) return healthy.send(request);
+        if (sent === 6) {
+          apps.traffic = theirs;
+          writesBefore = apps.writes.length;
+        }
+        return { status: 500, headers: {}, body: "broken", latencyMs: 5 };
+      },
+    };
+    const { deps } = engine(apps, probe);
+    const report = await deploy(
+      inputs({ "traffic-steps": "10,50,100", "step-wait": "1m", "check-interval": "20s" }),
+      deps,
+    );
+
+    expect(report.result).toBe("failed");
+    expect(report.errorCode).toBe("TrafficChangedExternally");
+    expect(report.reason).toContain("Someone else changed the traffic of shop before the restore");
+    expect(report.reason).toContain("shop--v2 50% → 30% (-20)");
+    expect(apps.traffic).toEqual(theirs);
+    expect(report.finalTraffic).toEqual(theirs);
+    // The only write after their change gives the lease back; their tags and split stay.
+    expect(apps.writes.slice(writesBefore)).toEqual(["tags"]);
+    expect(apps.tags).toEqual({ team: "shop" });
+    expect(apps.revisions.get("shop--v2")?.active).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
  * start ends the wait at once with the service's words; nothing waits past the deadline.
  */
 import type { Clock } from "../../src/core/clock.ts";
-import type { ContainerAppsPort, Log, RevisionState, CallOptions } from "../../src/core/ports.ts";
+import type { ContainerAppsPort, RevisionState, CallOptions } from "../../src/core/ports.ts";
 import { isReady, waitForRevisionReady } from "../../src/core/rollout/readiness.ts";
 import {
   DEFAULT_TIMING,
@@ -12,22 +12,8 @@ import {
   scaleTiming,
   timingFromEnvironment,
 } from "../../src/core/timing.ts";
-
-class VirtualClock implements Clock {
-  time = 0;
-  now = () => this.time;
-  sleep = async (ms: number) => {
-    this.time += ms;
-  };
-}
-
-const silent: Log = {
-  debug() {},
-  info() {},
-  warning() {},
-  error() {},
-  group: (_title, fn) => fn(),
-};
+import { silent } from "./support/engine.ts";
+import { VirtualClock } from "./support/virtualClock.ts";
 
 function state(
   provisioningState: string,
@@ -50,7 +36,7 @@ function state(
 /** A port whose revision goes through `states`, one per read; the last one stays. */
 function scripted(states: RevisionState[]) {
   const reads: { at: number; retryForMs?: number }[] = [];
-  const clock = new VirtualClock();
+  const clock = new VirtualClock(0);
   const apps = {
     getRevision: async (_name: string, options?: CallOptions) => {
       reads.push({ at: clock.now(), retryForMs: options?.retryForMs });

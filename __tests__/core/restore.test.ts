@@ -3,26 +3,11 @@
  * read back first, and the previous traffic is sent again only when the app still differs from it —
  * within the restore's deadline.
  */
-import type { Clock } from "../../src/core/clock.ts";
-import type { AppState, ContainerAppsPort, Log } from "../../src/core/ports.ts";
+import type { AppState, ContainerAppsPort } from "../../src/core/ports.ts";
 import { restoreTraffic } from "../../src/core/rollout/restore.ts";
 import type { TrafficWeight } from "../../src/core/types.ts";
-
-class VirtualClock implements Clock {
-  time = 0;
-  now = () => this.time;
-  sleep = async (ms: number) => {
-    this.time += ms;
-  };
-}
-
-const silent: Log = {
-  debug() {},
-  info() {},
-  warning() {},
-  error() {},
-  group: (_title, fn) => fn(),
-};
+import { silent } from "./support/engine.ts";
+import { VirtualClock } from "./support/virtualClock.ts";
 
 class FailedOperation extends Error {
   operationFailed = true;
@@ -83,25 +68,30 @@ const journal = {
   expected: [SHIFTED],
 };
 const run = { runId: "test:1", holder: "the test run" };
-const deps = (clock: Clock) => ({ log: silent, clock, run, waitReady: async () => undefined });
+const deps = (clock: VirtualClock) => ({
+  log: silent,
+  clock,
+  run,
+  waitReady: async () => undefined,
+});
 
 test("a failed traffic write that took effect anyway is read back and not sent again", async () => {
   const { apps, writes } = app({ failures: 1, applies: true });
-  const outcome = await restoreTraffic(apps, journal, deps(new VirtualClock()));
+  const outcome = await restoreTraffic(apps, journal, deps(new VirtualClock(0)));
   expect(outcome.traffic).toEqual(SNAPSHOT);
   expect(writes).toEqual(["traffic", "deactivate web--v2"]);
 });
 
 test("a failed traffic write that left the app as it was is sent again until it holds", async () => {
   const { apps, writes } = app({ failures: 2, applies: false });
-  const outcome = await restoreTraffic(apps, journal, deps(new VirtualClock()));
+  const outcome = await restoreTraffic(apps, journal, deps(new VirtualClock(0)));
   expect(outcome.traffic).toEqual(SNAPSHOT);
   expect(writes).toEqual(["traffic", "traffic", "traffic", "deactivate web--v2"]);
 });
 
 test("a traffic write that keeps failing gives up at the restore's deadline", async () => {
   const { apps } = app({ failures: 1_000, applies: false });
-  const clock = new VirtualClock();
+  const clock = new VirtualClock(0);
   await expect(
     restoreTraffic(apps, journal, { ...deps(clock), retryForMs: 60_000 }),
   ).rejects.toThrow(/Operation expired/);
