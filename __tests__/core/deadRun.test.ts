@@ -62,7 +62,7 @@ describe("a deploy that finds the lease of a run that died mid-shift", () => {
    * LeaseLost ("Another run took shop before the restore: test run 1") and changes nothing, and
    * every later deploy does the same until the lease tags are removed by hand.
    */
-  test.failing(
+  test(
     "puts the dead run's traffic back and retires its candidate before its own rollout",
     async () => {
       const apps = new FakeApps();
@@ -171,7 +171,7 @@ describe("the lineage of a run", () => {
   });
 
   // Fails as the first test of this file does: the restore stops at the earlier attempt's lease.
-  test.failing(
+  test(
     "a later attempt of the same job puts back what the earlier attempt left half-shifted",
     async () => {
       const apps = new FakeApps();
@@ -217,7 +217,7 @@ describe("the lineage of a run", () => {
  * run's `before` exactly (weights and labels), or removing its lease tags, lets any run in again.
  */
 describe("the way out that a refusal names", () => {
-  test.failing(
+  test(
     "rollback with rollback-to, as the DeadRunTrafficChanged refusal suggests, puts the app back",
     async () => {
       const apps = new FakeApps();

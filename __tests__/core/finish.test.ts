@@ -75,7 +75,7 @@ describe("a deploy whose promotion fails while it retires the previous revisions
    * run wrote and confirmed: recover() in src/core/rollout/recover.ts returns
    * `ctx.finish("failed", reason, [])` in its `journal.promoting` branch.
    */
-  test.failing(
+  test(
     "a deactivation that keeps failing still reports the traffic the app routes",
     async () => {
       const apps = new FakeApps();
@@ -94,7 +94,7 @@ describe("a deploy whose promotion fails while it retires the previous revisions
 
 describe("a rollback whose retirement fails", () => {
   // Fails for the same reason as the deploy above: the promoting branch of recover() reports [].
-  test.failing("reports the traffic the app routes", async () => {
+  test("reports the traffic the app routes", async () => {
     const apps = new FakeApps();
     await givenPromoted(apps, { "deactivate-previous": "false" });
     apps.onDeactivate = () => {

@@ -208,7 +208,7 @@ describe("recoverInterrupted, when someone else touched the app after the run di
    * deploy is then refused with LeaseHeld until the lease expires, and after that with
    * DeadRunTrafficChanged, since the app no longer routes what the dead run last wrote.
    */
-  test.failing(
+  test(
     "gives the run's lease back, so that the next deploy starts from their split",
     async () => {
       const apps = new FakeApps();
