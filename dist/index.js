@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-KDWFIUKM.js";
+} from "./chunks/chunk-M4LIECNY.js";
 import {
   __commonJS,
   __require,

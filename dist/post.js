@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-KDWFIUKM.js";
+} from "./chunks/chunk-M4LIECNY.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

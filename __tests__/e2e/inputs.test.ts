@@ -3,7 +3,7 @@
  * emulator's journal shows no write to Azure — not even a read.
  */
 import type { Emulator } from "../../emulator/types.ts";
-import { armWrites, image, runAction, seedApp, startWorld } from "./harness.ts";
+import { armWrites, image, runAction, seedApp, startWorld, visibleLog } from "./harness.ts";
 
 let emulator: Emulator;
 const APP = "shop-inputs";
@@ -176,7 +176,14 @@ describe("Given an app and a run with one bad input", () => {
     });
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain("creds");
-    expect(run.stdout).not.toContain(secret);
+    // The runner consumes `::add-mask::` (the malformed value is masked whole before it is read);
+    // everything it shows, and the summary, must not carry the secret.
+    expect(visibleLog(run)).not.toContain(secret);
+    expect(run.stderr).not.toContain(secret);
+    expect(run.summary).not.toContain(secret);
+    expect(
+      run.lines.filter((line) => line.text.includes(secret)).map((line) => line.text.slice(0, 13)),
+    ).toEqual(["::add-mask::{"]);
     expect(emulator.armJournal()).toEqual([]);
   });
 

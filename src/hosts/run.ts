@@ -134,6 +134,9 @@ function maskSecretInputs(host: Host): void {
     const value = host.getInput(name);
     if (!value) continue;
     host.setSecret(value);
+    // A value over several lines is masked line by line too, so that no line of it shows alone.
+    for (const line of value.split(/\r?\n/))
+      if (line.trim() && line !== value) host.setSecret(line);
     if (name === "creds") {
       try {
         const secret = (JSON.parse(value) as { clientSecret?: unknown }).clientSecret;
