@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-M4LIECNY.js";
+} from "./chunks/chunk-PZO46UZE.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-M4LIECNY.js";
+} from "./chunks/chunk-PZO46UZE.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

@@ -29,6 +29,8 @@ export interface DeployJournal {
   resourceGroup: string;
   app: string;
   runId: string;
+  /** The verb that started the journal: the post step names its result from it. */
+  action?: string;
   candidate: string;
   /** Whether this run created (or woke) the candidate: only then may a restore deactivate it. */
   createdCandidate: boolean;

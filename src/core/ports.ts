@@ -165,4 +165,10 @@ export interface EngineDeps {
   image?: ImageSource;
   /** How often to poll Azure while waiting (the default, or scaled for a time-scaled emulator). */
   timing?: TimingProfile;
+  /**
+   * Set when a later step of the job (the post step) finishes an interrupted restore: a cancelled
+   * run then restores for at most `afterMs` and hands the rest over, since a CI agent kills the
+   * process seconds after its first signal and a write on Azure takes 12–50 s.
+   */
+  handover?: { afterMs: number };
 }

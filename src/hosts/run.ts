@@ -15,13 +15,20 @@ import { RunJournal } from "../core/journal.ts";
 import type { EngineDeps, ImageSource } from "../core/ports.ts";
 import { renderOutputs, renderSummary } from "../core/report/summary.ts";
 import { waitForRevisionReady } from "../core/rollout/readiness.ts";
-import { recoverInterrupted } from "../core/rollout/recover.ts";
+import { interruptedReport, recoverInterrupted } from "../core/rollout/recover.ts";
 import { timingFromEnvironment, type TimingProfile } from "../core/timing.ts";
 import type { ActionName, BuildInputs, DeploymentReport, Inputs } from "../core/types.ts";
 import { buildAndPush } from "../image/buildAndPush.ts";
 import type { RolloutHistory } from "../core/insights/source.ts";
 import type { Host } from "./host.ts";
 import { runInsights } from "./insights.ts";
+
+/**
+ * How long a cancelled run keeps restoring before it hands the rest to the post step: the Azure
+ * Pipelines agent sends SIGTERM 7.5 s after SIGINT and SIGKILL 2.5 s after that, and the GitHub
+ * runner allows about as long.
+ */
+const HANDOVER_MS = 5_000;
 
 /** The actions that change traffic, by name. */
 const TRAFFIC_ACTIONS: Record<
@@ -110,6 +117,8 @@ export async function runMain(
     run,
     signal,
     timing,
+    // Both hosts run a post step that finishes a restore the main step could not.
+    handover: { afterMs: HANDOVER_MS },
   };
   let report: DeploymentReport;
   if (inputs.action === "status") {
@@ -195,13 +204,14 @@ export async function runPost(host: Host): Promise<number> {
     host.info(`Nothing to restore: the deployment of ${journal.record.candidate} settled.`);
     return 0;
   }
-  const { app } = journal.record;
+  const { app, subscriptionId, resourceGroup } = journal.record;
   const parsed = readInputs((name) => host.getInput(name));
   if (!parsed.ok) {
     host.setFailed(`Cannot restore ${app}: the inputs no longer validate.`);
     return 1;
   }
-  const inputs = parsed.inputs;
+  // The app the journal names, whatever the post step's inputs say now.
+  const inputs: Inputs = { ...parsed.inputs, subscriptionId, resourceGroup, containerApp: app };
   const timing = timingFromEnvironment(process.env);
   const outcome = await recoverInterrupted(journal, {
     apps: async () => (await connect(host, inputs, timing)).apps,
@@ -210,8 +220,8 @@ export async function runPost(host: Host): Promise<number> {
     run: host.context(),
     waitReady: (apps, revision) =>
       waitForRevisionReady(apps, revision, {
-        app: inputs.containerApp,
-        resourceGroup: inputs.resourceGroup,
+        app,
+        resourceGroup,
         clock: systemClock,
         log: host,
         deadline: systemClock.now() + inputs.readinessTimeoutMs,
@@ -219,6 +229,9 @@ export async function runPost(host: Host): Promise<number> {
         schedule: timing.readiness,
       }),
   });
+  if (outcome.kind === "nothing") return 0;
+  // The main step was cut short: this step writes the summary and result it could not.
+  await publish(host, interruptedReport(journal, outcome));
   if (outcome.kind === "left") {
     host.warning(outcome.message);
     return 0;

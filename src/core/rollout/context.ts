@@ -84,6 +84,7 @@ export class RolloutContext {
       resourceGroup: this.inputs.resourceGroup,
       app: this.inputs.containerApp,
       runId: this.deps.run.runId,
+      action: this.inputs.action,
       // What the app routes now, as the snapshot found it (a held split, for promote and reject).
       ...(this.found ? { confirmed: this.found } : {}),
       ...start,

@@ -62,10 +62,13 @@ export async function recover(
     }
   }
   if (ctx.restoring) return restoreFailed(ctx, reason, error);
+  const handover =
+    cancelled && ctx.deps.handover ? AbortSignal.timeout(ctx.deps.handover.afterMs) : undefined;
   try {
-    const restored = await restore(ctx);
+    const restored = await restore(ctx, handover);
     return ctx.finish(options.restoredResult(ctx.shifted), reason, restored);
   } catch (restoreError) {
+    if (handover?.aborted) return handedOver(ctx, reason);
     if (restoreError instanceof ExternalChange || restoreError instanceof LeaseLost) {
       return leaveAsFound(
         ctx,
@@ -109,16 +112,21 @@ async function leaveAsFound(
 }
 
 /** Phase "Restore": the journal's traffic and tags back, the candidate retired, the journal settled. */
-export async function restore(ctx: RolloutContext): Promise<TrafficWeight[]> {
+export async function restore(
+  ctx: RolloutContext,
+  handover?: AbortSignal,
+): Promise<TrafficWeight[]> {
   const { clock, log, run } = ctx.deps;
   const journal = ctx.journal!;
   ctx.restoring = true;
   // Not bound to the run's cancellation: a cancelled run is exactly the one that must restore.
+  // Only a hand-over to the post step stops it.
   return ctx.phase("Restore", async () => {
     const outcome = await restoreTraffic(ctx.deps.apps, restoreRecord(journal), {
       log,
       clock,
       run,
+      ...(handover ? { signal: handover } : {}),
       waitReady: ctx.waitReady,
       recordWrite: (write) => journal.recordWrite(write, clock.now()),
     });
@@ -165,6 +173,24 @@ async function finishPromotion(
   }
   journal.settle();
   return currentTraffic(app);
+}
+
+/**
+ * A cancelled run whose restore did not finish within the hand-over window: the journal still
+ * says where it stands (its last write included), and the post step finishes the restore and
+ * writes the summary and result.
+ */
+function handedOver(ctx: RolloutContext, reason: string): DeploymentReport {
+  const { record } = ctx.journal!;
+  ctx.deps.log.warning(
+    `The restore of ${record.app} is handed over to the post step, which finishes it from the journal (last write: ${record.lastWrite?.kind ?? "none"} at ${record.lastWrite?.at ?? "?"}).`,
+  );
+  ctx.report.nextSteps = `The post step restores ${record.app} to ${formatTraffic(record.before)}; its summary says how it ended.`;
+  return ctx.finish(
+    "failed",
+    `${reason} Restoring the previous traffic was handed over to the post step.`,
+    [],
+  );
 }
 
 function restoreFailed(ctx: RolloutContext, reason: string, error: unknown): DeploymentReport {
@@ -264,3 +290,65 @@ export async function recoverInterrupted(
     };
   }
 }
+
+/**
+ * The report of a post step that finished an interrupted run: what the run's summary and `result`
+ * would have said had it ended by itself.
+ */
+export function interruptedReport(
+  journal: RunJournal,
+  outcome: Exclude<InterruptedOutcome, { kind: "nothing" }>,
+): DeploymentReport {
+  const { record } = journal;
+  const action = ACTIONS_WITH_JOURNAL.find((name) => name === record.action) ?? "deploy";
+  const shifted = journal
+    .expectedTraffic()
+    .some((traffic) => traffic.some((e) => e.revisionName === record.candidate && e.weight > 0));
+  const base = {
+    action,
+    app: record.app,
+    resourceGroup: record.resourceGroup,
+    candidate: record.candidate,
+    initialTraffic: record.before,
+    steps: [],
+    phases: [],
+    dryRun: false,
+    errorCode: "Cancelled",
+  };
+  switch (outcome.kind) {
+    case "restored":
+      return {
+        ...base,
+        result:
+          action === "deploy" ? (shifted ? "rolled-back" : "failed-before-traffic") : "failed",
+        reason: `The run was interrupted before it finished; the post step put back the traffic it found.`,
+        finalTraffic: outcome.traffic,
+      };
+    case "promoted":
+      return {
+        ...base,
+        result: action === "rollback" ? "rolled-back" : "promoted",
+        reason: `The run was interrupted while retiring the previous revisions; the post step finished the promotion of ${record.candidate}.`,
+        finalTraffic: outcome.traffic,
+      };
+    case "left":
+      return {
+        ...base,
+        result: "failed",
+        errorCode: "TrafficChangedExternally",
+        reason: `The run was interrupted, and the app was changed since: ${outcome.message}`,
+        nextSteps: "Decide which traffic split is right, set it, and deploy again.",
+        finalTraffic: [],
+      };
+    case "failed":
+      return {
+        ...base,
+        result: "failed",
+        reason: `The run was interrupted, and the post step could not put the traffic back.`,
+        nextSteps: outcome.message,
+        finalTraffic: [],
+      };
+  }
+}
+
+const ACTIONS_WITH_JOURNAL = ["deploy", "promote", "reject", "rollback"] as const;

@@ -43,6 +43,7 @@ export interface RestoreDeps {
   log: Log;
   clock: Clock;
   run: RunContext;
+  /** Stops the restore (a cancelled run handing it over to its post step); never the run's own. */
   signal?: AbortSignal;
   retryForMs?: number;
   /** Waits until a revision re-activated for the restore is ready. */
@@ -73,7 +74,7 @@ export async function restoreTraffic(
   if (record.createdCandidate && !record.keepFailedRevision && candidateWeight === 0) {
     try {
       deps.recordWrite?.({ kind: "deactivate", revision: record.candidate });
-      await apps.deactivateRevision(record.candidate, { retryForMs: left() });
+      await apps.deactivateRevision(record.candidate, { retryForMs: left(), signal: deps.signal });
       candidateDeactivated = true;
     } catch (error) {
       deps.log.warning(
@@ -97,6 +98,7 @@ async function reactivate(
   const weighted = new Set(before.filter((e) => e.weight > 0).map((e) => e.revisionName));
   if (weighted.size === 0) return [];
   const revisions = await apps.listRevisions();
+  deps.signal?.throwIfAborted();
   const inactive = revisions.filter((r) => weighted.has(r.name) && !r.active).map((r) => r.name);
   for (const name of inactive) {
     deps.log.info(`Activating ${name} again before it gets its traffic back`);
@@ -122,7 +124,7 @@ async function writeBefore(
   const left = () => Math.max(0, deadline - clock.now());
   let failure: unknown;
   for (let attempt = 1; ; attempt++) {
-    const fresh = await apps.getApp({ retryForMs: left() });
+    const fresh = await apps.getApp({ retryForMs: left(), signal: deps.signal });
     const found = currentTraffic(fresh);
     if (failure && sameTraffic(found, record.before) && !holdsOurLease(fresh, deps.run)) {
       return found;
@@ -133,6 +135,7 @@ async function writeBefore(
       const written = await apps.updateTraffic(record.before, {
         tags: restoredTags(fresh, record),
         retryForMs: left(),
+        signal: deps.signal,
       });
       const traffic = currentTraffic(written);
       if (!sameTraffic(traffic, record.before)) {
@@ -152,7 +155,7 @@ async function writeBefore(
     log.warning(
       `${errorMessage(failure)}; reading ${fresh.name} again in ${Math.round(gap / 1000)} s and writing the previous traffic again if it still differs (trying until ${new Date(deadline).toISOString()}).`,
     );
-    await clock.sleep(gap);
+    await clock.sleep(gap, deps.signal);
   }
 }
 
