@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-PZO46UZE.js";
+} from "./chunks/chunk-3M6J4NJA.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

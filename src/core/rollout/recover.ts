@@ -34,6 +34,11 @@ export async function recover(
   const code = cancelled ? "Cancelled" : errorCode(error);
   ctx.report.errorCode = code;
   ctx.report.nextSteps = error instanceof DeployFailure ? error.nextSteps : undefined;
+  if (code === "AuthenticationFailed") {
+    // Microsoft Entra ID refused the identity: asking again gives the same answer.
+    ctx.report.nextSteps ??=
+      "Check the sign-in: `client-id` and `tenant-id` with the federated credential's subject and `audience`, or the secret in `creds`; then run again.";
+  }
   log.info(`Stopping: ${reason}${code ? ` [${code}]` : ""}`);
   const journal = ctx.journal;
   // Another run's lease stops a run before its first write lands: there is nothing of ours to undo.
