@@ -96,3 +96,29 @@ test("a status poll that fails is asked again; the write itself is sent once", a
     .filter((e) => e.fault && e.path.includes("containerappOperationStatuses"));
   expect(faulted).toHaveLength(2);
 });
+
+test("a revision read carries the service's runningStateDetails, which the SDK's model drops", async () => {
+  const app = "gw-details";
+  const adapter = await adapterFor(app);
+  const container = (await adapter.getApp()).containers[0].name;
+  await adapter.createRevision({
+    revisionSuffix: "v2",
+    containerName: container,
+    image: "emulator.test/app:crash",
+    traffic: [
+      { revisionName: `${app}--v1`, weight: 100, label: "blue" },
+      { revisionName: `${app}--v2`, weight: 0, label: "green" },
+    ],
+    multipleRevisions: false,
+  });
+  // AZURE-RECORDED-FACTS.md: a crash at start reads "1/1 Container crashing: <container>".
+  const deadline = Date.now() + 20_000;
+  let revision = await adapter.getRevision(`${app}--v2`);
+  while (revision.provisioningState !== "Failed" && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    revision = await adapter.getRevision(`${app}--v2`);
+  }
+  expect(revision.provisioningState).toBe("Failed");
+  expect(revision.runningStateDetails).toBe(`1/1 Container crashing: ${container}`);
+  expect(revision.provisioningError).toBe(`Container crashing: ${container}`);
+});
