@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-3M6J4NJA.js";
+} from "./chunks/chunk-FUTPWIXM.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-3M6J4NJA.js";
+} from "./chunks/chunk-FUTPWIXM.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

@@ -164,8 +164,11 @@ export async function recoverDeadRun(ctx: RolloutContext, app: AppState): Promis
       { code: "DeadRunTrafficChanged", nextSteps: fixCommand(ctx, app.name, dead.before) },
     );
   }
+  const gone = isSuperseded(ctx, dead)
+    ? "an earlier attempt of this job, which has ended"
+    : `its lease expired at ${dead.until}`;
   log.warning(
-    `${dead.holder} stopped mid-shift and left ${formatTraffic(traffic)}; putting back the traffic it found: ${formatTraffic(dead.before)}`,
+    `${dead.holder} (${gone}) stopped mid-shift and left ${formatTraffic(traffic)}; putting back the traffic it found: ${formatTraffic(dead.before)}`,
   );
   const outcome = await restoreTraffic(
     apps,
@@ -185,12 +188,17 @@ export async function recoverDeadRun(ctx: RolloutContext, app: AppState): Promis
 }
 
 function isDead(ctx: RolloutContext, lease: Lease): boolean {
-  const { clock, run } = ctx.deps;
-  const superseded =
+  return isSuperseded(ctx, lease) || !isLive(lease, ctx.deps.clock.now());
+}
+
+/** Whether `lease` is held by an earlier attempt of this run's job. */
+function isSuperseded(ctx: RolloutContext, lease: Lease): boolean {
+  const { run } = ctx.deps;
+  return (
     run.lineage !== undefined &&
     lease.lineage?.key === run.lineage.key &&
-    lease.lineage.attempt < run.lineage.attempt;
-  return superseded || !isLive(lease, clock.now());
+    lease.lineage.attempt < run.lineage.attempt
+  );
 }
 
 /** The exact command that puts `before` back. */
