@@ -5,6 +5,7 @@
  */
 import { startEmulator } from "../../emulator/index.ts";
 import type { Emulator } from "../../emulator/types.ts";
+import { armClient, updateApp } from "../emulator/support.ts";
 import {
   RESOURCE_GROUP,
   armWrites,
@@ -138,33 +139,50 @@ describe("Given Azure's recorded durations, at 1/20", () => {
 });
 
 describe("Given a Single-mode app whose previous revision is still active while the newest starts", () => {
-  test("the snapshot routes to the latest ready revision, and a deploy retires only what it took traffic from", async () => {
+  test("the snapshot routes to the latest ready revision, and the deploy retires only what it took traffic from", async () => {
     const app = "azp-single";
-    await seedApp(emulator, app, {
-      activeRevisionsMode: "Single",
-      traffic: undefined,
-      revisions: [
-        { suffix: "v0", image: image("healthy") },
-        { suffix: "v1", image: image("healthy") },
-      ],
+    await seedApp(emulator, app, { activeRevisionsMode: "Single", traffic: undefined });
+    // Someone else creates v2, which never gets ready: in Single mode v1 stays active and keeps
+    // serving, while the app already names v2 its latest revision.
+    emulator.injectRevisionFault({ app, mode: "never-ready" });
+    const client = armClient(emulator.info);
+    const found = await client.containerApps.get(RESOURCE_GROUP, app);
+    await updateApp(client, RESOURCE_GROUP, app, {
+      template: { ...found.template, revisionSuffix: "v2" },
     });
+    const before = emulator.getApp(RESOURCE_GROUP, app);
+    expect(before.latestRevisionName).toBe(`${app}--v2`);
+    expect(
+      before.revisions
+        .filter((r) => r.active)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([`${app}--v1`, `${app}--v2`]);
+
     const run = await runAction(emulator, {
       inputs: {
         "container-app": app,
-        image: image("healthy-v2"),
-        "revision-suffix": "v2",
+        image: image("healthy-v3"),
+        "revision-suffix": "v3",
         ...TIMINGS,
       },
       env,
     });
     expect(run.exitCode).toBe(0);
     expect(run.outputs.result).toBe("promoted");
+    // The traffic it found was v1's (latestRevision follows the latest ready revision), not v2's.
+    expect(JSON.parse(run.outputs.traffic ?? "[]")).toEqual([
+      { revisionName: `${app}--v3`, weight: 100, label: "blue" },
+    ]);
+    expect(run.outputs["previous-revision"]).toBe(`${app}--v1`);
     const view = expectInvariants(emulator, app, run, {
-      traffic: [{ revisionName: `${app}--v2`, weight: 100, label: "blue" }],
+      traffic: [{ revisionName: `${app}--v3`, weight: 100, label: "blue" }],
     });
     expect(view.activeRevisionsMode).toBe("Multiple");
-    expect(
-      emulator.getApp(RESOURCE_GROUP, app).revisions.find((r) => r.name === `${app}--v2`)?.active,
-    ).toBe(true);
+    const active = (name: string) =>
+      view.revisions.find((r) => r.name === `${app}--${name}`)?.active;
+    expect(active("v1")).toBe(false);
+    // v2 was someone else's and had no traffic: never deactivated by this run.
+    expect(active("v2")).toBe(true);
   });
 });
