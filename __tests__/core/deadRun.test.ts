@@ -62,36 +62,33 @@ describe("a deploy that finds the lease of a run that died mid-shift", () => {
    * LeaseLost ("Another run took shop before the restore: test run 1") and changes nothing, and
    * every later deploy does the same until the lease tags are removed by hand.
    */
-  test(
-    "puts the dead run's traffic back and retires its candidate before its own rollout",
-    async () => {
-      const apps = new FakeApps();
-      await deployThatDies(apps);
-      await expireLease(apps);
-      const { deps } = engine(apps, healthy);
-      const report = await deploy(inputs(NEXT), deps);
+  test("puts the dead run's traffic back and retires its candidate before its own rollout", async () => {
+    const apps = new FakeApps();
+    await deployThatDies(apps);
+    await expireLease(apps);
+    const { deps } = engine(apps, healthy);
+    const report = await deploy(inputs(NEXT), deps);
 
-      expect(report.result).toBe("promoted");
-      // The rollout started from the traffic the dead run found, not from its half-shifted split.
-      expect(report.initialTraffic).toEqual(STARTING_TRAFFIC);
-      expect(apps.writes).toEqual([
-        "traffic",
-        "deactivate shop--v2",
-        "create",
-        "traffic",
-        "deactivate shop--v1",
-      ]);
-      expect(apps.created?.traffic).toEqual([
-        ...STARTING_TRAFFIC,
-        { revisionName: "shop--v3", weight: 0, label: "green" },
-      ]);
-      expect(apps.traffic).toEqual([{ revisionName: "shop--v3", weight: 100, label: "blue" }]);
-      expect(apps.revisions.get("shop--v2")?.active).toBe(false);
-      expect(apps.tags[LEASE_TAG]).toBeUndefined();
-      expect(apps.tags.team).toBe("shop");
-      expect(apps.outages).toEqual([]);
-    },
-  );
+    expect(report.result).toBe("promoted");
+    // The rollout started from the traffic the dead run found, not from its half-shifted split.
+    expect(report.initialTraffic).toEqual(STARTING_TRAFFIC);
+    expect(apps.writes).toEqual([
+      "traffic",
+      "deactivate shop--v2",
+      "create",
+      "traffic",
+      "deactivate shop--v1",
+    ]);
+    expect(apps.created?.traffic).toEqual([
+      ...STARTING_TRAFFIC,
+      { revisionName: "shop--v3", weight: 0, label: "green" },
+    ]);
+    expect(apps.traffic).toEqual([{ revisionName: "shop--v3", weight: 100, label: "blue" }]);
+    expect(apps.revisions.get("shop--v2")?.active).toBe(false);
+    expect(apps.tags[LEASE_TAG]).toBeUndefined();
+    expect(apps.tags.team).toBe("shop");
+    expect(apps.outages).toEqual([]);
+  });
 
   test("stops before any write when the traffic was changed since the dead run's last write", async () => {
     const apps = new FakeApps();
@@ -171,27 +168,24 @@ describe("the lineage of a run", () => {
   });
 
   // Fails as the first test of this file does: the restore stops at the earlier attempt's lease.
-  test(
-    "a later attempt of the same job puts back what the earlier attempt left half-shifted",
-    async () => {
-      const apps = new FakeApps();
-      await deployThatDies(apps, { lineage: lineage(1) });
-      const lease = decodeLeaseTags(apps.tags)!;
-      expect(Date.parse(lease.until)).toBeGreaterThan(apps.clock!.now());
-      const { deps } = engine(apps, healthy);
-      const report = await deploy(inputs(NEXT), {
-        ...deps,
-        run: { ...deps.run, lineage: lineage(2) },
-      });
+  test("a later attempt of the same job puts back what the earlier attempt left half-shifted", async () => {
+    const apps = new FakeApps();
+    await deployThatDies(apps, { lineage: lineage(1) });
+    const lease = decodeLeaseTags(apps.tags)!;
+    expect(Date.parse(lease.until)).toBeGreaterThan(apps.clock!.now());
+    const { deps } = engine(apps, healthy);
+    const report = await deploy(inputs(NEXT), {
+      ...deps,
+      run: { ...deps.run, lineage: lineage(2) },
+    });
 
-      expect(report.result).toBe("promoted");
-      expect(report.initialTraffic).toEqual(STARTING_TRAFFIC);
-      expect(apps.writes.slice(0, 3)).toEqual(["traffic", "deactivate shop--v2", "create"]);
-      expect(apps.traffic).toEqual([{ revisionName: "shop--v3", weight: 100, label: "blue" }]);
-      expect(apps.tags[LEASE_TAG]).toBeUndefined();
-      expect(JSON.parse(apps.tags[LAST_TAG])).toMatchObject({ revision: "shop--v3" });
-    },
-  );
+    expect(report.result).toBe("promoted");
+    expect(report.initialTraffic).toEqual(STARTING_TRAFFIC);
+    expect(apps.writes.slice(0, 3)).toEqual(["traffic", "deactivate shop--v2", "create"]);
+    expect(apps.traffic).toEqual([{ revisionName: "shop--v3", weight: 100, label: "blue" }]);
+    expect(apps.tags[LEASE_TAG]).toBeUndefined();
+    expect(JSON.parse(apps.tags[LAST_TAG])).toMatchObject({ revision: "shop--v3" });
+  });
 
   test("another job's live lease still stops the run, whatever its attempt", async () => {
     const apps = new FakeApps();
@@ -217,28 +211,22 @@ describe("the lineage of a run", () => {
  * run's `before` exactly (weights and labels), or removing its lease tags, lets any run in again.
  */
 describe("the way out that a refusal names", () => {
-  test(
-    "rollback with rollback-to, as the DeadRunTrafficChanged refusal suggests, puts the app back",
-    async () => {
-      const apps = new FakeApps();
-      await deployThatDies(apps);
-      apps.traffic = [
-        { revisionName: "shop--v1", weight: 80, label: "blue" },
-        { revisionName: "shop--v2", weight: 20, label: "green" },
-      ];
-      await expireLease(apps);
-      const refused = await deploy(inputs(NEXT), engine(apps, healthy).deps);
-      expect(refused.errorCode).toBe("DeadRunTrafficChanged");
+  test("rollback with rollback-to, as the DeadRunTrafficChanged refusal suggests, puts the app back", async () => {
+    const apps = new FakeApps();
+    await deployThatDies(apps);
+    apps.traffic = [
+      { revisionName: "shop--v1", weight: 80, label: "blue" },
+      { revisionName: "shop--v2", weight: 20, label: "green" },
+    ];
+    await expireLease(apps);
+    const refused = await deploy(inputs(NEXT), engine(apps, healthy).deps);
+    expect(refused.errorCode).toBe("DeadRunTrafficChanged");
 
-      const { deps } = engine(apps, healthy);
-      const report = await rollback(
-        inputs({ action: "rollback", "rollback-to": "shop--v1" }),
-        deps,
-      );
+    const { deps } = engine(apps, healthy);
+    const report = await rollback(inputs({ action: "rollback", "rollback-to": "shop--v1" }), deps);
 
-      expect(report.errorCode).toBeUndefined();
-      expect(report.result).toBe("rolled-back");
-      expect(apps.traffic).toEqual([{ revisionName: "shop--v1", weight: 100, label: "blue" }]);
-    },
-  );
+    expect(report.errorCode).toBeUndefined();
+    expect(report.result).toBe("rolled-back");
+    expect(apps.traffic).toEqual([{ revisionName: "shop--v1", weight: 100, label: "blue" }]);
+  });
 });

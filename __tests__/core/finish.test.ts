@@ -75,21 +75,18 @@ describe("a deploy whose promotion fails while it retires the previous revisions
    * run wrote and confirmed: recover() in src/core/rollout/recover.ts returns
    * `ctx.finish("failed", reason, [])` in its `journal.promoting` branch.
    */
-  test(
-    "a deactivation that keeps failing still reports the traffic the app routes",
-    async () => {
-      const apps = new FakeApps();
-      apps.onDeactivate = () => {
-        throw new ServerError("The service is unavailable.");
-      };
-      const { deps } = engine(apps, healthy);
-      const report = await deploy(inputs({}), deps);
+  test("a deactivation that keeps failing still reports the traffic the app routes", async () => {
+    const apps = new FakeApps();
+    apps.onDeactivate = () => {
+      throw new ServerError("The service is unavailable.");
+    };
+    const { deps } = engine(apps, healthy);
+    const report = await deploy(inputs({}), deps);
 
-      expect(report.result).toBe("failed");
-      expect(apps.traffic).toEqual(PROMOTED);
-      expect(report.finalTraffic).toEqual(apps.traffic);
-    },
-  );
+    expect(report.result).toBe("failed");
+    expect(apps.traffic).toEqual(PROMOTED);
+    expect(report.finalTraffic).toEqual(apps.traffic);
+  });
 });
 
 describe("a rollback whose retirement fails", () => {

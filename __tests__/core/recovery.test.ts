@@ -208,29 +208,26 @@ describe("recoverInterrupted, when someone else touched the app after the run di
    * deploy is then refused with LeaseHeld until the lease expires, and after that with
    * DeadRunTrafficChanged, since the app no longer routes what the dead run last wrote.
    */
-  test(
-    "gives the run's lease back, so that the next deploy starts from their split",
-    async () => {
-      const apps = new FakeApps();
-      const { state, run } = await deployThatDies(apps, 9);
-      const theirs = [
-        { revisionName: "shop--v1", weight: 90, label: "blue" },
-        { revisionName: "shop--v2", weight: 10, label: "green" },
-      ];
-      apps.traffic = theirs;
-      const { outcome } = recoverWith(apps, RunJournal.load(state), run);
-      expect((await outcome).kind).toBe("left");
+  test("gives the run's lease back, so that the next deploy starts from their split", async () => {
+    const apps = new FakeApps();
+    const { state, run } = await deployThatDies(apps, 9);
+    const theirs = [
+      { revisionName: "shop--v1", weight: 90, label: "blue" },
+      { revisionName: "shop--v2", weight: 10, label: "green" },
+    ];
+    apps.traffic = theirs;
+    const { outcome } = recoverWith(apps, RunJournal.load(state), run);
+    expect((await outcome).kind).toBe("left");
 
-      expect(apps.traffic).toEqual(theirs);
-      expect(apps.tags).toEqual({ team: "shop" });
-      const next = await deploy(
-        inputs({ image: "registry.test/shop:3", "revision-suffix": "v3" }),
-        engine(apps, healthy).deps,
-      );
-      expect(next.errorCode).toBeUndefined();
-      expect(next.initialTraffic).toEqual(theirs);
-    },
-  );
+    expect(apps.traffic).toEqual(theirs);
+    expect(apps.tags).toEqual({ team: "shop" });
+    const next = await deploy(
+      inputs({ image: "registry.test/shop:3", "revision-suffix": "v3" }),
+      engine(apps, healthy).deps,
+    );
+    expect(next.errorCode).toBeUndefined();
+    expect(next.initialTraffic).toEqual(theirs);
+  });
 
   test("a tag someone else set is kept when the traffic is restored", async () => {
     const apps = new FakeApps();
