@@ -54,7 +54,7 @@ export function renderReport(r: Results): string {
     "",
     `Written by \`npm run bench\` on ${r.date}: ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ` +
       `${r.machine.memoryGiB} GiB of memory, Node ${r.machine.node}, ${r.machine.os}. ` +
-      `Each scenario ran ${r.runsPerScenario} times on each timing profile of the emulator; figures ` +
+      `Each scenario ran ${r.runsPerScenario} ${r.runsPerScenario === 1 ? "time" : "times"} on each timing profile of the emulator; figures ` +
       "are medians with (min–max). The Action's real bundle (`dist/index.js`) ran each time, " +
       "against the emulator on this machine.",
     "",
@@ -144,7 +144,9 @@ export function renderReport(r: Results): string {
       "",
       `${failure.title}, from the failure to the previous traffic restored (the restore's write ` +
         `done; the failure at a random moment of a bake, found by the next check round): ours ` +
-        `${seconds(f.oursMs, 1)} s, Azure CLI ${seconds(f.peerMs, 1)} s (ratio ${(f.oursMs / f.peerMs).toFixed(3)}).`,
+        `${seconds(f.oursMs, 1)} s, Azure CLI ${seconds(f.peerMs, 1)} s (ratio ${(f.oursMs / f.peerMs).toFixed(3)}). ` +
+        "Its polling lag above includes that wait for the next check round (half the check " +
+        "interval on average).",
     );
   }
   out.push(
