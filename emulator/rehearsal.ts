@@ -85,6 +85,10 @@ export async function runActionBundle(
     NODE_EXTRA_CA_CERTS: info.caFile,
     HTTPS_PROXY: info.proxy,
   };
+  // A time-scaled emulator: the tool polls at the same scale (src/core/timing.ts reads this), so
+  // that its polling lag stays in proportion to the durations it waits for.
+  const { timeScale } = info.timing;
+  if (timeScale > 0 && timeScale < 1) env.ACA_BLUE_GREEN_TIME_SCALE = String(timeScale);
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value;
   for (const [name, value] of Object.entries({ ...emulatorInputs(info), ...options.inputs })) {
     env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
