@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-FUTPWIXM.js";
+} from "./chunks/chunk-THDYMY4U.js";
 import {
   __commonJS,
   __require,

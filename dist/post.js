@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-FUTPWIXM.js";
+} from "./chunks/chunk-THDYMY4U.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

@@ -21,12 +21,14 @@ export interface TimingProfile {
 }
 
 /**
- * Against Azure: writes take 12–50 s and a new revision provisions for seconds to minutes, so a
- * gap of at most 2 s (the Azure CLI's fixed cadence) notices the end within a second on average.
+ * Against Azure: writes take 12–50 s and a new revision provisions for seconds to minutes. A gap of
+ * at most 1 s notices the end within half a second on average — the lag is overhead of every
+ * write, and with 2 s gaps (the Azure CLI's fixed cadence) it alone cost a 1-step rollout 2% of
+ * its time (BENCHMARKS.md) — while one read a second stays far below Resource Manager's limits.
  */
 export const DEFAULT_TIMING: TimingProfile = {
-  operation: { firstMs: 200, factor: 1.5, maxMs: 2_000 },
-  readiness: { firstMs: 250, factor: 1.5, maxMs: 2_000 },
+  operation: { firstMs: 200, factor: 1.5, maxMs: 1_000 },
+  readiness: { firstMs: 250, factor: 1.5, maxMs: 1_000 },
 };
 
 /**

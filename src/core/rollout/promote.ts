@@ -63,6 +63,7 @@ async function promoted(
       `Keeping ${retiring.join(", ")} active for \`scale-down-delay\` (${formatDuration(inputs.scaleDownDelayMs)})`,
     );
     await clock.sleep(inputs.scaleDownDelayMs, signal);
+    ctx.fresh = undefined;
     // One more write: the previous label leaves the revisions about to be deactivated.
     traffic = withoutRevisions(final, retiring);
     await readBeforeWrite(ctx.deps, journal, {
@@ -73,6 +74,7 @@ async function promoted(
     const app = await apps.updateTraffic(traffic, { signal });
     assertTraffic(app, traffic, "retiring the previous revisions");
     journal.confirm(traffic);
+    ctx.fresh = app;
   }
   await retire(ctx, retiring, traffic);
   log.info(`${ctx.labels.production} -> ${candidate}; lease released`);

@@ -119,6 +119,9 @@ export async function shiftStep(
   ctx.shifted = true;
   assertTraffic(app, record.traffic, `step ${record.index}`);
   journal.confirm(record.traffic);
+  // The write's result is the app as it is now: the fresh read of a write that follows at once
+  // (a step that does not bake); a bake replaces it with the read that ends the bake.
+  ctx.fresh = app;
   ctx.leaseHeld = options.promotion === undefined;
 }
 
