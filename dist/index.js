@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-THDYMY4U.js";
+} from "./chunks/chunk-7UQVMRID.js";
 import {
   __commonJS,
   __require,

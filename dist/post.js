@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-THDYMY4U.js";
+} from "./chunks/chunk-7UQVMRID.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

@@ -60,13 +60,11 @@ export function readInputs(
   const errors: InputError[] = [];
   const fail = (input: string, message: string) =>
     errors.push({ input, message: `${input}: ${message}` });
-
   const given = (name: string): string | undefined => {
     const value = get(name);
     return value === undefined || value.trim() === "" ? undefined : value;
   };
   const text = (name: string): string | undefined => given(name)?.trim() ?? inputSpec(name).default;
-
   const action = readEnum<ActionName>("action", ACTIONS, text, fail);
   const required = (name: string, hint: string): string | undefined => {
     const spec = inputSpec(name);
@@ -78,7 +76,57 @@ export function readInputs(
     }
     return undefined;
   };
+  const reader: Reader = { get, given, text, fail, required, action, errors };
 
+  const target = readTarget(reader);
+  const image = readImage(reader, context, target.containerApp);
+  const traffic = readTraffic(reader, target.containerApp);
+  const checks = readChecks(reader);
+  const advanced = readAdvanced(reader);
+  const auth = readAuth(given, text, fail);
+  const subscriptionId = readSubscription(reader, auth, context);
+
+  if (errors.length > 0 || action === undefined || auth === undefined) {
+    return { ok: false, errors: orderBySchema(errors) };
+  }
+  return {
+    ok: true,
+    inputs: {
+      action,
+      subscriptionId: subscriptionId ?? "",
+      resourceGroup: target.resourceGroup as string,
+      containerApp: target.containerApp as string,
+      ...image.inputs,
+      ...traffic,
+      ...checks,
+      ...advanced,
+      auth,
+      ...(target.deploymentEnvironment !== undefined && {
+        deploymentEnvironment: target.deploymentEnvironment,
+      }),
+      ...(action === "insights" && {
+        insights: { apps: target.apps, windowMs: target.windowMs as number },
+      }),
+    },
+  };
+}
+
+/** What every group reader reads with, and where it says what is wrong. */
+interface Reader {
+  get: (name: string) => string | undefined;
+  /** The raw text, or undefined when blank. */
+  given: (name: string) => string | undefined;
+  /** The trimmed text, else the schema's default. */
+  text: Text;
+  fail: Fail;
+  /** The text of an input the action requires; fails (naming the action) when it is missing. */
+  required: (name: string, hint: string) => string | undefined;
+  action: ActionName | undefined;
+  errors: InputError[];
+}
+
+/** Group "Target": which app (or apps, for insights), and where its history goes. */
+function readTarget({ text, fail, required, action }: Reader) {
   const resourceGroup = required("resource-group", "give the resource group of the container app");
   if (resourceGroup !== undefined) {
     const problem = resourceGroupProblem(resourceGroup);
@@ -137,6 +185,15 @@ export function readInputs(
     );
   }
 
+  return { resourceGroup, containerApp, apps, windowMs, deploymentEnvironment };
+}
+
+/** Group "Image": what the new revision runs, built from source or given. */
+function readImage(
+  { get, given, text, fail, action }: Reader,
+  context: ReadInputsContext,
+  containerApp: string | undefined,
+) {
   const builds = readBuildInputs(get, context);
   if (!builds.ok) for (const problem of builds.errors) fail(problem.input, problem.message);
   const build = builds.ok ? builds.build : undefined;
@@ -183,6 +240,21 @@ export function readInputs(
     }
   }
 
+  return {
+    inputs: {
+      ...(image !== undefined && { image }),
+      ...(build !== undefined && { build }),
+      ...(registryIdentity !== undefined && {
+        registryIdentity: registryIdentity.toLowerCase() === "system" ? "system" : registryIdentity,
+      }),
+      ...(containerName !== undefined && { containerName }),
+      ...(revisionSuffix !== undefined && { revisionSuffix }),
+    },
+  };
+}
+
+/** Group "Traffic": the labels, the steps and their bakes, holding, promotion and rollback. */
+function readTraffic({ text, fail }: Reader, containerApp: string | undefined) {
   const labels = (["candidate-label", "production-label", "previous-label"] as const).map(
     (name) => {
       const value = text(name) ?? "";
@@ -211,16 +283,9 @@ export function readInputs(
   const trafficSteps = readTrafficSteps(text("traffic-steps") ?? "", fail);
 
   const stepWaitMs = readDuration("step-wait", text, fail, { positive: false });
-  const smokeTimeoutMs = readDuration("smoke-timeout", text, fail, { positive: true });
-  const checkIntervalMs = readDuration("check-interval", text, fail, { positive: true });
-  const readinessTimeoutMs = readDuration("readiness-timeout", text, fail, { positive: true });
   const scaleDownDelayMs = readDuration("scale-down-delay", text, fail, { positive: false });
-
   const deactivatePrevious = readBoolean("deactivate-previous", text, fail);
-  const keepFailedRevision = readBoolean("keep-failed-revision", text, fail);
-  const dryRun = readBoolean("dry-run", text, fail);
   const autoPromote = readBoolean("auto-promote", text, fail);
-  const skipChecks = readBoolean("skip-checks", text, fail);
   const holdAtText = text("hold-at");
   let holdAt: number | undefined;
   if (holdAtText !== undefined) {
@@ -249,8 +314,22 @@ export function readInputs(
       rollbackTo = `${containerApp}--${suffix}`;
     }
   }
-  const githubToken = given("github-token")?.trim();
+  return {
+    candidateLabel: labels[0]?.value as string,
+    productionLabel: labels[1]?.value as string,
+    previousLabel: labels[2]?.value as string,
+    trafficSteps: trafficSteps as number[],
+    stepWaitMs: stepWaitMs as number,
+    deactivatePrevious: deactivatePrevious as boolean,
+    scaleDownDelayMs: scaleDownDelayMs as number,
+    autoPromote: autoPromote as boolean,
+    ...(holdAt !== undefined && { holdAt }),
+    ...(rollbackTo !== undefined && { rollbackTo }),
+  };
+}
 
+/** Group "Checks": the smoke checks, how long they may retry, and how often they run. */
+function readChecks({ given, text, fail, errors }: Reader) {
   let smokeChecks: SmokeCheck[] = [];
   const smokeChecksText = given("smoke-checks");
   if (smokeChecksText !== undefined) {
@@ -264,8 +343,37 @@ export function readInputs(
     else smokeChecks = [defaultSmokeCheck(path)];
   }
 
-  const auth = readAuth(given, text, fail);
+  const smokeTimeoutMs = readDuration("smoke-timeout", text, fail, { positive: true });
+  const checkIntervalMs = readDuration("check-interval", text, fail, { positive: true });
+  const skipChecks = readBoolean("skip-checks", text, fail);
+  return {
+    smokeChecks,
+    smokeTimeoutMs: smokeTimeoutMs as number,
+    checkIntervalMs: checkIntervalMs as number,
+    skipChecks: skipChecks as boolean,
+  };
+}
 
+/** Group "Advanced": readiness, what is kept after a failure, dry run, GitHub Deployments. */
+function readAdvanced({ given, text, fail }: Reader) {
+  const readinessTimeoutMs = readDuration("readiness-timeout", text, fail, { positive: true });
+  const keepFailedRevision = readBoolean("keep-failed-revision", text, fail);
+  const dryRun = readBoolean("dry-run", text, fail);
+  const githubToken = given("github-token")?.trim();
+  return {
+    readinessTimeoutMs: readinessTimeoutMs as number,
+    keepFailedRevision: keepFailedRevision as boolean,
+    dryRun: dryRun as boolean,
+    ...(githubToken !== undefined && { githubToken }),
+  };
+}
+
+/** The subscription: given, else from `creds` or the service connection (not for insights). */
+function readSubscription(
+  { given, text, fail, action }: Reader,
+  auth: AuthInputs | undefined,
+  context: ReadInputsContext,
+): string | undefined {
   let subscriptionId = text("subscription-id");
   if (action === "insights") {
     // Insights reads records from GitHub or Azure DevOps, never Azure: no subscription needed.
@@ -287,46 +395,7 @@ export function readInputs(
     }
   }
 
-  if (errors.length > 0 || action === undefined || auth === undefined) {
-    return { ok: false, errors: orderBySchema(errors) };
-  }
-  return {
-    ok: true,
-    inputs: {
-      action,
-      subscriptionId: subscriptionId ?? "",
-      resourceGroup: resourceGroup as string,
-      containerApp: containerApp as string,
-      ...(image !== undefined && { image }),
-      ...(build !== undefined && { build }),
-      ...(registryIdentity !== undefined && {
-        registryIdentity: registryIdentity.toLowerCase() === "system" ? "system" : registryIdentity,
-      }),
-      ...(containerName !== undefined && { containerName }),
-      ...(revisionSuffix !== undefined && { revisionSuffix }),
-      candidateLabel: labels[0]?.value as string,
-      productionLabel: labels[1]?.value as string,
-      previousLabel: labels[2]?.value as string,
-      trafficSteps: trafficSteps as number[],
-      stepWaitMs: stepWaitMs as number,
-      smokeChecks,
-      smokeTimeoutMs: smokeTimeoutMs as number,
-      checkIntervalMs: checkIntervalMs as number,
-      readinessTimeoutMs: readinessTimeoutMs as number,
-      deactivatePrevious: deactivatePrevious as boolean,
-      scaleDownDelayMs: scaleDownDelayMs as number,
-      keepFailedRevision: keepFailedRevision as boolean,
-      auth,
-      dryRun: dryRun as boolean,
-      autoPromote: autoPromote as boolean,
-      ...(holdAt !== undefined && { holdAt }),
-      ...(rollbackTo !== undefined && { rollbackTo }),
-      skipChecks: skipChecks as boolean,
-      ...(githubToken !== undefined && { githubToken }),
-      ...(deploymentEnvironment !== undefined && { deploymentEnvironment }),
-      ...(action === "insights" && { insights: { apps, windowMs: windowMs as number } }),
-    },
-  };
+  return subscriptionId;
 }
 
 type Fail = (input: string, message: string) => void;
