@@ -5,6 +5,7 @@ import type {
   Revision,
 } from "@azure/arm-appcontainers";
 import type { Clock } from "../core/clock.ts";
+import type { CallOptions } from "../core/ports.ts";
 import { DEFAULT_TIMING, pollGaps, type PollSchedule } from "../core/timing.ts";
 import { AzureError, toAzureError } from "./errors.ts";
 import { callWithRetries, RETRY_DEFAULTS, type SdkCallOptions } from "./retry.ts";
@@ -19,12 +20,6 @@ export interface GatewayOptions {
   operationPoll?: PollSchedule;
   /** How long transient failures are retried before a call gives up. */
   retryForMs?: number;
-}
-
-interface CallOptions {
-  /** Retry for this long instead of the default (the rollback path is the most persistent). */
-  retryForMs?: number;
-  signal?: AbortSignal;
 }
 
 const DEFAULTS = { ...RETRY_DEFAULTS, operationPoll: DEFAULT_TIMING.operation };
