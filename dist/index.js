@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-7UQVMRID.js";
+} from "./chunks/chunk-JRD7SBCF.js";
 import {
   __commonJS,
   __require,

@@ -87,7 +87,10 @@ function nextSteps(report: DeploymentReport): string[] {
   const steps = report.nextSteps ? [sentence(report.nextSteps)] : [];
   const where = `-n ${report.app} -g ${report.resourceGroup}`;
   const failed = report.result !== "promoted" && report.result !== "unchanged";
-  if (report.dryRun || !failed) return steps;
+  // A run that stopped before it reached Azure has nothing there to look at.
+  const beforeAzure =
+    report.errorCode === "InvalidInput" || report.errorCode === "InvalidEnvironment";
+  if (report.dryRun || !failed || beforeAzure) return steps;
   if (report.result === "held") {
     steps.push(
       `Look at ${report.candidate ? code(report.candidate) : "the held revision"} on its label URL, then run this step again with ${code("action: promote")} or ${code("action: reject")}.`,
