@@ -13,6 +13,7 @@ import type {
   AppState,
   ContainerAppsPort,
   CreateRevisionRequest,
+  DiagnosticsPort,
   EngineDeps,
   Log,
   PullAccessCheck,
@@ -190,6 +191,73 @@ describe("the engine, against an in-memory app and a virtual clock", () => {
     expect(apps.traffic).toEqual([{ revisionName: "shop--v1", weight: 100, label: "blue" }]);
     // The lease rode on the create write; the restore gave it back with the traffic.
     expect(apps.writes).toEqual(["create", "traffic", "deactivate shop--v2"]);
+  });
+
+  test("a candidate that crashes is diagnosed once the traffic is back and before it is deactivated; its secrets are masked", async () => {
+    const apps = new FakeApps();
+    apps.nextRevision = {
+      provisioningState: "Failed",
+      runningState: "Failed",
+      healthState: "Unhealthy",
+      provisioningError: "Container crashing: shop",
+    };
+    const diagnostics: DiagnosticsPort = {
+      listReplicas: async () => {
+        apps.writes.push("read replicas");
+        return [{ name: "shop--v2-abc", containers: [{ name: "shop", restartCount: 1 }] }];
+      },
+      readConsole: async () => {
+        apps.writes.push("read console");
+        return [{ stream: "stderr", text: "cannot reach db: password=hunter22 s3cret-token" }];
+      },
+      readSystemEvents: async () => [],
+    };
+    const logged: string[] = [];
+    const log: Log = {
+      ...silent,
+      info: (line) => logged.push(line),
+      group: (title, fn) => (logged.push(`[${title}]`), fn()),
+    };
+    const { deps } = engine(apps, healthy, { diagnostics, log, secrets: () => ["s3cret-token"] });
+    const report = await deploy(inputs({}), deps);
+    expect(report.errorCode).toBe("RevisionFailed");
+    expect(apps.writes).toEqual([
+      "create",
+      "traffic",
+      "read replicas",
+      "read console",
+      "deactivate shop--v2",
+    ]);
+    expect(report.diagnostics).toMatchObject({
+      revision: "shop--v2",
+      errorCode: "RevisionFailed",
+      state: { provisioningError: "Container crashing: shop" },
+      console: [{ lines: [{ text: "cannot reach db: password=*** ***" }] }],
+      warnings: [],
+    });
+    const group = logged.indexOf("[Diagnostics of shop--v2]");
+    expect(group).toBeGreaterThan(logged.indexOf("[Restore]"));
+    expect(logged.slice(group)).toContain("  stderr cannot reach db: password=*** ***");
+  });
+
+  test("diagnostics-timeout 0s collects nothing, and a cancelled run skips them", async () => {
+    const apps = new FakeApps();
+    apps.nextRevision = { runningState: "Failed", healthState: "Unhealthy" };
+    const { deps } = engine(apps, healthy);
+    const off = await deploy(inputs({ "diagnostics-timeout": "0s" }), deps);
+    expect(off.errorCode).toBe("RevisionFailed");
+    expect(off.diagnostics).toBeUndefined();
+
+    const cancelled = new FakeApps();
+    const cancel = new AbortController();
+    cancelled.onCreate = () => cancel.abort(new Error("cancelled"));
+    const run = await deploy(
+      inputs({}),
+      engine(cancelled, healthy, { signal: cancel.signal }).deps,
+    );
+    expect(run.errorCode).toBe("Cancelled");
+    expect(run.diagnostics).toBeUndefined();
+    expect(cancelled.writes).toContain("deactivate shop--v2");
   });
 
   test("a revision whose activation failed ends the wait at once, without waiting for the timeout", async () => {

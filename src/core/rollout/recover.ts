@@ -15,6 +15,7 @@ import { LAST_TAG, heldTagsOf, mergeOurTags } from "../tags.ts";
 import { currentTraffic } from "../traffic/current.ts";
 import type { DeploymentReport, DeployResult, TrafficWeight } from "../types.ts";
 import type { RolloutContext } from "./context.ts";
+import { collectCandidateDiagnostics, logDiagnostics } from "./diagnose.ts";
 import { readBeforeWrite, type GuardDeps } from "./guard.ts";
 import { restoreTraffic, type RestoreOutcome, type RestoreRecord } from "./restore.ts";
 
@@ -62,7 +63,9 @@ export async function recover(
   }
   if (ctx.restoring) return restoreFailed(ctx, reason, error);
   try {
-    const restored = await restore(ctx);
+    // A cancelled run restores as fast as it can; any other failure says why in the candidate's words.
+    const restored = await restore(ctx, { diagnose: !cancelled });
+    await logDiagnostics(ctx);
     return ctx.finish(options.restoredResult(ctx.shifted), reason, restored);
   } catch (restoreError) {
     if (restoreError instanceof ExternalChange || restoreError instanceof LeaseLost) {
@@ -107,8 +110,14 @@ async function leaveAsFound(
   return ctx.finish("failed", reason, now ? currentTraffic(now) : []);
 }
 
-/** Phase "Restore": the journal's traffic and tags back, the candidate retired, the journal settled. */
-export async function restore(ctx: RolloutContext): Promise<TrafficWeight[]> {
+/**
+ * Phase "Restore": the journal's traffic and tags back, the candidate retired, the journal settled.
+ * With `diagnose`, the candidate's diagnostics are collected between the two.
+ */
+export async function restore(
+  ctx: RolloutContext,
+  options: { diagnose?: boolean } = {},
+): Promise<TrafficWeight[]> {
   const { clock, log, run } = ctx.deps;
   const journal = ctx.journal!;
   ctx.restoring = true;
@@ -120,6 +129,9 @@ export async function restore(ctx: RolloutContext): Promise<TrafficWeight[]> {
       run,
       waitReady: ctx.waitReady,
       recordWrite: (write) => journal.recordWrite(write, clock.now()),
+      ...(options.diagnose && {
+        beforeRetire: () => collectCandidateDiagnostics(ctx, journal.record.candidate),
+      }),
     });
     reportRestored(log, journal, outcome);
     ctx.leaseHeld = false;
