@@ -23,7 +23,7 @@ export async function collectCandidateDiagnostics(
   const { diagnosticsTimeoutMs: deadlineMs, diagnosticsLines: lines } = ctx.inputs;
   if (deadlineMs <= 0 || signal?.aborted) return;
   log.info(
-    `Collecting the diagnostics of ${revision} before it is deactivated (up to ${formatDuration(deadlineMs)})`,
+    `The previous traffic is back; collecting the diagnostics of ${revision} before it is deactivated (up to ${formatDuration(deadlineMs)})`,
   );
   try {
     const collected = await collectDiagnostics(
