@@ -4,7 +4,12 @@
  * words.
  */
 import type { Clock } from "../../src/core/clock.ts";
-import { MAX_LINE_CHARS, collectDiagnostics } from "../../src/core/diagnostics/collect.ts";
+import {
+  MAX_DIAGNOSTICS_CHARS,
+  MAX_LINE_CHARS,
+  collectDiagnostics,
+  withinSize,
+} from "../../src/core/diagnostics/collect.ts";
 import { describeDiagnostics, headline } from "../../src/core/diagnostics/describe.ts";
 import { redactDiagnostics, redactText } from "../../src/core/diagnostics/redact.ts";
 import type {
@@ -334,5 +339,37 @@ describe("describeDiagnostics", () => {
     expect(headline(collected)).toBe(
       "provisioning Failed, running Failed, health Unhealthy, 1 replica; 3 container restarts; 2 console lines; 2 system events",
     );
+  });
+});
+
+describe("withinSize", () => {
+  test("leaves out the oldest lines of the longest list until the diagnostics fit, and says so", () => {
+    const line = (i: number) => ({ text: `${i} ${"x".repeat(MAX_LINE_CHARS)}` });
+    const diagnostics: CandidateDiagnostics = {
+      revision: "shop--bad",
+      collectedAt: "2026-11-27T10:00:00.000Z",
+      durationMs: 1,
+      console: [
+        {
+          replica: "r",
+          container: "chatty",
+          lines: Array.from({ length: 300 }, (_, i) => line(i)),
+        },
+        { replica: "r", container: "quiet", lines: [line(0)] },
+      ],
+      systemEvents: [{ message: "exited" }],
+      warnings: [],
+    };
+    const fitted = withinSize(diagnostics);
+    expect(JSON.stringify(fitted).length).toBeLessThanOrEqual(MAX_DIAGNOSTICS_CHARS);
+    const chatty = fitted.console[0].lines;
+    expect(chatty.length).toBeGreaterThan(50);
+    expect(chatty.at(-1)).toEqual(line(299));
+    expect(fitted.console[1].lines).toEqual([line(0)]);
+    expect(fitted.warnings).toEqual([
+      "The oldest lines were left out to keep the summary and the output within their size limits.",
+    ]);
+    const small = { ...diagnostics, console: [] };
+    expect(withinSize(small)).toBe(small);
   });
 });

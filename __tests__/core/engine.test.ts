@@ -292,6 +292,40 @@ describe("the engine, against an in-memory app and a virtual clock", () => {
     ]);
   });
 
+  test("a check that fails while a step bakes is the failed request of the diagnostics", async () => {
+    const apps = new FakeApps();
+    let requests = 0;
+    const failsLater: HttpProbe = {
+      send: async (request) =>
+        ++requests <= 2
+          ? healthy.send(request)
+          : {
+              status: 503,
+              headers: { "x-ms-request-id": "ms-1", "x-request-id": "r-7", server: "envoy" },
+              body: "upstream connect error",
+              latencyMs: 31,
+            },
+    };
+    const { deps } = engine(apps, failsLater);
+    const report = await deploy(
+      inputs({ "traffic-steps": "50,100", "step-wait": "1m", "check-interval": "30s" }),
+      deps,
+    );
+    expect(report.result).toBe("rolled-back");
+    expect(report.errorCode).toBe("ChecksFailedDuringShift");
+    expect(report.diagnostics?.failedRequest).toEqual({
+      check: "GET /",
+      method: "GET",
+      url: "https://shop---green.env.test/",
+      status: 503,
+      latencyMs: 31,
+      failure: "status 503, expected 200-399",
+      headers: { "x-ms-request-id": "ms-1", "x-request-id": "r-7" },
+      bodyPrefix: "upstream connect error",
+    });
+    expect(apps.writes.at(-1)).toBe("deactivate shop--v2");
+  });
+
   test("a create write that meets another run's lock re-reads the app and stops at the other run's lease", async () => {
     const apps = new FakeApps();
     const until = new Date(Date.parse("2026-11-27T11:00:00Z")).toISOString();

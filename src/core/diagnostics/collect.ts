@@ -21,6 +21,11 @@ import type {
 const MAX_REPLICAS = 3;
 /** A line longer than this is cut: one minified stack trace must not fill the summary. */
 export const MAX_LINE_CHARS = 2_000;
+/**
+ * The diagnostics stay well under what a job summary (1 MiB) and an output (1 MB) take, so that
+ * a chatty candidate cannot cost the run its summary.
+ */
+export const MAX_DIAGNOSTICS_CHARS = 256_000;
 
 export interface CollectDeps {
   apps: Pick<ContainerAppsPort, "getRevision">;
@@ -94,7 +99,7 @@ export async function collectDiagnostics(
     replicasAndConsole,
     events,
   ]);
-  return {
+  return withinSize({
     revision,
     ...(request.errorCode ? { errorCode: request.errorCode } : {}),
     collectedAt: new Date(started).toISOString(),
@@ -110,6 +115,44 @@ export async function collectDiagnostics(
       .map((event) => ({ ...event, message: cut(event.message) })),
     ...(request.failedRequest ? { failedRequest: request.failedRequest } : {}),
     warnings,
+  });
+}
+
+/**
+ * The diagnostics cut to MAX_DIAGNOSTICS_CHARS: the oldest half of the longest list of lines goes
+ * first, again until they fit, and a warning says so.
+ */
+export function withinSize(diagnostics: CandidateDiagnostics): CandidateDiagnostics {
+  let fitted = diagnostics;
+  let cut = false;
+  while (JSON.stringify(fitted).length > MAX_DIAGNOSTICS_CHARS) {
+    const lists = [
+      ...fitted.console.map((tail, index) => ({ index, size: tail.lines.length })),
+      { index: -1, size: fitted.systemEvents.length },
+    ].sort((a, b) => b.size - a.size);
+    const longest = lists[0];
+    if (longest.size <= 1) break;
+    cut = true;
+    const keep = (list: readonly unknown[]) => Math.floor(list.length / 2);
+    fitted =
+      longest.index === -1
+        ? { ...fitted, systemEvents: fitted.systemEvents.slice(-keep(fitted.systemEvents)) }
+        : {
+            ...fitted,
+            console: fitted.console.map((tail, index) =>
+              index === longest.index
+                ? { ...tail, lines: tail.lines.slice(-keep(tail.lines)) }
+                : tail,
+            ),
+          };
+  }
+  if (!cut) return fitted;
+  return {
+    ...fitted,
+    warnings: [
+      ...fitted.warnings,
+      "The oldest lines were left out to keep the summary and the output within their size limits.",
+    ],
   };
 }
 
