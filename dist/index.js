@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-JRD7SBCF.js";
+} from "./chunks/chunk-BFVEOSTN.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-JRD7SBCF.js";
+} from "./chunks/chunk-BFVEOSTN.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

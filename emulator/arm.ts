@@ -1,7 +1,7 @@
 /**
  * Azure Resource Manager as the emulator serves it: Microsoft.Resources resource groups and the
  * Microsoft.App resources the tool uses (managed environments, container apps, revisions,
- * replicas, operation statuses), with ARM's error envelope, api-version check, bearer-token
+ * replicas, operation statuses, the log streams' auth token), with ARM's error envelope, api-version check, bearer-token
  * check, long-running operations, paging, injected faults and a journal of every call.
  */
 import { createHash, randomUUID } from "node:crypto";
@@ -22,6 +22,7 @@ import {
 import type { Identity } from "./identity.ts";
 import { appFqdn, revisionFqdn } from "./ingress.ts";
 import type { Journal } from "./journal.ts";
+import type { LogStreamEndpoints } from "./logs.ts";
 import {
   getRevision,
   type ContainerApp,
@@ -64,6 +65,8 @@ export interface ArmOptions {
   identity: Identity;
   faults: FaultInjector;
   journal: Journal;
+  /** Where the app's event stream and its replicas' log streams are, and their token. */
+  logs: LogStreamEndpoints;
   /**
    * Retry-After of a 429 whose fault gives none. Long-running operations carry no Retry-After:
    * none of the recorded 202s, 201s, status polls or result polls has one.
@@ -90,7 +93,7 @@ const path = (pattern: string) => new RegExp(`^${pattern}$`, "i");
 export function createArmHandler(
   options: ArmOptions,
 ): (request: IncomingMessage, response: ServerResponse) => void {
-  const { store, writes, identity, faults, journal, retryAfterSeconds, actor } = options;
+  const { store, writes, identity, faults, journal, logs, retryAfterSeconds, actor } = options;
 
   const routes: HttpRoute<ArmContext>[] = [
     { method: "GET", pattern: metadataPath, handle: cloudMetadata },
@@ -141,6 +144,24 @@ export function createArmHandler(
     },
     { method: "PUT", pattern: path(app), handle: putApp },
     { method: "PATCH", pattern: path(app), handle: patchApp },
+    {
+      // The shape of the REST spec's example (ContainerApps_GetAuthToken.json).
+      method: "POST",
+      pattern: path(`${app}/getAuthtoken`),
+      handle: (_context, params) => {
+        const found = appOf(params);
+        return {
+          status: 200,
+          body: {
+            id: found.id,
+            name: found.name,
+            type: "Microsoft.App/containerApps/accesstoken",
+            location: found.location,
+            properties: logs.issueToken(found),
+          },
+        };
+      },
+    },
     { method: "GET", pattern: path(`${app}/revisions`), handle: listRevisions },
     {
       method: "GET",
@@ -488,6 +509,7 @@ export function createArmHandler(
         latestReadyRevisionName: found.latestReadyRevisionName,
         latestRevisionFqdn: revisionFqdn(store, found, found.latestRevisionName),
         customDomainVerificationId: verificationId(found.id),
+        eventStreamEndpoint: logs.eventStreamEndpoint(found),
         configuration,
         template: found.template,
       },
@@ -536,6 +558,12 @@ export function createArmHandler(
         runningStateDetails: crashing
           ? `Container crashing: ${String(container.name)}`
           : `Container started at: ${replica.createdTime}.`,
+        logStreamEndpoint: logs.logStreamEndpoint(
+          found,
+          current.name,
+          replica.name,
+          String(container.name),
+        ),
       }),
     );
     return [

@@ -130,6 +130,7 @@ function banner(info: EmulatorInfo): string {
     ["CA certificate", info.caFile],
     ["HTTPS proxy", info.proxy],
     ["Control API", info.control],
+    ["Log streams", info.logStream],
     ["GitHub OIDC URL", info.githubOidcUrl],
     ["GitHub OIDC token", info.githubOidcToken],
     ["Pipelines OIDC URL", info.adoOidcUrl],

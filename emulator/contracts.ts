@@ -25,7 +25,7 @@ export interface RevisionProcess {
   readonly exited: boolean;
   /** Switch the running process to another behaviour (e.g. "http500"). */
   setBehaviour(behaviour: string): Promise<void>;
-  /** Called once when the process exits (crash or stop). */
+  /** Called once when the process exits (crash or stop), with its exit code. */
   onExit(listener: (code: number | null) => void): void;
   stop(): Promise<void>;
 }
@@ -34,6 +34,19 @@ export interface StartRevisionOptions {
   app: string;
   revision: string;
   image: string;
+  /** Receives every line the process prints, as it prints it. */
+  output?(stream: "stdout" | "stderr", line: string): void;
+}
+
+/** A process that exited before it listened: a container that crashes at start. */
+export class RevisionExitError extends Error {
+  readonly exitCode: number | null;
+
+  constructor(message: string, exitCode: number | null) {
+    super(message);
+    this.name = "RevisionExitError";
+    this.exitCode = exitCode;
+  }
 }
 
 /** One revision an ingress route may send a request to. */

@@ -23,6 +23,7 @@ import type {
   AppView,
   ArmFault,
   Emulator,
+  LogStreamFault,
   RevisionFault,
   SeedSpec,
   TrafficEntry,
@@ -127,6 +128,14 @@ export function createControlHandler(
       },
     },
     {
+      method: "POST",
+      pattern: /^\/faults\/log-stream$/,
+      handle: (body) => {
+        emulator.injectLogStreamFault(body as LogStreamFault);
+        return { status: 204 };
+      },
+    },
+    {
       method: "DELETE",
       pattern: /^\/faults$/,
       handle: () => {
@@ -143,6 +152,21 @@ export function createControlHandler(
       method: "GET",
       pattern: /^\/journal\/ingress$/,
       handle: () => ({ status: 200, body: emulator.ingressJournal() }),
+    },
+    {
+      method: "GET",
+      pattern: /^\/journal\/log-stream$/,
+      handle: () => ({ status: 200, body: emulator.logStreamJournal() }),
+    },
+    {
+      method: "GET",
+      pattern: /^\/logs\/console$/,
+      handle: () => ({ status: 200, body: emulator.consoleLogs() }),
+    },
+    {
+      method: "GET",
+      pattern: /^\/logs\/system$/,
+      handle: () => ({ status: 200, body: emulator.systemEvents() }),
     },
     {
       method: "DELETE",

@@ -16,6 +16,7 @@ import { FaultInjector } from "./faults.ts";
 import { createIdentity } from "./identity.ts";
 import { createRoutingTable, startIngress } from "./ingress.ts";
 import { Journal } from "./journal.ts";
+import { LogStreams } from "./logs.ts";
 import { closeServer, listenOnLoopback, trackSockets } from "./net-util.ts";
 import { Operations } from "./operations.ts";
 import { startRevisionProcess } from "./processes.ts";
@@ -98,12 +99,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     identityServer.on("request", identity.handle);
 
     const store = new ResourceStore(settings.subscriptionId);
+    const logServer = createHttpsServer(serverCertificate);
+    const logs = new LogStreams({
+      base: `https://127.0.0.1:${await serve(logServer, teardown)}`,
+      store,
+    });
+    logServer.on("request", logs.handle);
     const scheduler = new Scheduler();
     const revisions = new RevisionLifecycle({
       scheduler,
       timing,
       startProcess: startRevisionProcess,
       takeRevisionFault: (app, image) => faults.takeRevision(app, image),
+      logs,
     });
     const writes = new Writes({
       store,
@@ -121,6 +129,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         identity,
         faults,
         journal,
+        logs,
         retryAfterSeconds: settings.retryAfterSeconds,
         actor: settings.clientId,
       }),
@@ -154,6 +163,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       caFile: ca.caFile,
       proxy: proxy.url,
       control: `http://127.0.0.1:${controlPort}`,
+      logStream: logs.base,
       githubOidcUrl: identity.githubOidcUrl,
       githubOidcToken: identity.githubOidcToken,
       adoOidcUrl: identity.adoOidcUrl,
@@ -184,10 +194,41 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         revisions.setBehaviour(getRevision(store.findApp(resourceGroup, app), revision), behaviour),
       injectArmFault: (fault) => faults.injectArm(fault),
       injectRevisionFault: (fault) => faults.injectRevision(fault),
-      clearFaults: () => faults.clear(),
+      injectLogStreamFault: (fault) => logs.injectFault(fault),
+      clearFaults: () => {
+        faults.clear();
+        logs.clearFaults();
+      },
       armJournal: () => journal.arm(),
       ingressJournal: () => journal.ingress(),
-      clearJournal: () => journal.clear(),
+      logStreamJournal: () => logs.requests(),
+      consoleLogs: () =>
+        logs.consoleEntries().map(({ time, app, revision, replica, container, stream, text }) => ({
+          time,
+          app,
+          revision,
+          replica,
+          container,
+          stream,
+          text,
+        })),
+      systemEvents: () =>
+        logs
+          .systemEvents()
+          .map(({ time, app, revision, replica, type, reason, message, count }) => ({
+            time,
+            app,
+            revision,
+            replica,
+            type,
+            reason,
+            message,
+            count,
+          })),
+      clearJournal: () => {
+        journal.clear();
+        logs.clearRequests();
+      },
       stop: () => (stopping ??= runTeardown()),
     };
     controlServer.on("request", createControlHandler(emulator));

@@ -3,9 +3,11 @@
  * and crashes are real rather than simulated.
  */
 import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { behaviourNames, parseBehaviour } from "./behaviour.ts";
-import type { RevisionProcess, StartRevisionOptions } from "./contracts.ts";
+import { RevisionExitError, type RevisionProcess, type StartRevisionOptions } from "./contracts.ts";
 import type { EmulatorMessage, RevisionMessage } from "./revision-protocol.ts";
 
 const revisionApp = fileURLToPath(new URL("./revision-app.ts", import.meta.url));
@@ -21,15 +23,21 @@ export async function startRevisionProcess(opts: StartRevisionOptions): Promise<
   // A minimal environment: the app needs nothing from the emulator's, and NODE_OPTIONS meant for
   // the emulator (test runners, loaders) must not change how the app starts.
   const child = spawn(process.execPath, [revisionApp, app, revision, image], {
-    stdio: ["ignore", "ignore", "pipe", "ipc"],
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
     env: {},
   });
 
   let stderr = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-stderrLimit);
-  });
+  // Line by line, as a container runtime collects a container's console output.
+  const collect = (stream: "stdout" | "stderr", from: Readable | null) => {
+    if (!from) return;
+    createInterface({ input: from, crlfDelay: Infinity }).on("line", (line) => {
+      if (stream === "stderr") stderr = `${stderr}${line}\n`.slice(-stderrLimit);
+      opts.output?.(stream, line);
+    });
+  };
+  collect("stdout", child.stdout);
+  collect("stderr", child.stderr);
 
   let exitCode: number | null = null;
   let exited = false;
@@ -60,10 +68,11 @@ export async function startRevisionProcess(opts: StartRevisionOptions): Promise<
     });
     void exit.then(() => {
       clearTimeout(timer);
-      const detail = stderr.trim() || "no output";
+      const detail = stderr.trim().split("\n").join(" / ") || "no output";
       reject(
-        new Error(
+        new RevisionExitError(
           `Revision ${revision} (image ${image}) exited with code ${exitCode} before listening: ${detail}`,
+          exitCode,
         ),
       );
     });

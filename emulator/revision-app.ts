@@ -3,7 +3,12 @@
  * from its image (see behaviour.ts). Started by processes.ts as
  * `node revision-app.ts <app> <revision> <image>` with an IPC channel; it reports its port on that
  * channel and exits as soon as the channel closes, so it never outlives the emulator.
+ *
+ * It prints what a real app prints, and the emulator serves it as the container's console output:
+ * its start-up lines on stdout, one error line on stderr for every request it fails (with the
+ * request id it answers in `x-request-id`), why it exits when it crashes, and its shutdown.
  */
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { behaviourName, behaviourOfImage, parseBehaviour, type Behaviour } from "./behaviour.ts";
@@ -15,10 +20,19 @@ let behaviour = behaviourOfImage(image);
 /** Requests served since the behaviour was last set, for `unhealthy-after-<n>`. */
 let served = 0;
 
+log(
+  `Starting ${app} (revision ${revision}, image ${image}, behaviour ${behaviourName(behaviour)})`,
+);
 if (behaviour.kind === "crash") crash(`image ${image} is built to exit at start`);
 
 // The emulator going away (even killed) closes the channel: exit rather than linger as an orphan.
 process.on("disconnect", () => process.exit(0));
+// Deactivating the revision stops its container with SIGTERM, as Kubernetes does.
+process.on("SIGTERM", () => {
+  log("Received SIGTERM; shutting down");
+  server.close();
+  process.exit(0);
+});
 process.on("message", (message: EmulatorMessage) => {
   if (message.type !== "set-behaviour") return;
   const next = parseBehaviour(message.behaviour);
@@ -26,6 +40,7 @@ process.on("message", (message: EmulatorMessage) => {
   if (next.kind === "crash") crash("its behaviour was switched to crash");
   behaviour = next;
   served = 0;
+  log(`Behaviour switched to ${behaviourName(next)}`);
   send({ type: "behaviour-set", behaviour: behaviourName(next) });
 });
 
@@ -42,7 +57,7 @@ const server = createServer((request, response) => {
 });
 server.listen(0, "127.0.0.1", () => {
   const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${revision} listening on http://127.0.0.1:${port}\n`);
+  log(`${revision} listening on http://127.0.0.1:${port}`);
   send({ type: "listening", port });
 });
 
@@ -68,6 +83,13 @@ function respond(
 ): void {
   const url = new URL(request.url ?? "/", "http://revision");
   const status = failing ? 500 : 200;
+  const requestId = firstHeader(request.headers["x-request-id"]) ?? randomUUID();
+  const error = `Revision ${revision} failed this request (${behaviourName(current)}).`;
+  if (failing) {
+    process.stderr.write(
+      `ERROR request ${requestId}: ${request.method} ${url.pathname} answered ${status}: ${error}\n`,
+    );
+  }
   const body =
     url.pathname === "/healthz"
       ? { status: failing ? "unhealthy" : "ok", revision }
@@ -82,17 +104,29 @@ function respond(
           path: url.pathname,
           query: url.search,
           bodyBytes,
-          ...(failing
-            ? { error: `Revision ${revision} failed this request (${behaviourName(current)}).` }
-            : {}),
+          ...(failing ? { error, requestId } : {}),
         };
-  response.writeHead(status, { "content-type": "application/json", "x-revision": revision });
+  response.writeHead(status, {
+    "content-type": "application/json",
+    "x-revision": revision,
+    "x-request-id": requestId,
+  });
   response.end(JSON.stringify(body));
 }
 
 function crash(reason: string): never {
-  process.stderr.write(`Revision ${revision} of ${app} crashed: ${reason}.\n`);
+  process.stderr.write(`Error: cannot start: ${reason}\n`);
+  process.stderr.write(`Revision ${revision} of ${app} crashed; exiting with code 1\n`);
   process.exit(1);
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first && /^[\w.:-]{1,128}$/.test(first) ? first : undefined;
 }
 
 function send(message: RevisionMessage): void {

@@ -15,10 +15,14 @@
  * - deactivating stops the process: `Stopped`, no replica, its last health kept, and
  *   `lastActiveTime`, which only inactive revisions carry.
  *
+ * What each process prints goes to the logs as its replica container's console output, and each
+ * of these steps as a system event (logs.ts).
+ *
  * How long each stage lasts comes from the timing profile (timing.ts).
  */
-import type { RevisionProcess, StartRevisionOptions } from "./contracts.ts";
+import { RevisionExitError, type RevisionProcess, type StartRevisionOptions } from "./contracts.ts";
 import { HttpError } from "./http.ts";
+import type { LifecycleLogs } from "./logs.ts";
 import { replicaNameFor } from "./names.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { findRevision, type ContainerApp, type Json, type Revision } from "./store.ts";
@@ -32,6 +36,7 @@ export interface RevisionLifecycleOptions {
   timing: Timing;
   startProcess(options: StartRevisionOptions): Promise<RevisionProcess>;
   takeRevisionFault(app: string, image: string): RevisionFault["mode"] | undefined;
+  logs: LifecycleLogs;
 }
 
 export class RevisionLifecycle {
@@ -39,12 +44,14 @@ export class RevisionLifecycle {
   readonly #timing: Timing;
   readonly #startProcess: RevisionLifecycleOptions["startProcess"];
   readonly #takeRevisionFault: RevisionLifecycleOptions["takeRevisionFault"];
+  readonly #logs: LifecycleLogs;
 
   constructor(options: RevisionLifecycleOptions) {
     this.#scheduler = options.scheduler;
     this.#timing = options.timing;
     this.#startProcess = options.startProcess;
     this.#takeRevisionFault = options.takeRevisionFault;
+    this.#logs = options.logs;
   }
 
   /** A revision that a write creates, Provisioning, not yet added to its app. */
@@ -77,6 +84,12 @@ export class RevisionLifecycle {
     revision: Revision,
     operationMs: number,
   ): Promise<string | undefined> {
+    this.#logs.event(app, {
+      revision: revision.name,
+      type: "Normal",
+      reason: "RevisionCreation",
+      message: `Creating a new revision: ${revision.name}`,
+    });
     const pullFailure = this.#start(app, revision, this.#timing.provisioningMs(operationMs));
     if (revision.fault === "fail-provisioning") return pullFailure;
     if (revision.fault === "operation-expired") {
@@ -96,7 +109,7 @@ export class RevisionLifecycle {
 
   deactivate(app: ContainerApp, revision: Revision): void {
     if (!revision.active) return;
-    this.#deactivate(revision);
+    this.#deactivate(app, revision);
     this.prune(app);
   }
 
@@ -108,20 +121,21 @@ export class RevisionLifecycle {
         `Revision '${revision.name}' is not active; activate it instead of restarting it.`,
       );
     }
-    this.#stopProcess(revision);
+    this.#stopProcess(app, revision);
     void this.#start(app, revision, this.#timing.provisioningMs(0));
   }
 
   /** Starts a seeded revision: it is ready as soon as its process listens. */
   async startSeeded(app: ContainerApp, revision: Revision): Promise<void> {
     const generation = ++revision.generation;
+    const replica = replicaNameFor(revision.name);
     let process: RevisionProcess;
     try {
-      process = await this.#startProcess(processOptions(app, revision));
-    } catch {
+      process = await this.#startProcess(this.#processOptions(app, revision, replica));
+    } catch (error) {
       if (generation === revision.generation) {
         revision.provisioned = false;
-        this.#markCrashing(revision);
+        this.#markCrashing(app, revision, replica, exitCodeOf(error));
       }
       return;
     }
@@ -129,7 +143,7 @@ export class RevisionLifecycle {
       await process.stop();
       return;
     }
-    this.#attach(revision, process);
+    this.#attach(app, revision, process, replica);
     this.#markReady(app, revision);
   }
 
@@ -143,6 +157,12 @@ export class RevisionLifecycle {
         continue;
       }
       revision.runningState = "Deprovisioning";
+      this.#logs.event(app, {
+        revision: revision.name,
+        type: "Normal",
+        reason: "RevisionDeactivating",
+        message: "Deactivating Old revisions since 'ActiveRevisionsMode=Single'",
+      });
       const generation = revision.generation;
       void this.#scheduler.delay(this.#timing.retireDelayMs()).then(() => {
         if (this.#scheduler.stopped || generation !== revision.generation) return;
@@ -185,7 +205,7 @@ export class RevisionLifecycle {
   /** Stops every revision process of the given apps (the emulator is stopping). */
   stopAll(apps: ContainerApp[]): void {
     for (const app of apps) {
-      for (const revision of app.revisions) this.#stopProcess(revision);
+      for (const revision of app.revisions) this.#stopProcess(app, revision);
     }
   }
 
@@ -201,6 +221,8 @@ export class RevisionLifecycle {
     provisioningMs: number,
   ): Promise<string | undefined> {
     const generation = ++revision.generation;
+    // The replica is named when it is scheduled; it is reported once its container runs.
+    const replica = replicaNameFor(revision.name);
     revision.runningState = "Processing";
     revision.healthState = "None";
     revision.runningStateDetails = undefined;
@@ -214,13 +236,13 @@ export class RevisionLifecycle {
       return this.#scheduler.delay(provisioningMs).then(() => {
         if (!current()) return undefined;
         const detail = imagePullFailure(revision);
-        this.#markFailed(revision, detail);
+        this.#markFailed(app, revision, detail);
         return detail;
       });
     }
     const start = async () => {
       const [started] = await Promise.allSettled([
-        this.#startProcess(processOptions(app, revision)),
+        this.#startProcess(this.#processOptions(app, revision, replica)),
         this.#scheduler.delay(provisioningMs),
       ]);
       if (!current()) {
@@ -229,11 +251,11 @@ export class RevisionLifecycle {
       }
       if (started.status === "rejected") {
         // The container exits before it ever listens: the service reports a crash loop.
-        this.#markCrashing(revision);
+        this.#markCrashing(app, revision, replica, exitCodeOf(started.reason));
         return;
       }
       const process = started.value;
-      this.#attach(revision, process);
+      this.#attach(app, revision, process, replica);
       if (revision.fault === "never-ready" || revision.fault === "operation-expired") return;
       await this.#scheduler.delay(this.#timing.activationMs());
       if (current() && revision.process === process) this.#markReady(app, revision);
@@ -243,22 +265,25 @@ export class RevisionLifecycle {
   }
 
   /** Makes a started process the revision's replica (not ready yet), and a later exit a crash. */
-  #attach(revision: Revision, process: RevisionProcess): void {
+  #attach(app: ContainerApp, revision: Revision, process: RevisionProcess, replica: string): void {
     revision.process = process;
-    revision.replica = {
-      name: replicaNameFor(revision.name),
-      createdTime: new Date().toISOString(),
-      state: "starting",
-    };
+    revision.replica = { name: replica, createdTime: new Date().toISOString(), state: "starting" };
     revision.provisioned = true;
     revision.provisioningState = "Provisioned";
     revision.runningState = "Activating";
     revision.healthState = "None";
-    process.onExit(() => {
+    this.#logs.event(app, {
+      revision: revision.name,
+      replica,
+      type: "Normal",
+      reason: "AssigningReplica",
+      message: `Replica '${replica}' has been scheduled to run on a node.`,
+    });
+    process.onExit((code) => {
       if (revision.process !== process) return;
       revision.generation += 1;
       revision.process = undefined;
-      this.#markCrashing(revision);
+      this.#markCrashing(app, revision, replica, code);
     });
   }
 
@@ -266,6 +291,12 @@ export class RevisionLifecycle {
     revision.runningState = "Running";
     revision.healthState = "Healthy";
     if (revision.replica) revision.replica.state = "ready";
+    this.#logs.event(app, {
+      revision: revision.name,
+      type: "Normal",
+      reason: "RevisionReady",
+      message: `Successfully provisioned revision '${revision.name}'`,
+    });
     const latestReady = app.latestReadyRevisionName
       ? findRevision(app, app.latestReadyRevisionName)
       : undefined;
@@ -281,8 +312,14 @@ export class RevisionLifecycle {
   }
 
   /** The container keeps exiting: the revision stays active with one crashing replica. */
-  #markCrashing(revision: Revision): void {
-    if (!revision.provisioned) {
+  #markCrashing(
+    app: ContainerApp,
+    revision: Revision,
+    replica: string,
+    exitCode: number | null | undefined,
+  ): void {
+    const provisioning = !revision.provisioned;
+    if (provisioning) {
       revision.provisioningState = "Failed";
       revision.provisioningError = `Container crashing: ${revision.container}`;
     }
@@ -290,40 +327,95 @@ export class RevisionLifecycle {
     revision.healthState = "Unhealthy";
     revision.runningStateDetails = `1/1 Container crashing: ${revision.container}`;
     revision.replica = {
-      name: revision.replica?.name ?? replicaNameFor(revision.name),
+      name: revision.replica?.name ?? replica,
       createdTime: revision.replica?.createdTime ?? new Date().toISOString(),
       state: "crashing",
     };
+    this.#logs.event(app, {
+      revision: revision.name,
+      replica: revision.replica.name,
+      type: "Warning",
+      reason: "Error",
+      message: `Container '${revision.container}' was terminated with exit code '${exitCode ?? "unknown"}'`,
+    });
+    if (provisioning) {
+      this.#logs.event(app, {
+        revision: revision.name,
+        type: "Warning",
+        reason: "RevisionProvisioningError",
+        message: `Error provisioning revision ${revision.name}. ErrorCode: [ContainerCrashing]`,
+      });
+    }
   }
 
   /** The revision could not be provisioned at all: no replica. */
-  #markFailed(revision: Revision, detail: string): void {
+  #markFailed(app: ContainerApp, revision: Revision, detail: string): void {
     if (!revision.provisioned) revision.provisioningState = "Failed";
     revision.runningState = "Failed";
     revision.healthState = "Unhealthy";
     revision.provisioningError = detail;
     revision.replica = undefined;
+    this.#logs.event(app, {
+      revision: revision.name,
+      type: "Warning",
+      reason: "RevisionProvisioningError",
+      message: `Error provisioning revision ${revision.name}. ErrorCode: [ErrImagePull]`,
+    });
   }
 
-  #deactivate(revision: Revision): void {
+  #deactivate(app: ContainerApp, revision: Revision): void {
     revision.active = false;
     revision.lastActiveTime = new Date().toISOString();
-    this.#stopProcess(revision);
+    const replica = revision.replica?.name;
+    if (replica) {
+      this.#logs.event(app, {
+        revision: revision.name,
+        replica,
+        type: "Normal",
+        reason: "StoppingContainer",
+        message: `Stopping container '${revision.container}': revision '${revision.name}' was deactivated`,
+      });
+    }
+    this.#stopProcess(app, revision);
     revision.runningState = "Stopped";
     revision.runningStateDetails = undefined;
   }
 
-  #stopProcess(revision: Revision): void {
+  /** Stops the process; its replica goes, and the streams that follow it end once it has exited. */
+  #stopProcess(app: ContainerApp, revision: Revision): void {
     revision.generation += 1;
     const process = revision.process;
+    const replica = revision.replica?.name;
     revision.process = undefined;
     revision.replica = undefined;
-    if (process) void this.#scheduler.track(process.stop());
+    const stopped = async () => {
+      await process?.stop();
+      if (replica) this.#logs.replicaStopped(app, revision.name, replica);
+    };
+    if (process || replica) void this.#scheduler.track(stopped());
+  }
+
+  /** What the process runs, and where what it prints goes: its replica container's console. */
+  #processOptions(app: ContainerApp, revision: Revision, replica: string): StartRevisionOptions {
+    return {
+      app: app.name,
+      revision: revision.name,
+      image: revision.image,
+      output: (stream, text) =>
+        this.#logs.console(app, {
+          revision: revision.name,
+          replica,
+          container: revision.container,
+          image: revision.image,
+          stream,
+          text,
+        }),
+    };
   }
 }
 
-function processOptions(app: ContainerApp, revision: Revision): StartRevisionOptions {
-  return { app: app.name, revision: revision.name, image: revision.image };
+function exitCodeOf(error: unknown): number | null | undefined {
+  return error instanceof RevisionExitError ? error.exitCode : undefined;
 }
 
 /**

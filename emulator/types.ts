@@ -21,6 +21,8 @@ export interface EmulatorInfo {
   proxy: string;
   /** Control API base URL (plain HTTP on 127.0.0.1). */
   control: string;
+  /** Base URL of the log stream server behind `logStreamEndpoint` and `eventStreamEndpoint`. */
+  logStream: string;
   /** Value for ACTIONS_ID_TOKEN_REQUEST_URL. */
   githubOidcUrl: string;
   /** Value for ACTIONS_ID_TOKEN_REQUEST_TOKEN. */
@@ -165,6 +167,55 @@ export interface IngressJournalEntry {
   status: number;
 }
 
+/** One request the log stream server answered. */
+export interface LogStreamJournalEntry {
+  /** Milliseconds since the epoch when the request arrived. */
+  time: number;
+  /** A replica container's console stream, an app's event stream, or neither. */
+  kind: "console" | "system" | "unknown";
+  path: string;
+  /** The query string, `?` included (`follow`, `output`, `tailLines`). */
+  query: string;
+  /** 0 when a fault left it unanswered. */
+  status: number;
+  fault?: string;
+}
+
+/**
+ * The next `count` (default 1) requests for `app`'s log streams (`stream`: only console or only
+ * system ones) answer with this fault: `hang` sends the headers and then nothing, the stream staying
+ * open until the client gives up; `status` answers 500 or 503.
+ */
+export type LogStreamFault = {
+  app: string;
+  stream?: "console" | "system";
+  count?: number;
+} & ({ kind: "hang" } | { kind: "status"; status: 500 | 503 });
+
+/** One line a revision's container printed, as the emulator journals it. */
+export interface ConsoleLogView {
+  /** Milliseconds since the epoch. */
+  time: number;
+  app: string;
+  revision: string;
+  replica: string;
+  container: string;
+  stream: "stdout" | "stderr";
+  text: string;
+}
+
+/** One system event of an app, as the emulator journals it. */
+export interface SystemEventView {
+  time: number;
+  app: string;
+  revision?: string;
+  replica?: string;
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+  count: number;
+}
+
 /** The next `count` ARM calls matching `match` answer with this fault instead of normally. */
 export type ArmFault = {
   count: number;
@@ -203,9 +254,16 @@ export interface Emulator {
   ): Promise<void>;
   injectArmFault(fault: ArmFault): void;
   injectRevisionFault(fault: RevisionFault): void;
+  injectLogStreamFault(fault: LogStreamFault): void;
   clearFaults(): void;
   armJournal(): ArmJournalEntry[];
   ingressJournal(): IngressJournalEntry[];
+  /** Every request the log stream server answered. */
+  logStreamJournal(): LogStreamJournalEntry[];
+  /** Every line the revision processes printed, oldest first. */
+  consoleLogs(): ConsoleLogView[];
+  /** Every system event of every app, oldest first. */
+  systemEvents(): SystemEventView[];
   clearJournal(): void;
   stop(): Promise<void>;
 }

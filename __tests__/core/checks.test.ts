@@ -1,6 +1,11 @@
-import { evaluateCheck, type HttpOutcome } from "../../src/core/checks/evaluate.ts";
+import {
+  BODY_PREFIX_CHARS,
+  evaluateCheck,
+  type HttpOutcome,
+} from "../../src/core/checks/evaluate.ts";
 import { parseJsonPath, resolveJsonPath } from "../../src/core/checks/jsonPath.ts";
 import {
+  ProbeFailure,
   runCheckRound,
   waitForPassingRound,
   type HttpProbe,
@@ -314,13 +319,56 @@ describe("evaluateCheck", () => {
     expect(result.status).toBe(503);
   });
 
-  it("reports a transport failure as it came", () => {
+  it("reports a transport failure as it came, with the request's method and how long it waited", () => {
     expect(evaluateCheck(check, url, { error: "connection refused" })).toEqual({
       check: "GET /health",
       url,
       ok: false,
       failure: "connection refused",
+      method: "GET",
     });
+    expect(
+      evaluateCheck(check, url, {
+        error: "no complete response within 10000 ms",
+        latencyMs: 10_002.4,
+      }),
+    ).toMatchObject({ latencyMs: 10_002, method: "GET" });
+  });
+
+  it("keeps what a failed check's answer said: its request-id and x-ms-* headers and the first bytes of its body", () => {
+    const body = `{"error":"boom","padding":"${"x".repeat(1_000)}"}`;
+    const result = evaluateCheck(
+      { ...check, method: "POST" },
+      url,
+      response({
+        status: 500,
+        body,
+        headers: {
+          "content-type": "application/json",
+          "x-request-id": "r-1",
+          "x-ms-request-id": "ms-2",
+          "x-ms-client-request-id": "c-3",
+          "x-correlation-id": "k-4",
+          traceparent: "00-abc-def-01",
+          "set-cookie": "session=secret",
+        },
+      }),
+    );
+    expect(result).toMatchObject({ ok: false, status: 500, method: "POST" });
+    expect(result.headers).toEqual({
+      "x-request-id": "r-1",
+      "x-ms-request-id": "ms-2",
+      "x-ms-client-request-id": "c-3",
+      "x-correlation-id": "k-4",
+      traceparent: "00-abc-def-01",
+    });
+    expect(result.bodyPrefix).toBe(body.slice(0, BODY_PREFIX_CHARS));
+    expect(BODY_PREFIX_CHARS).toBeLessThan(body.length);
+  });
+
+  it("keeps nothing of a passing check's answer", () => {
+    const result = evaluateCheck(check, url, response({ headers: { "x-request-id": "r-1" } }));
+    expect(result).toEqual({ check: "GET /health", url, ok: true, status: 200, latencyMs: 12 });
   });
 });
 
@@ -411,8 +459,23 @@ describe("runCheckRound", () => {
           url: "http://127.0.0.1:9/orders",
           ok: false,
           failure: "connection refused",
+          method: "POST",
         },
       ],
+    });
+  });
+
+  it("keeps how long a request waited when the probe says so", async () => {
+    const clock = new VirtualClock(1_000_000);
+    const probe = fakeProbe(
+      clock,
+      () => new ProbeFailure("no complete response within 750 ms", 751),
+    );
+    const round = await runCheckRound("http://127.0.0.1:9", [defaultSmokeCheck("/")], probe, 750);
+    expect(round.results[0]).toMatchObject({
+      ok: false,
+      latencyMs: 751,
+      failure: "no complete response within 750 ms",
     });
   });
 });

@@ -67,6 +67,8 @@ describe("readInputs defaults", () => {
       smokeTimeoutMs: 120_000,
       checkIntervalMs: 10_000,
       readinessTimeoutMs: 600_000,
+      diagnosticsLines: 100,
+      diagnosticsTimeoutMs: 30_000,
       deactivatePrevious: true,
       scaleDownDelayMs: 0,
       keepFailedRevision: false,
@@ -656,6 +658,34 @@ describe("deployment-environment", () => {
     expect(inputsOf().deploymentEnvironment).toBeUndefined();
     expect(errorFor("deployment-environment", { "deployment-environment": "x".repeat(256) })).toBe(
       'deployment-environment: is not a GitHub environment name: give at most 255 characters on one line, such as the job\'s environment (e.g. "production")',
+    );
+  });
+});
+
+describe("diagnostics inputs", () => {
+  it("take whole lines from 0 to 300 and a timeout from 0s to 5m", () => {
+    expect(inputsOf({ "diagnostics-lines": "0", "diagnostics-timeout": "0s" })).toMatchObject({
+      diagnosticsLines: 0,
+      diagnosticsTimeoutMs: 0,
+    });
+    expect(inputsOf({ "diagnostics-lines": "300", "diagnostics-timeout": "5m" })).toMatchObject({
+      diagnosticsLines: 300,
+      diagnosticsTimeoutMs: 300_000,
+    });
+  });
+
+  it.each(["301", "-1", "12.5", "lots"])("refuse %s lines, naming the limit", (lines) => {
+    expect(errorFor("diagnostics-lines", { "diagnostics-lines": lines })).toBe(
+      `diagnostics-lines: "${lines}" is not a whole number of lines from 0 to 300 (the most the log stream serves), e.g. "100"`,
+    );
+  });
+
+  it("refuse a timeout over 5m, and one that is no duration", () => {
+    expect(errorFor("diagnostics-timeout", { "diagnostics-timeout": "6m" })).toMatch(
+      /^diagnostics-timeout: "6m" is longer than the maximum of 5m/,
+    );
+    expect(errorFor("diagnostics-timeout", { "diagnostics-timeout": "soon" })).toMatch(
+      /^diagnostics-timeout: "soon" is not a duration/,
     );
   });
 });

@@ -97,3 +97,15 @@ test("a traffic write that keeps failing gives up at the restore's deadline", as
   ).rejects.toThrow(/Operation expired/);
   expect(clock.now()).toBeLessThanOrEqual(60_000);
 });
+
+test("what runs before the candidate is retired runs once the previous traffic is back, and before the deactivation", async () => {
+  const { apps, writes } = app({ failures: 1, applies: false });
+  const outcome = await restoreTraffic(apps, journal, {
+    ...deps(new VirtualClock()),
+    beforeRetire: async () => {
+      writes.push("diagnostics");
+    },
+  });
+  expect(outcome.candidateDeactivated).toBe(true);
+  expect(writes).toEqual(["traffic", "traffic", "diagnostics", "deactivate web--v2"]);
+});

@@ -438,6 +438,7 @@ describe("renderOutputs", () => {
       "app-url": "https://my-api.example.io",
       traffic: JSON.stringify(AFTER),
       image: "myregistry.azurecr.io/api:1.4.2",
+      diagnostics: "",
       status: "",
       insights: "",
     });
@@ -503,5 +504,91 @@ describe("format", () => {
     expect(formatStepProgress({ ...step, bakeMs: 0, checksPassed: 0, checksRun: 0 })).toBe(
       "[2/3] 50% -> green, no bake, checks pending",
     );
+  });
+});
+
+describe("the diagnostics of a failed candidate", () => {
+  const diagnostics = {
+    revision: "my-api--v2",
+    errorCode: "SmokeChecksFailed",
+    collectedAt: "2026-11-27T10:00:00.000Z",
+    durationMs: 1_200,
+    state: {
+      active: true,
+      provisioningState: "Provisioned",
+      runningState: "Running",
+      healthState: "Healthy",
+      replicas: 1,
+    },
+    replicas: [
+      {
+        name: "my-api--v2-5d9f-abcde",
+        runningState: "Running",
+        containers: [
+          { name: "api", ready: true, started: true, restartCount: 0, runningState: "Running" },
+        ],
+      },
+    ],
+    console: [
+      {
+        replica: "my-api--v2-5d9f-abcde",
+        container: "api",
+        lines: [
+          { time: "2026-11-27T09:59:59.000Z", stream: "stdout" as const, text: "Starting api" },
+          {
+            time: "2026-11-27T10:00:00.000Z",
+            stream: "stderr" as const,
+            text: "ERROR request r-1: ``` GET /health answered 500 </details>",
+          },
+        ],
+      },
+    ],
+    systemEvents: [{ type: "Normal", reason: "AssigningReplica", message: "Replica scheduled" }],
+    failedRequest: {
+      check: "GET /health",
+      method: "GET",
+      url: "https://my-api---green.example.io/health",
+      status: 500,
+      latencyMs: 12,
+      failure: "status 500, expected 200-399",
+      headers: { "x-request-id": "r-1" },
+      bodyPrefix: '{"error":"boom"}',
+    },
+    warnings: ["Could not read the system events of my-api--v2: the log stream answered 503"],
+  };
+
+  it("comes collapsed after the failing checks, its headline in the summary line", () => {
+    const markdown = renderSummary(
+      report({ result: "failed-before-traffic", reason: "Smoke checks failed.", diagnostics }),
+    );
+    const start = markdown.indexOf("<details>");
+    const end = markdown.indexOf("\n</details>");
+    expect(start).toBeGreaterThan(0);
+    expect(markdown.indexOf("### What was deployed")).toBeGreaterThan(end);
+    const block = markdown.slice(start, end);
+    expect(block).toContain(
+      "<summary><strong>🔎 Diagnostics of my-api--v2</strong>: provisioning Provisioned, running Running, health Healthy, 1 replica; 2 console lines; 1 system event</summary>\n\n",
+    );
+    expect(block).toContain(
+      "| my-api--v2-5d9f-abcde | Running | api | Running, ready, started, 0 restarts |",
+    );
+    expect(block).toContain(
+      "**Failed request** (`GET /health`): `GET https://my-api---green.example.io/health -> 500 in 12 ms`: status 500, expected 200-399",
+    );
+    expect(block).toContain("| x-request-id | r-1 |");
+    // The app's own text cannot close the block it is shown in.
+    expect(block).toContain(
+      "````text\n2026-11-27T09:59:59.000Z stdout Starting api\n2026-11-27T10:00:00.000Z stderr ERROR request r-1: ``` GET /health answered 500 </details>\n````",
+    );
+    expect(block).toContain(
+      "- ⚠️ Could not read the system events of my-api--v2: the log stream answered 503",
+    );
+    expect(renderOutputs(report({ diagnostics })).diagnostics).toBe(JSON.stringify(diagnostics));
+  });
+
+  it("is absent when nothing was collected", () => {
+    const markdown = renderSummary(report());
+    expect(markdown).not.toContain("<details>");
+    expect(renderOutputs(report()).diagnostics).toBe("");
   });
 });

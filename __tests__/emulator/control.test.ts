@@ -223,6 +223,7 @@ describe("npm run emulator", () => {
           "githubOidcToken",
           "githubOidcUrl",
           "location",
+          "logStream",
           "proxy",
           "subscriptionId",
           "tenantId",

@@ -185,7 +185,7 @@ describe("revision processes", () => {
     await expect(web.setBehaviour("healthy")).rejects.toThrow(/not running/);
   });
 
-  it("stop() ends the process and resolves once it has exited", async () => {
+  it("stop() ends the process with SIGTERM, which it answers by shutting down, and resolves once it has exited", async () => {
     const web = await start("emulator.test/app:healthy");
     const pid = (await call(web.port)).body.pid as number;
     expect(isRunning(pid)).toBe(true);
@@ -193,7 +193,7 @@ describe("revision processes", () => {
     await web.stop();
     expect(web.exited).toBe(true);
     expect(isRunning(pid)).toBe(false);
-    await expect(exitCode).resolves.toBeNull();
+    await expect(exitCode).resolves.toBe(0);
     await web.stop();
   });
 

@@ -28,7 +28,7 @@ class FakeHost implements Host {
   readonly lines: string[] = [];
   readonly errors: string[] = [];
   readonly outputs: Record<string, string> = {};
-  readonly secrets: string[] = [];
+  readonly masked: string[] = [];
   summary?: string;
   failed?: string;
   credentialRequests = 0;
@@ -54,8 +54,11 @@ class FakeHost implements Host {
   setOutput(name: string, value: string): void {
     this.outputs[name] = value;
   }
+  secrets(): readonly string[] {
+    return this.masked;
+  }
   setSecret(value: string): void {
-    this.secrets.push(value);
+    this.masked.push(value);
   }
   async writeSummary(markdown: string): Promise<void> {
     this.summary = markdown;
@@ -193,7 +196,7 @@ describe("runMain without Azure", () => {
     const code = await runMain(host, notAborted);
 
     expect(code).toBe(1);
-    expect(host.secrets).toContain(secret);
+    expect(host.masked).toContain(secret);
     expect(host.failed).not.toContain(secret);
   });
 });
@@ -384,7 +387,7 @@ describe("against the emulator", () => {
     expect(host.failed).toBeUndefined();
     expect(code).toBe(0);
     expect(host.credentialRequests).toBe(1);
-    expect(host.secrets).toContain(emulator.info.clientSecret);
+    expect(host.masked).toContain(emulator.info.clientSecret);
     expect(host.outputs).toMatchObject({
       result: "promoted",
       revision: `${app}--v2`,

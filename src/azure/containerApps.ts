@@ -1,7 +1,9 @@
 import type {
   ContainerApp,
+  ContainerAppAuthToken,
   ContainerAppsAPIClient,
   ManagedEnvironment,
+  Replica,
   Revision,
 } from "@azure/arm-appcontainers";
 import type { Clock } from "../core/clock.ts";
@@ -162,6 +164,26 @@ export class ContainerAppsGateway {
         name,
         o,
       ),
+    );
+  }
+
+  /** The revision's replicas, with their containers' states and log stream endpoints. */
+  listReplicas(revision: string, options?: CallOptions): Promise<Replica[]> {
+    return this.#call(`Listing the replicas of ${revision}`, options, async (o) => {
+      const replicas = await this.#client.containerAppsRevisionReplicas.listReplicas(
+        this.resourceGroup,
+        this.appName,
+        revision,
+        o,
+      );
+      return replicas.value ?? [];
+    });
+  }
+
+  /** The token that opens the app's log streams (`getAuthtoken`). */
+  getAuthToken(options?: CallOptions): Promise<ContainerAppAuthToken> {
+    return this.#call(`Getting the log stream token of ${this.appName}`, options, (o) =>
+      this.#client.containerApps.getAuthToken(this.resourceGroup, this.appName, o),
     );
   }
 

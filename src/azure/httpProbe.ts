@@ -7,7 +7,7 @@
  */
 import { addAbortSignal, type Readable } from "node:stream";
 import axios from "axios";
-import type { HttpProbe, HttpRequest } from "../core/checks/run.ts";
+import { ProbeFailure, type HttpProbe, type HttpRequest } from "../core/checks/run.ts";
 import type { HttpOutcome } from "../core/checks/evaluate.ts";
 
 /** Enough for any health page; a larger body is cut here rather than held in memory. */
@@ -44,11 +44,14 @@ async function send(request: HttpRequest): Promise<HttpOutcome> {
     }
     return { status: response.status, headers, body, latencyMs };
   } catch (error) {
+    const waited = performance.now() - started;
     if (timeout.aborted) {
-      throw new Error(`no complete response within ${request.timeoutMs} ms`, { cause: error });
+      throw new ProbeFailure(`no complete response within ${request.timeoutMs} ms`, waited, {
+        cause: error,
+      });
     }
     if (request.signal?.aborted) throw new Error("request cancelled", { cause: error });
-    throw new Error(describeFailure(error), { cause: error });
+    throw new ProbeFailure(describeFailure(error), waited, { cause: error });
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Clock } from "./clock.ts";
 import type { HttpProbe } from "./checks/run.ts";
+import type { ConsoleLine, ConsoleTarget, ReplicaState, SystemEvent } from "./diagnostics/types.ts";
 import type { TimingProfile } from "./timing.ts";
 import type { TrafficWeight } from "./types.ts";
 
@@ -112,6 +113,27 @@ export interface ContainerAppsPort {
   deactivateRevision(name: string, options?: CallOptions): Promise<void>;
 }
 
+/** How much of a stream to read, and until when. */
+export interface StreamReadOptions {
+  /** The last this many lines. */
+  lines: number;
+  /** Aborts the read (its deadline passed, or the run was cancelled). */
+  signal: AbortSignal;
+}
+
+/**
+ * What Azure Container Apps tells about a revision beyond its state, for one app: its replicas
+ * (the replicas API), what their containers printed (the replica log stream) and the platform's
+ * events (the app's event stream).
+ */
+export interface DiagnosticsPort {
+  listReplicas(revision: string, options?: CallOptions): Promise<ReplicaState[]>;
+  /** The container's last lines, oldest first. */
+  readConsole(target: ConsoleTarget, options: StreamReadOptions): Promise<ConsoleLine[]>;
+  /** The app's last system events, oldest first (of every revision: the caller picks). */
+  readSystemEvents(options: StreamReadOptions): Promise<SystemEvent[]>;
+}
+
 export interface Log {
   debug(message: string): void;
   info(message: string): void;
@@ -171,4 +193,8 @@ export interface EngineDeps {
    * process seconds after its first signal and a write on Azure takes 12–50 s.
    */
   handover?: { afterMs: number };
+  /** Replicas and logs of a failed candidate; without it, diagnostics are the revision's state. */
+  diagnostics?: DiagnosticsPort;
+  /** Values the host masks in its logs, to be masked in text it does not mask (diagnostics). */
+  secrets?: () => readonly string[];
 }

@@ -2,6 +2,7 @@
  * The vocabulary shared by every layer: validated inputs, traffic, checks and the deployment report.
  * Pure types; no I/O.
  */
+import type { CandidateDiagnostics } from "./diagnostics/types.ts";
 
 export type ActionName = "deploy" | "promote" | "reject" | "rollback" | "status" | "insights";
 
@@ -121,6 +122,10 @@ export interface Inputs {
   /** Gap between check rounds while a step bakes. */
   checkIntervalMs: number;
   readinessTimeoutMs: number;
+  /** Console lines per container (and system events) shown of a failed candidate; 0: none. */
+  diagnosticsLines: number;
+  /** How long collecting a failed candidate's diagnostics may take; 0: not collected. */
+  diagnosticsTimeoutMs: number;
   deactivatePrevious: boolean;
   scaleDownDelayMs: number;
   keepFailedRevision: boolean;
@@ -163,6 +168,12 @@ export interface CheckResult {
   latencyMs?: number;
   /** Why it failed, in words (e.g. `status 500 not in 200-399`). */
   failure?: string;
+  /** A failed check's request method, and what its answer said: */
+  method?: string;
+  /** the `x-ms-*` and request-id headers, */
+  headers?: Record<string, string>;
+  /** and the first bytes of the body. */
+  bodyPrefix?: string;
 }
 
 export interface CheckRound {
@@ -221,4 +232,6 @@ export interface DeploymentReport {
   dryRun: boolean;
   /** Planned traffic arrays, one per step, for a dry run. */
   plan?: TrafficWeight[][];
+  /** What the failed candidate said about itself, collected before it was deactivated. */
+  diagnostics?: CandidateDiagnostics;
 }

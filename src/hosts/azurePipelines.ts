@@ -48,6 +48,7 @@ export class AzurePipelinesHost implements Host {
   };
   readonly #outputs = new Map<string, string>();
   #connectionId: string | null | undefined;
+  readonly #secrets: string[] = [];
 
   inputName(name: string): string {
     return spellInput(name, "task");
@@ -92,8 +93,15 @@ export class AzurePipelinesHost implements Host {
     // its armour lines are public text.
     for (const line of value.split(/\r?\n/)) {
       const text = line.trim();
-      if (text !== "" && !/^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(text)) task.setSecret(text);
+      if (text !== "" && !/^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(text)) {
+        this.#secrets.push(text);
+        task.setSecret(text);
+      }
     }
+  }
+
+  secrets(): readonly string[] {
+    return this.#secrets;
   }
 
   async writeSummary(markdown: string): Promise<void> {

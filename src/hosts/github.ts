@@ -12,6 +12,7 @@ const RUN_STATE_KEY = "aca-blue-green-run";
 
 export class GitHubHost implements Host {
   #runId?: string;
+  readonly #secrets: string[] = [];
   readonly platform = "github" as const;
   readonly state: StateStore = {
     save: (key, value) => core.saveState(key, value),
@@ -31,7 +32,12 @@ export class GitHubHost implements Host {
   }
 
   setSecret(value: string): void {
+    this.#secrets.push(value);
     core.setSecret(value);
+  }
+
+  secrets(): readonly string[] {
+    return this.#secrets;
   }
 
   async writeSummary(markdown: string): Promise<void> {

@@ -18,6 +18,8 @@ export interface Host extends Log {
   setOutput(name: string, value: string): void;
   /** Registers a value the platform must mask in every log. */
   setSecret(value: string): void;
+  /** Every value registered with setSecret, for masking text the platform does not (diagnostics). */
+  secrets(): readonly string[];
   writeSummary(markdown: string): Promise<void>;
   /** Marks the step failed with a message; the process exits non-zero. */
   setFailed(message: string): void;

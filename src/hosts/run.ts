@@ -109,6 +109,8 @@ export async function runMain(
   await hooks.before?.(inputs);
   const deps: EngineDeps = {
     apps: connection.apps,
+    diagnostics: connection.diagnostics,
+    secrets: () => host.secrets(),
     ...(inputs.build && { image: imageSource(host, inputs, inputs.build, connection) }),
     probe: createHttpProbe(),
     clock: systemClock,

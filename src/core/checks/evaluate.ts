@@ -13,13 +13,23 @@ export interface HttpOutcome {
   latencyMs: number;
 }
 
-export type ProbeOutcome = HttpOutcome | { error: string };
+/** A request that got no answer: why, and how long it waited when that is known. */
+export type ProbeOutcome = HttpOutcome | { error: string; latencyMs?: number };
 
 const MAX_SHOWN = 80;
+/** Of a failed check's answer, the first bytes of the body are kept: enough for an error page. */
+export const BODY_PREFIX_CHARS = 512;
 
 export function evaluateCheck(check: SmokeCheck, url: string, outcome: ProbeOutcome): CheckResult {
   if ("error" in outcome) {
-    return { check: check.name, url, ok: false, failure: outcome.error };
+    return {
+      check: check.name,
+      url,
+      ok: false,
+      ...(outcome.latencyMs !== undefined && { latencyMs: Math.round(outcome.latencyMs) }),
+      failure: outcome.error,
+      method: check.method,
+    };
   }
   const failures: string[] = [];
   const { status, body } = outcome;
@@ -42,14 +52,30 @@ export function evaluateCheck(check: SmokeCheck, url: string, outcome: ProbeOutc
     failures.push(`latency ${latencyMs} ms over the ${check.maxLatencyMs} ms budget`);
   }
 
+  if (failures.length === 0) return { check: check.name, url, ok: true, status, latencyMs };
   return {
     check: check.name,
     url,
-    ok: failures.length === 0,
+    ok: false,
     status,
     latencyMs,
-    ...(failures.length > 0 && { failure: failures.join("; ") }),
+    failure: failures.join("; "),
+    method: check.method,
+    headers: diagnosticHeaders(outcome.headers),
+    bodyPrefix: body.slice(0, BODY_PREFIX_CHARS),
   };
+}
+
+/**
+ * The headers that tie an answer to the service's and the app's own logs: Azure's `x-ms-*`,
+ * request and correlation ids, and the trace context.
+ */
+export function diagnosticHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) =>
+      /^x-ms-|request-?id$|correlation-?id$|^traceparent$/i.test(name),
+    ),
+  );
 }
 
 function jsonFailure(expected: NonNullable<SmokeCheck["json"]>, body: string): string | undefined {

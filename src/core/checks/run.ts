@@ -16,8 +16,22 @@ export interface HttpRequest {
 }
 
 export interface HttpProbe {
-  /** Rejects with an Error saying what went wrong on a network failure or timeout. */
+  /**
+   * Rejects with an Error saying what went wrong on a network failure or timeout (a ProbeFailure
+   * when it knows how long it waited).
+   */
   send(request: HttpRequest): Promise<HttpOutcome>;
+}
+
+/** A request that got no answer, and how long it waited for one. */
+export class ProbeFailure extends Error {
+  readonly latencyMs: number;
+
+  constructor(message: string, latencyMs: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ProbeFailure";
+    this.latencyMs = latencyMs;
+  }
 }
 
 /** `https://app---green.example.io` + `/health?deep=1`, whatever slashes either side carries. */
@@ -46,7 +60,11 @@ export async function runCheckRound(
         });
         return evaluateCheck(check, url, outcome);
       } catch (error) {
-        return evaluateCheck(check, url, { error: errorText(error) });
+        const latencyMs = (error as { latencyMs?: unknown } | null)?.latencyMs;
+        return evaluateCheck(check, url, {
+          error: errorText(error),
+          ...(typeof latencyMs === "number" && { latencyMs }),
+        });
       }
     }),
   );

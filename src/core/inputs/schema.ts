@@ -345,6 +345,23 @@ export const INPUTS: readonly InputSpec[] = [
     actions: ["deploy", "promote", "reject"],
   },
   {
+    name: "diagnostics-lines",
+    description:
+      "When the new revision fails (it crashes, never gets ready, fails a check): how many of the last lines each of its containers printed, and of the platform's events about it, the log, the summary and the `diagnostics` output show, from `0` (its state and replicas only) to `300` (the most the log stream serves).",
+    default: "100",
+    kind: "string",
+    group: "Advanced",
+    actions: ["deploy", "promote", "rollback"],
+  },
+  {
+    name: "diagnostics-timeout",
+    description: `How long collecting the failed revision's diagnostics may take (at most \`5m\`; \`0s\` collects none), once the previous traffic is back and before the revision is deactivated: ${DURATION_FORMAT}.`,
+    default: "30s",
+    kind: "duration",
+    group: "Advanced",
+    actions: ["deploy", "promote", "rollback"],
+  },
+  {
     name: "client-id",
     description:
       "Client ID (a GUID) of an app registration or user-assigned managed identity that trusts this workflow through a federated credential (OpenID Connect; the job needs `id-token: write`). Needs `tenant-id`. Without `client-id` and `creds`, the ambient Azure credential is used.",
@@ -460,6 +477,11 @@ export const OUTPUTS: readonly OutputSpec[] = [
       'Traffic at the end of the run, as the JSON array of `{"revisionName", "weight", "label"}` entries.',
   },
   { name: "image", description: "Image the candidate revision runs." },
+  {
+    name: "diagnostics",
+    description:
+      "When the candidate failed: what it said about itself as JSON — its state, its replicas' containers and restart counts, the last lines they printed, the platform's events about it, the failed check's request — with secrets masked; empty otherwise.",
+  },
   {
     name: "status",
     description:

@@ -40,6 +40,10 @@ export type ReadInputsResult = { ok: true; inputs: Inputs } | { ok: false; error
 
 /** Longer waits overflow Node's timers (about 24.8 days) long before they make sense here. */
 export const MAX_DURATION_MS = 24 * 3_600_000;
+/** A failed run keeps its candidate running this long at most, to read its logs. */
+const MAX_DIAGNOSTICS_MS = 5 * 60_000;
+/** The log stream serves at most 300 lines (`az containerapp logs show --tail`). */
+const MAX_DIAGNOSTICS_LINES = 300;
 
 const DURATION_HELP =
   "use a number with a unit such as 30s, 5m, 1h or 250ms (a bare number is seconds)";
@@ -354,14 +358,34 @@ function readChecks({ given, text, fail, errors }: Reader) {
   };
 }
 
-/** Group "Advanced": readiness, what is kept after a failure, dry run, GitHub Deployments. */
+/** Group "Advanced": readiness, diagnostics, what is kept after a failure, dry run, GitHub Deployments. */
 function readAdvanced({ given, text, fail }: Reader) {
   const readinessTimeoutMs = readDuration("readiness-timeout", text, fail, { positive: true });
+  const diagnosticsTimeoutMs = readDuration("diagnostics-timeout", text, fail, { positive: false });
+  if (diagnosticsTimeoutMs !== undefined && diagnosticsTimeoutMs > MAX_DIAGNOSTICS_MS) {
+    fail(
+      "diagnostics-timeout",
+      `"${text("diagnostics-timeout")}" is longer than the maximum of 5m: a failed run waits this long before it deactivates the revision`,
+    );
+  }
+  const diagnosticsLinesText = text("diagnostics-lines") ?? "";
+  const diagnosticsLines = /^\d+$/.test(diagnosticsLinesText)
+    ? Number(diagnosticsLinesText)
+    : undefined;
+  if (diagnosticsLines === undefined || diagnosticsLines > MAX_DIAGNOSTICS_LINES) {
+    fail(
+      "diagnostics-lines",
+      `"${diagnosticsLinesText}" is not a whole number of lines from 0 to ${MAX_DIAGNOSTICS_LINES} (the most the log stream serves), e.g. "100"`,
+    );
+  }
+
   const keepFailedRevision = readBoolean("keep-failed-revision", text, fail);
   const dryRun = readBoolean("dry-run", text, fail);
   const githubToken = given("github-token")?.trim();
   return {
     readinessTimeoutMs: readinessTimeoutMs as number,
+    diagnosticsLines: diagnosticsLines as number,
+    diagnosticsTimeoutMs: diagnosticsTimeoutMs as number,
     keepFailedRevision: keepFailedRevision as boolean,
     dryRun: dryRun as boolean,
     ...(githubToken !== undefined && { githubToken }),

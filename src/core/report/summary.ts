@@ -5,6 +5,16 @@
  * The summary answers in the order a reader asks: what happened, why, and what to do now; then
  * which checks failed, what was deployed, and how the run went over time.
  */
+import {
+  describeContainer,
+  describeEvent,
+  describeLine,
+  describeReplica,
+  describeRequest,
+  describeState,
+  headline,
+} from "../diagnostics/describe.ts";
+import type { CandidateDiagnostics } from "../diagnostics/types.ts";
 import { OUTPUTS } from "../inputs/schema.ts";
 import type { CheckRound, DeploymentReport, StepRecord, TrafficWeight } from "../types.ts";
 import { formatDuration, formatTraffic } from "./format.ts";
@@ -37,6 +47,7 @@ export function renderSummary(report: DeploymentReport, options: SummaryOptions 
     outcome(report),
     failedStep?.failedRound ? failingStepChecks(failedStep, failedStep.failedRound) : undefined,
     report.smoke && smokeFailed ? smokeChecks(report, report.smoke) : undefined,
+    report.diagnostics ? diagnosticsSection(report.diagnostics) : undefined,
     deployed(report),
     ...(report.dryRun ? [plannedTraffic(report)] : timeline(report, flavour)),
     report.smoke && !smokeFailed ? smokeChecks(report, report.smoke) : undefined,
@@ -55,6 +66,7 @@ export function renderOutputs(report: DeploymentReport): Record<string, string> 
     "app-url": report.appUrl ?? "",
     traffic: JSON.stringify(report.finalTraffic),
     image: report.image ?? "",
+    diagnostics: report.diagnostics ? JSON.stringify(report.diagnostics) : "",
   };
   return Object.fromEntries(OUTPUTS.map((output) => [output.name, values[output.name] ?? ""]));
 }
@@ -304,6 +316,92 @@ function sameTraffic(a: readonly TrafficWeight[], b: readonly TrafficWeight[]): 
         entry.label === b[index].label,
     )
   );
+}
+
+/**
+ * What the failed candidate said about itself, collapsed: the headline in the summary line, then
+ * its state, its replicas, the failed request, the platform's events and its console lines.
+ */
+function diagnosticsSection(diagnostics: CandidateDiagnostics): string {
+  const { state, replicas, failedRequest } = diagnostics;
+  const parts: string[] = [];
+  if (state) {
+    const details = [
+      state.provisioningError && `- **Provisioning error:** ${inline(state.provisioningError)}`,
+      state.runningStateDetails && `- **Running state:** ${inline(state.runningStateDetails)}`,
+    ].filter((line): line is string => Boolean(line));
+    parts.push([`**Revision:** ${describeState(state)}.`, ...details].join("\n"));
+  }
+  if (replicas) {
+    const rows = replicas.flatMap((replica) =>
+      replica.containers.map((container) => [
+        replica.name,
+        describeReplica(replica),
+        container.name,
+        describeContainer(container),
+      ]),
+    );
+    parts.push(
+      rows.length === 0
+        ? "**Replicas:** none."
+        : table(["Replica", "Replica state", "Container", "Container state"], rows, [
+            "left",
+            "left",
+            "left",
+            "left",
+          ]),
+    );
+  }
+  if (failedRequest) {
+    const headers = Object.entries(failedRequest.headers ?? {});
+    parts.push(
+      [
+        `**Failed request** (${code(failedRequest.check)}): ${code(describeRequest(failedRequest))}${failedRequest.status === undefined ? "" : `: ${inline(failedRequest.failure)}`}`,
+        ...(headers.length > 0 ? ["", table(["Header", "Value"], headers, ["left", "left"])] : []),
+        ...(failedRequest.bodyPrefix
+          ? ["", "Body (first bytes):", "", codeBlock(failedRequest.bodyPrefix)]
+          : []),
+      ].join("\n"),
+    );
+  }
+  if (diagnostics.systemEvents.length > 0) {
+    parts.push(
+      `**System events** (${diagnostics.systemEvents.length}):\n\n${codeBlock(diagnostics.systemEvents.map(describeEvent).join("\n"))}`,
+    );
+  }
+  for (const tail of diagnostics.console) {
+    const count = `last ${tail.lines.length} line${tail.lines.length === 1 ? "" : "s"}`;
+    parts.push(
+      tail.lines.length === 0
+        ? `**Console of ${code(tail.container)} in ${code(tail.replica)}:** nothing printed.`
+        : `**Console of ${code(tail.container)} in ${code(tail.replica)}** (${count}):\n\n${codeBlock(tail.lines.map(describeLine).join("\n"))}`,
+    );
+  }
+  if (diagnostics.warnings.length > 0) {
+    parts.push(diagnostics.warnings.map((warning) => `- ⚠️ ${inline(warning)}`).join("\n"));
+  }
+  parts.push(
+    `Collected in ${formatDuration(diagnostics.durationMs)}, once the previous traffic was back and before the revision was deactivated.`,
+  );
+  return [
+    "<details>",
+    `<summary><strong>🔎 Diagnostics of ${html(diagnostics.revision)}</strong>: ${html(headline(diagnostics))}</summary>`,
+    "",
+    parts.join("\n\n"),
+    "",
+    "</details>",
+  ].join("\n");
+}
+
+/** A fenced block that no backtick run inside the text can close. */
+function codeBlock(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((run) => run[0].length));
+  const fence = "`".repeat(longest + 1);
+  return `${fence}text\n${text.replace(/\r\n?/g, "\n")}\n${fence}`;
+}
+
+function html(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 type Align = "left" | "right";

@@ -15,6 +15,7 @@ import { LAST_TAG, decodeLeaseTags, heldTagsOf, mergeOurTags } from "../tags.ts"
 import { currentTraffic } from "../traffic/current.ts";
 import type { DeploymentReport, DeployResult, TrafficWeight } from "../types.ts";
 import type { RolloutContext } from "./context.ts";
+import { collectCandidateDiagnostics, logDiagnostics } from "./diagnose.ts";
 import { readBeforeWrite, type GuardDeps } from "./guard.ts";
 import { restoreTraffic, type RestoreOutcome, type RestoreRecord } from "./restore.ts";
 
@@ -70,7 +71,9 @@ export async function recover(
   const handover =
     cancelled && ctx.deps.handover ? AbortSignal.timeout(ctx.deps.handover.afterMs) : undefined;
   try {
-    const restored = await restore(ctx, handover);
+    // A cancelled run restores as fast as it can; any other failure says why in the candidate's words.
+    const restored = await restore(ctx, { diagnose: !cancelled, ...(handover && { handover }) });
+    await logDiagnostics(ctx);
     return ctx.finish(options.restoredResult(ctx.shifted), reason, restored);
   } catch (restoreError) {
     if (handover?.aborted) return handedOver(ctx, reason);
@@ -116,10 +119,14 @@ async function leaveAsFound(
   return ctx.finish("failed", reason, now ? currentTraffic(now) : []);
 }
 
-/** Phase "Restore": the journal's traffic and tags back, the candidate retired, the journal settled. */
+/**
+ * Phase "Restore": the journal's traffic and tags back, the candidate retired, the journal settled.
+ * With `diagnose`, the candidate's diagnostics are collected between the two; `handover` stops the
+ * restore (a cancelled run handing it to the post step).
+ */
 export async function restore(
   ctx: RolloutContext,
-  handover?: AbortSignal,
+  options: { diagnose?: boolean; handover?: AbortSignal } = {},
 ): Promise<TrafficWeight[]> {
   const { clock, log, run } = ctx.deps;
   const journal = ctx.journal!;
@@ -131,9 +138,12 @@ export async function restore(
       log,
       clock,
       run,
-      ...(handover ? { signal: handover } : {}),
+      ...(options.handover ? { signal: options.handover } : {}),
       waitReady: ctx.waitReady,
       recordWrite: (write) => journal.recordWrite(write, clock.now()),
+      ...(options.diagnose && {
+        beforeRetire: () => collectCandidateDiagnostics(ctx, journal.record.candidate),
+      }),
     });
     reportRestored(log, journal, outcome);
     ctx.leaseHeld = false;

@@ -50,6 +50,11 @@ export interface RestoreDeps {
   waitReady: (revision: string) => Promise<unknown>;
   /** Records each write before it is sent (the run's journal). */
   recordWrite?: (write: Omit<JournalWrite, "at">) => void;
+  /**
+   * Runs once the previous traffic is back and before the candidate is deactivated (which stops
+   * its replicas and their log streams): the failed candidate's diagnostics. Must not throw.
+   */
+  beforeRetire?: () => Promise<void>;
 }
 
 export interface RestoreOutcome {
@@ -69,6 +74,7 @@ export async function restoreTraffic(
   const left = () => Math.max(0, deadline - deps.clock.now());
   const reactivated = await reactivate(apps, record.before, deps, left);
   const traffic = await writeBefore(apps, record, deps, deadline);
+  await deps.beforeRetire?.();
   let candidateDeactivated = false;
   const candidateWeight = weightsByRevision(traffic).get(record.candidate) ?? 0;
   if (record.createdCandidate && !record.keepFailedRevision && candidateWeight === 0) {

@@ -1,0 +1,187 @@
+/**
+ * Why the candidate failed, in its own words, end to end: the real Action bundle against the
+ * emulator, whose revision processes print what they print and whose log streams serve it. Each
+ * scenario ends with the order the journals prove and the invariants.
+ */
+import type { Emulator } from "../../emulator/types.ts";
+import {
+  diagnosticsGroup,
+  diagnosticsOf,
+  diagnosticsSection,
+  expectReadBetweenRestoreAndDeactivation,
+  expectRestored,
+  moments,
+} from "./diagnosticsScenarios.ts";
+import { image, runAction, seedApp, startWorld } from "./harness.ts";
+
+let emulator: Emulator;
+const FAST = {
+  "traffic-steps": "100",
+  "step-wait": "0s",
+  "check-interval": "250ms",
+  "smoke-timeout": "1500ms",
+  "readiness-timeout": "20s",
+  "diagnostics-timeout": "10s",
+};
+
+beforeAll(async () => {
+  emulator = await startWorld();
+});
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+describe("Given an app serving v1 at 100%", () => {
+  test("when the candidate crashes at start, the summary shows the revision's crash reason and the last lines it printed before exiting", async () => {
+    const app = "diag-crash";
+    const view = await seedApp(emulator, app);
+    const candidate = `${app}--bad`;
+    const run = await runAction(emulator, {
+      inputs: { "container-app": app, image: image("crash"), "revision-suffix": "bad", ...FAST },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.result).toBe("failed-before-traffic");
+
+    const section = diagnosticsSection(run, candidate);
+    expect(section).toContain(
+      `**Revision:** provisioning Failed, running Failed, health Unhealthy`,
+    );
+    expect(section).toContain(`- **Provisioning error:** Container crashing: ${app}`);
+    expect(section).toMatch(
+      /\| diag-crash--bad-\S+ \| NotRunning \| diag-crash \| Waiting, not ready, not started, 1 restart: Container crashing: diag-crash \|/,
+    );
+    expect(section).toMatch(
+      /stderr Error: cannot start: image emulator\.test\/app:crash is built to exit at start\n\S+ stderr Revision diag-crash--bad of diag-crash crashed; exiting with code 1\n/,
+    );
+    expect(section).toContain(
+      `Warning Error: Container '${app}' was terminated with exit code '1'`,
+    );
+
+    const diagnostics = diagnosticsOf(run);
+    expect(diagnostics).toMatchObject({
+      revision: candidate,
+      errorCode: "RevisionFailed",
+      state: { provisioningState: "Failed", provisioningError: `Container crashing: ${app}` },
+      warnings: [],
+    });
+    expect(diagnostics.console[0].lines.map((line) => line.text)).toEqual([
+      `Starting ${app} (revision ${candidate}, image ${image("crash")}, behaviour crash)`,
+      `Error: cannot start: image ${image("crash")} is built to exit at start`,
+      `Revision ${candidate} of ${app} crashed; exiting with code 1`,
+    ]);
+    expect(diagnosticsGroup(run, candidate)).toContain(
+      `  Provisioning error: Container crashing: ${app}`,
+    );
+
+    expectReadBetweenRestoreAndDeactivation(moments(emulator, app, candidate));
+    expectRestored(emulator, app, candidate, run, view.traffic);
+  });
+
+  test("when the candidate answers 500, the summary shows the failing request and the app's own error line for it", async () => {
+    const app = "diag-500";
+    const view = await seedApp(emulator, app);
+    const candidate = `${app}--bad`;
+    const run = await runAction(emulator, {
+      inputs: { "container-app": app, image: image("http500"), "revision-suffix": "bad", ...FAST },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.result).toBe("failed-before-traffic");
+
+    const { failedRequest, console: tails } = diagnosticsOf(run);
+    const labelUrl = `https://${app}---green.${view.fqdn.slice(app.length + 1)}/`;
+    expect(failedRequest).toMatchObject({ method: "GET", url: labelUrl, status: 500 });
+    const requestId = failedRequest?.headers?.["x-request-id"] ?? "";
+    expect(requestId).toMatch(/^[\w-]{8,}$/);
+    expect(JSON.parse(failedRequest?.bodyPrefix ?? "{}")).toMatchObject({
+      error: `Revision ${candidate} failed this request (http500).`,
+      requestId,
+    });
+    const errorLine = `ERROR request ${requestId}: GET / answered 500: Revision ${candidate} failed this request (http500).`;
+    expect(tails[0].lines.map((line) => line.text)).toContain(errorLine);
+
+    const section = diagnosticsSection(run, candidate);
+    expect(section).toContain(`**Failed request** (\`GET /\`): \`GET ${labelUrl} -> 500 in `);
+    expect(section).toContain(`| x-request-id | ${requestId} |`);
+    expect(section).toContain(`stderr ${errorLine}`);
+
+    expectReadBetweenRestoreAndDeactivation(moments(emulator, app, candidate));
+    expectRestored(emulator, app, candidate, run, view.traffic);
+  });
+
+  test("when the candidate is never ready within readiness-timeout, the summary shows its replica's states", async () => {
+    const app = "diag-unready";
+    const view = await seedApp(emulator, app);
+    const candidate = `${app}--slow`;
+    emulator.injectRevisionFault({ app, mode: "never-ready" });
+    const run = await runAction(emulator, {
+      inputs: {
+        "container-app": app,
+        image: image("healthy"),
+        "revision-suffix": "slow",
+        ...FAST,
+        "readiness-timeout": "2s",
+      },
+    });
+    expect(run.exitCode).toBe(1);
+    const diagnostics = diagnosticsOf(run);
+    expect(diagnostics).toMatchObject({
+      errorCode: "RevisionNotReady",
+      state: { provisioningState: "Provisioned", runningState: "Activating", healthState: "None" },
+    });
+    expect(diagnostics.replicas?.[0].containers[0]).toMatchObject({
+      ready: false,
+      started: true,
+      restartCount: 0,
+      runningState: "Running",
+    });
+    const section = diagnosticsSection(run, candidate);
+    expect(section).toMatch(
+      /\| diag-unready--slow-\S+ \| Running \| diag-unready \| Running, not ready, started, 0 restarts: Container started at: \S+ \|/,
+    );
+    expect(section).toMatch(/stdout diag-unready--slow listening on http:\/\/127\.0\.0\.1:\d+/);
+
+    expectReadBetweenRestoreAndDeactivation(moments(emulator, app, candidate));
+    expectRestored(emulator, app, candidate, run, view.traffic);
+  });
+
+  test("when the candidate's log stream hangs, the run waits no longer than diagnostics-timeout for it and says so", async () => {
+    const app = "diag-hang";
+    const view = await seedApp(emulator, app);
+    const candidate = `${app}--bad`;
+    emulator.injectLogStreamFault({ app, stream: "console", kind: "hang", count: 5 });
+    const run = await runAction(emulator, {
+      inputs: {
+        "container-app": app,
+        image: image("crash"),
+        "revision-suffix": "bad",
+        ...FAST,
+        "diagnostics-timeout": "2s",
+      },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.result).toBe("failed-before-traffic");
+
+    const times = moments(emulator, app, candidate);
+    expectReadBetweenRestoreAndDeactivation(times);
+    const waited = times.deactivated - times.trafficRestored;
+    // The stream never answered: the run waited for it, and only as long as its deadline.
+    expect(waited).toBeGreaterThanOrEqual(1_900);
+    expect(waited).toBeLessThan(2_000 + 1_500);
+
+    const diagnostics = diagnosticsOf(run);
+    expect(diagnostics.state?.provisioningError).toBe(`Container crashing: ${app}`);
+    expect(diagnostics.console).toEqual([]);
+    expect(diagnostics.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Could not read the console output of ${app} in replica ${candidate}-\\S+: no answer within the diagnostics deadline \\(2\\.0 s\\)$`,
+        ),
+      ),
+    ]);
+    expect(diagnosticsSection(run, candidate)).toContain("- ⚠️ Could not read the console output");
+    expect(
+      run.lines.some((line) => /^::warning::Could not read the console output/.test(line.text)),
+    ).toBe(true);
+    expectRestored(emulator, app, candidate, run, view.traffic);
+  });
+});

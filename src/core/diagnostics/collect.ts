@@ -1,0 +1,244 @@
+/**
+ * Collects what a failed candidate says about itself — its state, its replicas, the last lines
+ * its containers printed, the platform's events about it — within one deadline. Every part is
+ * read at once and on its own: a part that fails or is not read in time becomes a warning, and
+ * the others are kept. Never throws.
+ */
+import type { Clock } from "../clock.ts";
+import { errorMessage } from "../failure.ts";
+import type { ContainerAppsPort, DiagnosticsPort } from "../ports.ts";
+import { formatDuration } from "../report/format.ts";
+import type {
+  CandidateDiagnostics,
+  ConsoleTail,
+  FailedRequest,
+  ReplicaState,
+  RevisionSnapshot,
+  SystemEvent,
+} from "./types.ts";
+
+/** A revision scaled out far is read from its first replicas: enough to say why. */
+const MAX_REPLICAS = 3;
+/** A line longer than this is cut: one minified stack trace must not fill the summary. */
+export const MAX_LINE_CHARS = 2_000;
+/**
+ * The diagnostics stay well under what a job summary (1 MiB) and an output (1 MB) take, so that
+ * a chatty candidate cannot cost the run its summary.
+ */
+export const MAX_DIAGNOSTICS_CHARS = 256_000;
+
+export interface CollectDeps {
+  apps: Pick<ContainerAppsPort, "getRevision">;
+  diagnostics?: DiagnosticsPort;
+  clock: Clock;
+  /** The run's cancellation: a cancelled run stops collecting at once. */
+  signal?: AbortSignal;
+}
+
+export interface CollectRequest {
+  revision: string;
+  /** How many console lines per container, and system events, to read; 0 reads no stream. */
+  lines: number;
+  /** How long collecting may take in all. */
+  deadlineMs: number;
+  errorCode?: string;
+  failedRequest?: FailedRequest;
+}
+
+export async function collectDiagnostics(
+  deps: CollectDeps,
+  request: CollectRequest,
+): Promise<CandidateDiagnostics> {
+  const { apps, diagnostics, clock } = deps;
+  const { revision, lines } = request;
+  const started = clock.now();
+  const deadline = started + request.deadlineMs;
+  // What is read is real I/O, a stream that may hang: its deadline is a real timer, not a wait.
+  const expired = AbortSignal.timeout(Math.max(1, request.deadlineMs));
+  const signal = deps.signal ? AbortSignal.any([expired, deps.signal]) : expired;
+  const left = () => Math.max(0, deadline - clock.now());
+  const warnings: string[] = [];
+
+  /** One part, bounded by the deadline even when it ignores its signal. */
+  const part = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await untilAborted(read(), signal);
+    } catch (error) {
+      warnings.push(`${what}: ${whyNot(error, expired, request.deadlineMs)}`);
+      return undefined;
+    }
+  };
+
+  const state = part(`Could not read the state of ${revision}`, async () =>
+    snapshotOf(await apps.getRevision(revision, { signal, retryForMs: left() })),
+  );
+  const replicasAndConsole = diagnostics
+    ? part(`Could not list the replicas of ${revision}`, () =>
+        diagnostics.listReplicas(revision, { signal, retryForMs: left() }),
+      ).then(async (replicas) => ({
+        replicas,
+        console:
+          replicas && lines > 0
+            ? await readConsoles(replicas.slice(0, MAX_REPLICAS), (target, what) =>
+                part(what, () =>
+                  diagnostics.readConsole({ revision, ...target }, { lines, signal }),
+                ),
+              )
+            : [],
+      }))
+    : Promise.resolve({ replicas: undefined, console: [] as ConsoleTail[] });
+  const events =
+    diagnostics && lines > 0
+      ? part(`Could not read the system events of ${revision}`, () =>
+          diagnostics.readSystemEvents({ lines: Math.max(lines, 100), signal }),
+        )
+      : Promise.resolve(undefined);
+
+  const [snapshot, { replicas, console }, allEvents] = await Promise.all([
+    state,
+    replicasAndConsole,
+    events,
+  ]);
+  return withinSize({
+    revision,
+    ...(request.errorCode ? { errorCode: request.errorCode } : {}),
+    collectedAt: new Date(started).toISOString(),
+    durationMs: clock.now() - started,
+    ...(snapshot ? { state: snapshot } : {}),
+    ...(replicas ? { replicas: replicas.map(withoutEndpoints) } : {}),
+    console: console.map((tail) => ({
+      ...tail,
+      lines: tail.lines.slice(-lines).map((line) => ({ ...line, text: cut(line.text) })),
+    })),
+    systemEvents: eventsOf(allEvents ?? [], revision)
+      .slice(-lines)
+      .map((event) => ({ ...event, message: cut(event.message) })),
+    ...(request.failedRequest ? { failedRequest: request.failedRequest } : {}),
+    warnings,
+  });
+}
+
+/**
+ * The diagnostics cut to MAX_DIAGNOSTICS_CHARS: the oldest half of the longest list of lines goes
+ * first, again until they fit, and a warning says so.
+ */
+export function withinSize(diagnostics: CandidateDiagnostics): CandidateDiagnostics {
+  let fitted = diagnostics;
+  let cut = false;
+  while (JSON.stringify(fitted).length > MAX_DIAGNOSTICS_CHARS) {
+    const lists = [
+      ...fitted.console.map((tail, index) => ({ index, size: tail.lines.length })),
+      { index: -1, size: fitted.systemEvents.length },
+    ].sort((a, b) => b.size - a.size);
+    const longest = lists[0];
+    if (longest.size <= 1) break;
+    cut = true;
+    const keep = (list: readonly unknown[]) => Math.floor(list.length / 2);
+    fitted =
+      longest.index === -1
+        ? { ...fitted, systemEvents: fitted.systemEvents.slice(-keep(fitted.systemEvents)) }
+        : {
+            ...fitted,
+            console: fitted.console.map((tail, index) =>
+              index === longest.index
+                ? { ...tail, lines: tail.lines.slice(-keep(tail.lines)) }
+                : tail,
+            ),
+          };
+  }
+  if (!cut) return fitted;
+  return {
+    ...fitted,
+    warnings: [
+      ...fitted.warnings,
+      "The oldest lines were left out to keep the summary and the output within their size limits.",
+    ],
+  };
+}
+
+async function readConsoles(
+  replicas: ReplicaState[],
+  read: (
+    target: { replica: string; container: string; logStreamEndpoint?: string },
+    what: string,
+  ) => Promise<ConsoleTail["lines"] | undefined>,
+): Promise<ConsoleTail[]> {
+  const targets = replicas.flatMap((replica) =>
+    replica.containers.map((container) => ({
+      replica: replica.name,
+      container: container.name,
+      ...(container.logStreamEndpoint ? { logStreamEndpoint: container.logStreamEndpoint } : {}),
+    })),
+  );
+  const tails = await Promise.all(
+    targets.map(async (target) => {
+      const lines = await read(
+        target,
+        `Could not read the console output of ${target.container} in replica ${target.replica}`,
+      );
+      return lines ? { replica: target.replica, container: target.container, lines } : undefined;
+    }),
+  );
+  return tails.filter((tail): tail is ConsoleTail => tail !== undefined);
+}
+
+/**
+ * The events about this revision. The app's stream carries every revision's, and events of the
+ * app as a whole name no revision; those that name this one in their text are kept too.
+ */
+function eventsOf(events: SystemEvent[], revision: string): SystemEvent[] {
+  return events.filter((event) =>
+    event.revision ? event.revision === revision : event.message.includes(revision),
+  );
+}
+
+function snapshotOf(revision: RevisionSnapshot): RevisionSnapshot {
+  return {
+    active: revision.active,
+    provisioningState: revision.provisioningState,
+    runningState: revision.runningState,
+    healthState: revision.healthState,
+    ...(revision.provisioningError ? { provisioningError: revision.provisioningError } : {}),
+    ...(revision.runningStateDetails ? { runningStateDetails: revision.runningStateDetails } : {}),
+    ...(revision.replicas !== undefined ? { replicas: revision.replicas } : {}),
+  };
+}
+
+/** Where a replica streams from is for reading it, not for the report. */
+function withoutEndpoints(replica: ReplicaState): ReplicaState {
+  return {
+    ...replica,
+    containers: replica.containers.map(
+      ({ logStreamEndpoint: _endpoint, ...container }) => container,
+    ),
+  };
+}
+
+function cut(text: string): string {
+  return text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS)}…` : text;
+}
+
+/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
+
+function whyNot(error: unknown, expired: AbortSignal, deadlineMs: number): string {
+  if (expired.aborted)
+    return `no answer within the diagnostics deadline (${formatDuration(deadlineMs)})`;
+  return errorMessage(error);
+}

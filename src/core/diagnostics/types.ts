@@ -1,0 +1,104 @@
+/**
+ * What a failed candidate says about itself: its state as the revision and replicas APIs report
+ * it, the last lines its containers printed, the platform's events about it, and the request of a
+ * check that failed. Pure types; the report, the summary and the `diagnostics` output carry them.
+ */
+
+/** One container of a replica, as the replicas API reports it. */
+export interface ReplicaContainerState {
+  name: string;
+  ready?: boolean;
+  started?: boolean;
+  restartCount?: number;
+  /** `Running`, `Waiting` or `Terminated` (open strings). */
+  runningState?: string;
+  runningStateDetails?: string;
+  /** Where the container's console output streams from. */
+  logStreamEndpoint?: string;
+}
+
+export interface ReplicaState {
+  name: string;
+  createdTime?: string;
+  /** `Running`, `NotRunning` or `Unknown` (open strings). */
+  runningState?: string;
+  runningStateDetails?: string;
+  containers: ReplicaContainerState[];
+}
+
+/** One line a container printed. */
+export interface ConsoleLine {
+  /** When it was printed, as the stream said (ISO 8601). */
+  time?: string;
+  stream?: "stdout" | "stderr";
+  text: string;
+}
+
+/** One event the platform reports about the app (its event stream, `--type system`). */
+export interface SystemEvent {
+  /** ISO 8601. */
+  time?: string;
+  /** `Normal` or `Warning`. */
+  type?: string;
+  reason?: string;
+  message: string;
+  revision?: string;
+  replica?: string;
+  count?: number;
+}
+
+/** Where one container's console output is read from. */
+export interface ConsoleTarget {
+  revision: string;
+  replica: string;
+  container: string;
+  logStreamEndpoint?: string;
+}
+
+/** The last lines of one container. */
+export interface ConsoleTail {
+  replica: string;
+  container: string;
+  lines: ConsoleLine[];
+}
+
+/** The revision as it was read once the traffic was restored. */
+export interface RevisionSnapshot {
+  active: boolean;
+  provisioningState: string;
+  runningState: string;
+  healthState: string;
+  provisioningError?: string;
+  runningStateDetails?: string;
+  replicas?: number;
+}
+
+/** The request of a check that failed, as the check sent it and as it was answered. */
+export interface FailedRequest {
+  check: string;
+  method: string;
+  url: string;
+  status?: number;
+  latencyMs?: number;
+  failure: string;
+  /** `x-ms-*` and request-id headers of the answer. */
+  headers?: Record<string, string>;
+  /** The first bytes of the answer's body. */
+  bodyPrefix?: string;
+}
+
+export interface CandidateDiagnostics {
+  revision: string;
+  /** The code the run stopped with, when it has one. */
+  errorCode?: string;
+  /** When collecting began (ISO 8601), and how long it took. */
+  collectedAt: string;
+  durationMs: number;
+  state?: RevisionSnapshot;
+  replicas?: ReplicaState[];
+  console: ConsoleTail[];
+  systemEvents: SystemEvent[];
+  failedRequest?: FailedRequest;
+  /** What could not be collected, and why. */
+  warnings: string[];
+}
