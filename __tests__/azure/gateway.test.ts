@@ -55,8 +55,7 @@ test("a write whose operation the service reports as failed is sent once and fai
     adapter.createRevision(
       {
         revisionSuffix: "v2",
-        containerName: "app",
-        image: "emulator.test/app:healthy-v2",
+        template: { containers: [{ name: "app", image: "emulator.test/app:healthy-v2" }] },
         traffic: [
           { revisionName: `${app}--v1`, weight: 100, label: "blue" },
           { revisionName: `${app}--v2`, weight: 0, label: "green" },

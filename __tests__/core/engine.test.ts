@@ -64,8 +64,19 @@ class FakeApps implements ContainerAppsPort {
         traffic: this.traffic.map((e) => ({ ...e })),
       },
       containers: [{ name: "shop", image: "registry.test/shop:1" }],
+      template: { containers: [{ name: "shop", image: "registry.test/shop:1" }] },
+      configuration: { activeRevisionsMode: "Multiple" },
       tags: { ...this.tags },
     };
+  }
+  async getWorkloadProfiles() {
+    return [];
+  }
+  async listSecrets() {
+    return [];
+  }
+  async listReplicas() {
+    return [];
   }
   async getDefaultDomain() {
     return "env.test";
@@ -84,7 +95,8 @@ class FakeApps implements ContainerAppsPort {
     if (request.tags) this.tags = request.tags;
     this.created = request;
     const name = `shop--${request.revisionSuffix}`;
-    this.revisions.set(name, { ...revision(name, true, request.image), ...this.nextRevision });
+    const image = request.template.containers.find((c) => c.name === "shop")?.image;
+    this.revisions.set(name, { ...revision(name, true, image), ...this.nextRevision });
     this.traffic = request.traffic;
     return this.getApp();
   }
@@ -273,7 +285,7 @@ describe("the engine, against an in-memory app and a virtual clock", () => {
       deps,
     );
     expect(report.result).toBe("promoted");
-    expect(apps.created?.image).toBe(built.image);
+    expect(apps.created?.template.containers[0].image).toBe(built.image);
     expect(apps.created?.registries).toEqual([{ server: "myacr.azurecr.io", identity: "system" }]);
   });
 

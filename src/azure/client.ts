@@ -20,6 +20,8 @@ export interface AppConnection {
   clock: Clock;
   /** Poll cadence of long-running writes. */
   operationPoll?: PollSchedule;
+  /** Masks a secret value read from Azure in every log. */
+  maskSecret?: (value: string) => void;
   debug?: (message: string) => void;
 }
 
@@ -45,7 +47,7 @@ export async function connectContainerApp(connection: AppConnection): Promise<Co
     debug: connection.debug,
   });
   return {
-    apps: new ContainerAppsAdapter(gateway),
+    apps: new ContainerAppsAdapter(gateway, { maskSecret: connection.maskSecret }),
     armEndpoint: cloud.armEndpoint,
     armToken: async () => {
       const token = await credential.getToken(cloud.armScope);

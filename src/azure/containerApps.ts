@@ -1,7 +1,9 @@
 import type {
   ContainerApp,
+  ContainerAppSecret,
   ContainerAppsAPIClient,
   ManagedEnvironment,
+  Replica,
   Revision,
 } from "@azure/arm-appcontainers";
 import type { Clock } from "../core/clock.ts";
@@ -73,6 +75,30 @@ export class ContainerAppsGateway {
     return this.#call(`Reading managed environment ${match[2]}`, options, (o) =>
       this.#client.managedEnvironments.get(match[1], match[2], o),
     );
+  }
+
+  /** The app's secrets with their values: the service's `listSecrets` action (a POST that reads). */
+  listSecrets(options?: CallOptions): Promise<ContainerAppSecret[]> {
+    return this.#call(`Listing the secrets of ${this.appName}`, options, async (o) => {
+      const collection = await this.#client.containerApps.listSecrets(
+        this.resourceGroup,
+        this.appName,
+        o,
+      );
+      return collection.value;
+    });
+  }
+
+  listReplicas(revision: string, options?: CallOptions): Promise<Replica[]> {
+    return this.#call(`Listing the replicas of ${revision}`, options, async (o) => {
+      const collection = await this.#client.containerAppsRevisionReplicas.listReplicas(
+        this.resourceGroup,
+        this.appName,
+        revision,
+        o,
+      );
+      return collection.value;
+    });
   }
 
   listRevisions(options?: CallOptions): Promise<Revision[]> {

@@ -2,6 +2,7 @@
  * The vocabulary shared by every layer: validated inputs, traffic, checks and the deployment report.
  * Pure types; no I/O.
  */
+import type { PlannedChange, RevisionInputs } from "./revision/model.ts";
 
 export type ActionName = "deploy" | "promote" | "reject" | "rollback" | "status" | "insights";
 
@@ -107,6 +108,10 @@ export interface Inputs {
   /** Managed identity the app pulls the built image with: `system` or a user-assigned resource id. */
   registryIdentity?: string;
   containerName?: string;
+  /** What the new revision changes beyond its image; undefined: nothing. */
+  revision?: RevisionInputs;
+  /** Application-scope changes that alter what the running revisions use are allowed. */
+  allowApplicationChanges: boolean;
   /** Explicit suffix; undefined means derive it from the commit. */
   revisionSuffix?: string;
   candidateLabel: string;
@@ -221,4 +226,12 @@ export interface DeploymentReport {
   dryRun: boolean;
   /** Planned traffic arrays, one per step, for a dry run. */
   plan?: TrafficWeight[][];
+  /** Every change the deploy makes (or would make), revision scope and application scope. */
+  changes?: PlannedChange[];
+  /** Application-scope changes that reach every revision, blue included. */
+  warnings?: string[];
+  /** Secrets the deploy added to the app; they stay after a restore. */
+  addedSecrets?: string[];
+  /** Application-scope changes a restore could not put back, and why. */
+  notRestored?: string[];
 }
