@@ -34,6 +34,8 @@ export interface StartRevisionOptions {
   app: string;
   revision: string;
   image: string;
+  /** The container's variables, secret references resolved: the process's whole environment. */
+  env?: Record<string, string>;
 }
 
 /** One revision an ingress route may send a request to. */

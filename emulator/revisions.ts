@@ -13,7 +13,13 @@
  * - in Single mode, once the new latest revision is ready, the revisions before it read
  *   `Deprovisioning` and become inactive after the retire delay (test_containerapp_scale_revision_copy);
  * - deactivating stops the process: `Stopped`, no replica, its last health kept, and
- *   `lastActiveTime`, which only inactive revisions carry.
+ *   `lastActiveTime`, which only inactive revisions carry;
+ * - with `scale.minReplicas` above one, the revision reads Running and Healthy once its first
+ *   replica is ready, and the others come up one after another after that (the emulator's own
+ *   timing): a client that waits only for the revision's state sends traffic to one replica
+ *   (microsoft/azure-container-apps#184). One process serves all of a revision's replicas;
+ * - the process gets the first container's variables, secret references resolved from the app's
+ *   secrets as they are when it starts.
  *
  * How long each stage lasts comes from the timing profile (timing.ts).
  */
@@ -26,6 +32,7 @@ import type { Timing } from "./timing.ts";
 import { namedRevisions } from "./traffic.ts";
 import type { RevisionFault } from "./types.ts";
 import { defaultMaxInactiveRevisions } from "./validation.ts";
+import { resolveEnv } from "./revision-rules.ts";
 
 export interface RevisionLifecycleOptions {
   scheduler: Scheduler;
@@ -130,7 +137,7 @@ export class RevisionLifecycle {
       return;
     }
     this.#attach(revision, process);
-    this.#markReady(app, revision);
+    this.#markReady(app, revision, { replicasAtOnce: true });
   }
 
   /**
@@ -205,6 +212,7 @@ export class RevisionLifecycle {
     revision.healthState = "None";
     revision.runningStateDetails = undefined;
     revision.replica = undefined;
+    revision.moreReplicas = undefined;
     if (!revision.provisioned) {
       revision.provisioningState = "Provisioning";
       revision.provisioningError = undefined;
@@ -250,6 +258,11 @@ export class RevisionLifecycle {
       createdTime: new Date().toISOString(),
       state: "starting",
     };
+    revision.moreReplicas = Array.from({ length: minReplicasOf(revision) - 1 }, () => ({
+      name: replicaNameFor(revision.name),
+      createdTime: new Date().toISOString(),
+      state: "starting" as const,
+    }));
     revision.provisioned = true;
     revision.provisioningState = "Provisioned";
     revision.runningState = "Activating";
@@ -262,10 +275,18 @@ export class RevisionLifecycle {
     });
   }
 
-  #markReady(app: ContainerApp, revision: Revision): void {
+  #markReady(
+    app: ContainerApp,
+    revision: Revision,
+    options: { replicasAtOnce?: boolean } = {},
+  ): void {
     revision.runningState = "Running";
     revision.healthState = "Healthy";
-    if (revision.replica) revision.replica.state = "ready";
+    if (revision.replica) {
+      revision.replica.state = "ready";
+      revision.replica.readyTime = new Date().toISOString();
+    }
+    this.#startMoreReplicas(revision, options.replicasAtOnce === true);
     const latestReady = app.latestReadyRevisionName
       ? findRevision(app, app.latestReadyRevisionName)
       : undefined;
@@ -280,6 +301,27 @@ export class RevisionLifecycle {
     }
   }
 
+  /** The replicas beyond the first become ready one after another (or at once, for a seed). */
+  #startMoreReplicas(revision: Revision, atOnce: boolean): void {
+    const generation = revision.generation;
+    let delay = 0;
+    for (const replica of revision.moreReplicas ?? []) {
+      const ready = () => {
+        if (generation !== revision.generation || replica.state !== "starting") return;
+        replica.state = "ready";
+        replica.readyTime = new Date().toISOString();
+      };
+      if (atOnce) {
+        ready();
+        continue;
+      }
+      delay += this.#timing.replicaStartMs();
+      void this.#scheduler.delay(delay).then(() => {
+        if (!this.#scheduler.stopped) ready();
+      });
+    }
+  }
+
   /** The container keeps exiting: the revision stays active with one crashing replica. */
   #markCrashing(revision: Revision): void {
     if (!revision.provisioned) {
@@ -289,6 +331,7 @@ export class RevisionLifecycle {
     revision.runningState = "Failed";
     revision.healthState = "Unhealthy";
     revision.runningStateDetails = `1/1 Container crashing: ${revision.container}`;
+    for (const replica of revision.moreReplicas ?? []) replica.state = "crashing";
     revision.replica = {
       name: revision.replica?.name ?? replicaNameFor(revision.name),
       createdTime: revision.replica?.createdTime ?? new Date().toISOString(),
@@ -303,6 +346,7 @@ export class RevisionLifecycle {
     revision.healthState = "Unhealthy";
     revision.provisioningError = detail;
     revision.replica = undefined;
+    revision.moreReplicas = undefined;
   }
 
   #deactivate(revision: Revision): void {
@@ -318,12 +362,27 @@ export class RevisionLifecycle {
     const process = revision.process;
     revision.process = undefined;
     revision.replica = undefined;
+    revision.moreReplicas = undefined;
     if (process) void this.#scheduler.track(process.stop());
   }
 }
 
 function processOptions(app: ContainerApp, revision: Revision): StartRevisionOptions {
-  return { app: app.name, revision: revision.name, image: revision.image };
+  const containers = (revision.template.containers as Json[] | undefined) ?? [];
+  const first = containers.find((container) => container.name === revision.container);
+  return {
+    app: app.name,
+    revision: revision.name,
+    image: revision.image,
+    env: first ? resolveEnv(first, app.configuration.secrets) : {},
+  };
+}
+
+/** How many replicas the revision starts with: `scale.minReplicas`, and always one while active. */
+function minReplicasOf(revision: Revision): number {
+  const scale = revision.template.scale as Json | undefined;
+  const min = typeof scale?.minReplicas === "number" ? scale.minReplicas : 0;
+  return Math.max(1, min);
 }
 
 /**
