@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-77WAJI2F.js";
+} from "./chunks/chunk-HRKKXTS5.js";
 import {
   __commonJS,
   __require,

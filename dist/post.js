@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-77WAJI2F.js";
+} from "./chunks/chunk-HRKKXTS5.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts
