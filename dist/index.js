@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-HRKKXTS5.js";
+} from "./chunks/chunk-YEK7JIAJ.js";
 import {
   __commonJS,
   __require,

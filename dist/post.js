@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-HRKKXTS5.js";
+} from "./chunks/chunk-YEK7JIAJ.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

@@ -286,6 +286,67 @@ describe("Given an app whose blue revision reads a secret", () => {
   });
 });
 
+describe("Given a dry run", () => {
+  test("the plan of the revision and the application scope is printed and nothing is written", async () => {
+    const app = "tpl-dry";
+    const view = await seedWithSecret(app);
+    const run = await runAction(emulator, {
+      inputs: {
+        "container-app": app,
+        image: image("healthy-v2"),
+        "env-vars": "API_KEY=secretref:api-key\n-MODE",
+        secrets: "api-key=dry-run-value",
+        "min-replicas": "2",
+        "dry-run": "true",
+        ...FAST,
+      },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs.result).toBe("unchanged");
+    expect(visibleLog(run)).toContain(`env of ${app}: +API_KEY (secret api-key), -MODE`);
+    expect(visibleLog(run)).toContain("minReplicas: default → 2");
+    expect(run.summary).toContain("### Changes it would make");
+    expect(run.summary).toContain("secret api-key added");
+    expect(changesTo(app)).toEqual([]);
+    expectNoSecretIn(run, "dry-run-value");
+    expectInvariants(emulator, app, run, { traffic: view.traffic });
+  });
+});
+
+describe("Given a deploy that changed a secret's value and was killed mid-shift", () => {
+  test("the post step restores the traffic and says the secret keeps its new value", async () => {
+    const app = "tpl-killed";
+    const view = await seedWithSecret(app);
+    const value = `new-${randomBytes(8).toString("hex")}`;
+    const inputs = {
+      "container-app": app,
+      image: image("healthy-v2"),
+      "revision-suffix": "v2",
+      "traffic-steps": "10,50,100",
+      secrets: `db-password=${value}`,
+      "allow-application-changes": "true",
+      ...FAST,
+      "step-wait": "3s",
+    };
+    const main = await runAction(emulator, {
+      inputs,
+      signalOn: { pattern: /^\[2\/3\]/, signal: "SIGKILL" },
+    });
+    expect(main.signal).toBe("SIGKILL");
+    expect(JSON.stringify(main.state)).not.toContain(value);
+    expect(JSON.stringify(main.state)).not.toContain("old-password");
+    const post = await runAction(emulator, { inputs, entry: "dist/post.js", state: main.state });
+    expect(post.exitCode).toBe(0);
+    expect(post.stdout).toContain("Traffic restored");
+    expect(post.stdout).toMatch(
+      /::warning::Not put back: secret db-password keeps the new value: the old value was never saved/,
+    );
+    expect(await secretsOf(app)).toEqual({ "db-password": value });
+    expectNoSecretIn(post, value);
+    expectInvariants(emulator, app, post, { traffic: view.traffic });
+  });
+});
+
 describe("Given a revision template file", () => {
   test("it deploys as given, with the image from the step", async () => {
     const app = "tpl-yaml";

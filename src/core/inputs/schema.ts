@@ -518,7 +518,7 @@ export const INPUTS: readonly InputSpec[] = [
   {
     name: "dry-run",
     description:
-      "`true` validates the inputs, reads the app and reports the planned traffic changes without writing anything to Azure.",
+      "`true` validates the inputs, reads the app and reports the planned changes — the new revision's, the application scope's and the traffic's — without writing anything to Azure.",
     default: "false",
     kind: "boolean",
     group: "Advanced",

@@ -104,23 +104,31 @@ export async function createCandidate(
   const { inputs } = ctx;
   const { spec } = target;
   const plan = planFor(ctx, target);
-  // A rerun reuses its revision with a traffic write: the application scope is left as it is.
-  const restore = target.existing ? undefined : spec.restore;
-  ctx.appScope = restore;
+  ctx.appScope = spec.restore;
   const journal = ctx.startJournal({
     candidate: target.candidate,
     createdCandidate: !target.existing,
     keepFailedRevision: inputs.keepFailedRevision,
     before: target.traffic,
     tags: userTags(fresh.tags),
-    ...(restore && { appScope: journalAppScope(spec) }),
+    appScope: journalAppScope(spec),
   });
   // The lease lasts until the first step's write: readiness, then the smoke checks.
   const untilFirstStep = inputs.readinessTimeoutMs + inputs.smokeTimeoutMs;
   const app = await takeApp(ctx, fresh, (app, options) => {
     const tags = leaseTags(ctx, app, untilFirstStep, plan.create);
     journal.recordWrite({ kind: "create", traffic: plan.create }, clock.now());
-    if (target.existing) return apps.updateTraffic(plan.create, { ...options, tags });
+    if (target.existing) {
+      // A rerun reuses its revision; what the application scope still lacks rides on this write.
+      const { registries, secrets, configuration } = spec.write;
+      const fields = { ...configuration, ...(registries && { registries }) };
+      return apps.updateTraffic(plan.create, {
+        ...options,
+        tags,
+        ...(Object.keys(fields).length > 0 && { configuration: fields }),
+        ...(secrets && { secrets }),
+      });
+    }
     return apps.createRevision(
       {
         revisionSuffix: target.candidate.slice(target.app.name.length + 2),
