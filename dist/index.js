@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-YEK7JIAJ.js";
+} from "./chunks/chunk-JRD7SBCF.js";
 import {
   __commonJS,
   __require,
@@ -5280,8 +5280,14 @@ function timedOut(error) {
 function describeFailure(error, timeoutMs) {
   if (timedOut(error)) return `no answer within ${timeoutMs} ms.`;
   const status = statusOf(error);
-  const message = errorMessage(error).replace(/\.$/, "");
-  return status ? `HTTP ${status}: ${message}.` : `${message}.`;
+  if (!status) return `${oneLine(errorMessage(error))}.`;
+  const data = error.response?.data;
+  const said = data?.message;
+  return `HTTP ${status}${typeof said === "string" && said ? `: ${oneLine(said)}` : ""}.`;
+}
+function oneLine(text) {
+  const line = text.replace(/\s+/g, " ").trim().replace(/\.$/, "");
+  return line.length > 200 ? `${line.slice(0, 199)}\u2026` : line;
 }
 function hintFor(error) {
   if (/rate limit/i.test(errorMessage(error))) return "";

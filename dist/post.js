@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-YEK7JIAJ.js";
+} from "./chunks/chunk-JRD7SBCF.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts
