@@ -127,8 +127,8 @@ export function planCandidate(request: PlanRequest): CandidateSpec {
     scope: "revision",
     what,
   }));
-  const app_ = applicationScope(request, template);
-  changes.push(...app_.changes);
+  const scope = applicationScope(request, template);
+  changes.push(...scope.changes);
 
   if (request.profile && resourcesMayChange(revision)) {
     const problem = resourceProblem(template, request.profile);
@@ -148,11 +148,11 @@ export function planCandidate(request: PlanRequest): CandidateSpec {
     ...(typeof fileSuffix === "string" && fileSuffix !== "" && { fileSuffix }),
     ...(revision !== undefined && { fingerprint: fingerprintOf(template) }),
     minReplicas: template.scale?.minReplicas ?? 0,
-    write: app_.write,
+    write: scope.write,
     changes,
-    warnings: app_.warnings,
-    addedSecrets: app_.addedSecrets,
-    restore: app_.restore,
+    warnings: scope.warnings,
+    addedSecrets: scope.addedSecrets,
+    restore: scope.restore,
   };
 }
 
