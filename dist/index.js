@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-BFVEOSTN.js";
+} from "./chunks/chunk-XKIDPWDI.js";
 import {
   __commonJS,
   __require,

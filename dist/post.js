@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-BFVEOSTN.js";
+} from "./chunks/chunk-XKIDPWDI.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

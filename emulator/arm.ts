@@ -28,6 +28,7 @@ import {
   type ContainerApp,
   type ManagedEnvironment,
   type Operation,
+  type Replica,
   type ResourceStore,
   type Revision,
 } from "./store.ts";
@@ -161,6 +162,12 @@ export function createArmHandler(
           },
         };
       },
+    },
+    {
+      // The one way to read secret values: a GET of the app carries none.
+      method: "POST",
+      pattern: path(`${app}/listSecrets`),
+      handle: (_context, params) => ({ status: 200, body: { value: secretsOf(appOf(params)) } }),
     },
     { method: "GET", pattern: path(`${app}/revisions`), handle: listRevisions },
     {
@@ -516,6 +523,22 @@ export function createArmHandler(
     };
   }
 
+  /**
+   * The app's secrets as `listSecrets` answers: name and value, or name, Key Vault URL and
+   * identity (the service's answer for a Key Vault reference is not in the material read: the
+   * emulator gives no value for it).
+   */
+  function secretsOf(found: ContainerApp) {
+    const secrets = Array.isArray(found.configuration.secrets)
+      ? (found.configuration.secrets as Record<string, unknown>[])
+      : [];
+    return secrets.map((secret) =>
+      typeof secret.keyVaultUrl === "string"
+        ? { name: secret.name, keyVaultUrl: secret.keyVaultUrl, identity: secret.identity }
+        : { name: secret.name, value: secret.value },
+    );
+  }
+
   function revisionToArm(found: ContainerApp, current: Revision) {
     return {
       id: `${found.id}/revisions/${current.name}`,
@@ -527,7 +550,7 @@ export function createArmHandler(
         fqdn: revisionFqdn(store, found, current.name),
         template: current.template,
         active: current.active,
-        replicas: current.replica ? 1 : 0,
+        replicas: current.replica ? 1 + (current.moreReplicas?.length ?? 0) : 0,
         trafficWeight: trafficWeightOf(found, current),
         provisioningError: current.provisioningError,
         healthState: current.healthState,
@@ -539,12 +562,18 @@ export function createArmHandler(
   }
 
   /**
-   * The revision's one replica: none while Provisioning or inactive; not ready while Activating;
-   * ready while Running; a container that keeps crashing (its details are the emulator's own).
+   * The revision's replicas: none while Provisioning or inactive; the first not ready while
+   * Activating, ready while Running, the others (with `minReplicas` above one) ready one after
+   * another; a container that keeps crashing (its details are the emulator's own).
    */
   function replicasOf(found: ContainerApp, current: Revision) {
-    const replica = current.replica;
-    if (!replica) return [];
+    if (!current.replica) return [];
+    return [current.replica, ...(current.moreReplicas ?? [])].map((replica) =>
+      replicaToArm(found, current, replica),
+    );
+  }
+
+  function replicaToArm(found: ContainerApp, current: Revision, replica: Replica) {
     const ready = replica.state === "ready";
     const crashing = replica.state === "crashing";
     const containers = (current.template.containers as Record<string, unknown>[]).map(
@@ -566,20 +595,18 @@ export function createArmHandler(
         ),
       }),
     );
-    return [
-      {
-        id: `${found.id}/revisions/${current.name}/replicas/${replica.name}`,
-        name: replica.name,
-        type: "Microsoft.App/containerApps/revisions/replicas",
-        properties: {
-          createdTime: replica.createdTime,
-          runningState: crashing ? "NotRunning" : "Running",
-          runningStateDetails: "",
-          containers,
-          initContainers: [],
-        },
+    return {
+      id: `${found.id}/revisions/${current.name}/replicas/${replica.name}`,
+      name: replica.name,
+      type: "Microsoft.App/containerApps/revisions/replicas",
+      properties: {
+        createdTime: replica.createdTime,
+        runningState: crashing ? "NotRunning" : "Running",
+        runningStateDetails: "",
+        containers,
+        initContainers: [],
       },
-    ];
+    };
   }
 
   function checkApiVersion(pathname: string, apiVersion: string | null): void {

@@ -15,6 +15,7 @@ const usage = `Usage: npm run emulator -- [options]
   --seed <seed>                 seed of the azure profile's sampled durations (default 1)
   --operation-delay-ms <ms>     fast profile: how long a write stays InProgress (default 300)
   --provisioning-delay-ms <ms>  fast profile: how long a started revision stays Activating
+  --replica-start-delay-ms <ms> fast profile: how long each further replica takes to be ready
                                 before it is Running (default 300)
   --retire-delay-ms <ms>        Single mode: how long the previous revision stays Deprovisioning
                                 once the new one is ready (default 300; azure 60 s, scaled)
@@ -34,6 +35,10 @@ async function main(): Promise<void> {
       timeScale: scaleOption(args["time-scale"]),
       seed: args.seed,
       provisioningDelayMs: integerOption(args["provisioning-delay-ms"], "--provisioning-delay-ms"),
+      replicaStartDelayMs: integerOption(
+        args["replica-start-delay-ms"],
+        "--replica-start-delay-ms",
+      ),
       operationDelayMs: integerOption(args["operation-delay-ms"], "--operation-delay-ms"),
       retireDelayMs: integerOption(args["retire-delay-ms"], "--retire-delay-ms"),
       operationExpiryMs: integerOption(args["operation-expiry-ms"], "--operation-expiry-ms"),
@@ -86,6 +91,7 @@ function parse() {
       "time-scale": { type: "string" },
       seed: { type: "string" },
       "provisioning-delay-ms": { type: "string" },
+      "replica-start-delay-ms": { type: "string" },
       "operation-delay-ms": { type: "string" },
       "retire-delay-ms": { type: "string" },
       "operation-expiry-ms": { type: "string" },

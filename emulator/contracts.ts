@@ -34,6 +34,8 @@ export interface StartRevisionOptions {
   app: string;
   revision: string;
   image: string;
+  /** The container's variables, secret references resolved: the process's whole environment. */
+  env?: Record<string, string>;
   /** Receives every line the process prints, as it prints it. */
   output?(stream: "stdout" | "stderr", line: string): void;
 }

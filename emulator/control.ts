@@ -50,7 +50,15 @@ export function appView(store: ResourceStore, app: ContainerApp): AppView {
       healthState: revision.healthState,
       provisioningError: revision.provisioningError,
       runningStateDetails: revision.runningStateDetails,
-      replicas: revision.replica ? 1 : 0,
+      replicas: revision.replica ? 1 + (revision.moreReplicas?.length ?? 0) : 0,
+      replicaStates: (revision.replica
+        ? [revision.replica, ...(revision.moreReplicas ?? [])]
+        : []
+      ).map((replica) => ({
+        name: replica.name,
+        state: replica.state,
+        ...(replica.readyTime && { readyTime: replica.readyTime }),
+      })),
       trafficWeight: trafficWeightOf(app, revision),
       createdTime: revision.createdTime,
       lastActiveTime: revision.active ? undefined : revision.lastActiveTime,

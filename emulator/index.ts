@@ -58,6 +58,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     seed: String(settings.seed),
     operationDelayMs: settings.operationDelayMs,
     provisioningDelayMs: settings.provisioningDelayMs,
+    replicaStartDelayMs: settings.replicaStartDelayMs,
     retireDelayMs: settings.retireDelayMs,
     operationExpiryMs: settings.operationExpiryMs,
   });

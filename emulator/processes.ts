@@ -20,11 +20,11 @@ const stderrLimit = 4_096;
 
 export async function startRevisionProcess(opts: StartRevisionOptions): Promise<RevisionProcess> {
   const { app, revision, image } = opts;
-  // A minimal environment: the app needs nothing from the emulator's, and NODE_OPTIONS meant for
-  // the emulator (test runners, loaders) must not change how the app starts.
+  // The template's variables and nothing of the emulator's own: NODE_OPTIONS meant for the
+  // emulator (test runners, loaders) must not change how the app starts.
   const child = spawn(process.execPath, [revisionApp, app, revision, image], {
     stdio: ["ignore", "pipe", "pipe", "ipc"],
-    env: {},
+    env: { ...opts.env },
   });
 
   let stderr = "";

@@ -1,6 +1,6 @@
 /**
  * The program every emulated revision runs: a small HTTP app on 127.0.0.1 whose behaviour comes
- * from its image (see behaviour.ts). Started by processes.ts as
+ * from its image (see behaviour.ts); `/env` answers the environment variables it was started with. Started by processes.ts as
  * `node revision-app.ts <app> <revision> <image>` with an IPC channel; it reports its port on that
  * channel and exits as soon as the channel closes, so it never outlives the emulator.
  *
@@ -83,6 +83,12 @@ function respond(
 ): void {
   const url = new URL(request.url ?? "/", "http://revision");
   const status = failing ? 500 : 200;
+  // `/env`: the variables the revision's template gave the container, as a test would check them.
+  if (url.pathname === "/env") {
+    response.writeHead(200, { "content-type": "application/json", "x-revision": revision });
+    response.end(JSON.stringify({ revision, env: { ...process.env } }));
+    return;
+  }
   const requestId = firstHeader(request.headers["x-request-id"]) ?? randomUUID();
   const error = `Revision ${revision} failed this request (${behaviourName(current)}).`;
   if (failing) {

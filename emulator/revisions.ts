@@ -13,7 +13,13 @@
  * - in Single mode, once the new latest revision is ready, the revisions before it read
  *   `Deprovisioning` and become inactive after the retire delay (test_containerapp_scale_revision_copy);
  * - deactivating stops the process: `Stopped`, no replica, its last health kept, and
- *   `lastActiveTime`, which only inactive revisions carry.
+ *   `lastActiveTime`, which only inactive revisions carry;
+ * - with `scale.minReplicas` above one, the revision reads Running and Healthy once its first
+ *   replica is ready, and the others come up one after another after that (the emulator's own
+ *   timing): a client that waits only for the revision's state sends traffic to one replica
+ *   (microsoft/azure-container-apps#184). One process serves all of a revision's replicas;
+ * - the process gets the first container's variables, secret references resolved from the app's
+ *   secrets as they are when it starts.
  *
  * What each process prints goes to the logs as its replica container's console output, and each
  * of these steps as a system event (logs.ts).
@@ -30,6 +36,7 @@ import type { Timing } from "./timing.ts";
 import { namedRevisions } from "./traffic.ts";
 import type { RevisionFault } from "./types.ts";
 import { defaultMaxInactiveRevisions } from "./validation.ts";
+import { resolveEnv } from "./revision-rules.ts";
 
 export interface RevisionLifecycleOptions {
   scheduler: Scheduler;
@@ -144,7 +151,7 @@ export class RevisionLifecycle {
       return;
     }
     this.#attach(app, revision, process, replica);
-    this.#markReady(app, revision);
+    this.#markReady(app, revision, { replicasAtOnce: true });
   }
 
   /**
@@ -227,6 +234,7 @@ export class RevisionLifecycle {
     revision.healthState = "None";
     revision.runningStateDetails = undefined;
     revision.replica = undefined;
+    revision.moreReplicas = undefined;
     if (!revision.provisioned) {
       revision.provisioningState = "Provisioning";
       revision.provisioningError = undefined;
@@ -268,6 +276,11 @@ export class RevisionLifecycle {
   #attach(app: ContainerApp, revision: Revision, process: RevisionProcess, replica: string): void {
     revision.process = process;
     revision.replica = { name: replica, createdTime: new Date().toISOString(), state: "starting" };
+    revision.moreReplicas = Array.from({ length: minReplicasOf(revision) - 1 }, () => ({
+      name: replicaNameFor(revision.name),
+      createdTime: new Date().toISOString(),
+      state: "starting" as const,
+    }));
     revision.provisioned = true;
     revision.provisioningState = "Provisioned";
     revision.runningState = "Activating";
@@ -287,10 +300,18 @@ export class RevisionLifecycle {
     });
   }
 
-  #markReady(app: ContainerApp, revision: Revision): void {
+  #markReady(
+    app: ContainerApp,
+    revision: Revision,
+    options: { replicasAtOnce?: boolean } = {},
+  ): void {
     revision.runningState = "Running";
     revision.healthState = "Healthy";
-    if (revision.replica) revision.replica.state = "ready";
+    if (revision.replica) {
+      revision.replica.state = "ready";
+      revision.replica.readyTime = new Date().toISOString();
+    }
+    this.#startMoreReplicas(revision, options.replicasAtOnce === true);
     this.#logs.event(app, {
       revision: revision.name,
       type: "Normal",
@@ -311,6 +332,27 @@ export class RevisionLifecycle {
     }
   }
 
+  /** The replicas beyond the first become ready one after another (or at once, for a seed). */
+  #startMoreReplicas(revision: Revision, atOnce: boolean): void {
+    const generation = revision.generation;
+    let delay = 0;
+    for (const replica of revision.moreReplicas ?? []) {
+      const ready = () => {
+        if (generation !== revision.generation || replica.state !== "starting") return;
+        replica.state = "ready";
+        replica.readyTime = new Date().toISOString();
+      };
+      if (atOnce) {
+        ready();
+        continue;
+      }
+      delay += this.#timing.replicaStartMs();
+      void this.#scheduler.delay(delay).then(() => {
+        if (!this.#scheduler.stopped) ready();
+      });
+    }
+  }
+
   /** The container keeps exiting: the revision stays active with one crashing replica. */
   #markCrashing(
     app: ContainerApp,
@@ -326,6 +368,7 @@ export class RevisionLifecycle {
     revision.runningState = "Failed";
     revision.healthState = "Unhealthy";
     revision.runningStateDetails = `1/1 Container crashing: ${revision.container}`;
+    for (const replica of revision.moreReplicas ?? []) replica.state = "crashing";
     revision.replica = {
       name: revision.replica?.name ?? replica,
       createdTime: revision.replica?.createdTime ?? new Date().toISOString(),
@@ -355,6 +398,7 @@ export class RevisionLifecycle {
     revision.healthState = "Unhealthy";
     revision.provisioningError = detail;
     revision.replica = undefined;
+    revision.moreReplicas = undefined;
     this.#logs.event(app, {
       revision: revision.name,
       type: "Warning",
@@ -388,6 +432,7 @@ export class RevisionLifecycle {
     const replica = revision.replica?.name;
     revision.process = undefined;
     revision.replica = undefined;
+    revision.moreReplicas = undefined;
     const stopped = async () => {
       await process?.stop();
       if (replica) this.#logs.replicaStopped(app, revision.name, replica);
@@ -395,12 +440,18 @@ export class RevisionLifecycle {
     if (process || replica) void this.#scheduler.track(stopped());
   }
 
-  /** What the process runs, and where what it prints goes: its replica container's console. */
+  /**
+   * What the process runs (with its container's variables, secret references resolved), and where
+   * what it prints goes: its replica container's console.
+   */
   #processOptions(app: ContainerApp, revision: Revision, replica: string): StartRevisionOptions {
+    const containers = (revision.template.containers as Json[] | undefined) ?? [];
+    const first = containers.find((container) => container.name === revision.container);
     return {
       app: app.name,
       revision: revision.name,
       image: revision.image,
+      env: first ? resolveEnv(first, app.configuration.secrets) : {},
       output: (stream, text) =>
         this.#logs.console(app, {
           revision: revision.name,
@@ -416,6 +467,13 @@ export class RevisionLifecycle {
 
 function exitCodeOf(error: unknown): number | null | undefined {
   return error instanceof RevisionExitError ? error.exitCode : undefined;
+}
+
+/** How many replicas the revision starts with: `scale.minReplicas`, and always one while active. */
+function minReplicasOf(revision: Revision): number {
+  const scale = revision.template.scale as Json | undefined;
+  const min = typeof scale?.minReplicas === "number" ? scale.minReplicas : 0;
+  return Math.max(1, min);
 }
 
 /**

@@ -18,6 +18,13 @@ import {
   defaultTraffic,
 } from "./validation.ts";
 import { newApp, type Writes } from "./writes.ts";
+import {
+  checkContainerSettings,
+  checkResourceTotal,
+  checkSecretRefs,
+  checkSecrets,
+  profileOf,
+} from "./revision-rules.ts";
 
 export interface SeedContext {
   store: ResourceStore;
@@ -40,6 +47,9 @@ export async function seedApp(context: SeedContext, spec: SeedSpec): Promise<Con
     context.writes.putResourceGroup(subscriptionId, spec.resourceGroup, { location }).group;
   let environment = store.findEnvironment(subscriptionId, group.name, spec.environment);
   if (!environment) {
+    const properties = spec.workloadProfiles
+      ? { workloadProfiles: structuredClone(spec.workloadProfiles) }
+      : {};
     checkEnvironmentName(spec.environment);
     const id = `/subscriptions/${subscriptionId}/resourceGroups/${group.name}/providers/Microsoft.App/managedEnvironments/${spec.environment}`;
     const now = new Date().toISOString();
@@ -50,7 +60,7 @@ export async function seedApp(context: SeedContext, spec: SeedSpec): Promise<Con
       name: spec.environment,
       location,
       tags: {},
-      properties: {},
+      properties,
       defaultDomain: defaultDomainFor(id, location),
       staticIp: "127.0.0.1",
       provisioningState: "Succeeded",
@@ -68,27 +78,48 @@ export async function seedApp(context: SeedContext, spec: SeedSpec): Promise<Con
   }
 
   const containerName = spec.containerName ?? spec.app;
-  const templateFor = (image: string, suffix: string) =>
-    checkTemplate({ revisionSuffix: suffix, containers: [{ name: containerName, image }] });
+  const templateFor = (seeded: SeedSpec["revisions"][number]) =>
+    checkTemplate({
+      revisionSuffix: seeded.suffix,
+      containers: [
+        {
+          name: containerName,
+          image: seeded.image,
+          ...(seeded.env && { env: structuredClone(seeded.env) }),
+          ...(seeded.resources && { resources: { ...seeded.resources } }),
+        },
+      ],
+      ...(seeded.minReplicas !== undefined && { scale: { minReplicas: seeded.minReplicas } }),
+    });
   const last = spec.revisions[spec.revisions.length - 1];
   const app = newApp(subscriptionId, group.name, spec.app, environment.id, location);
   app.tags = checkTags(spec.tags);
-  app.template = templateFor(last.image, last.suffix);
+  app.template = templateFor(last);
+  app.workloadProfileName = spec.workloadProfileName;
   app.configuration = checkConfiguration({
     activeRevisionsMode: mode,
     maxInactiveRevisions: spec.maxInactiveRevisions,
+    ...(spec.secrets && { secrets: structuredClone(spec.secrets) }),
     ingress: {
       external: spec.external ?? true,
       targetPort: spec.targetPort ?? 8080,
     },
   });
+  // A seed is held to the rules of a write.
+  checkSecrets(app.configuration.secrets);
+  for (const seeded of spec.revisions) {
+    const template = templateFor(seeded);
+    checkContainerSettings(template);
+    checkSecretRefs(template, app.configuration.secrets);
+    checkResourceTotal(template, profileOf(environment.properties, spec.workloadProfileName));
+  }
   const start = Date.now() - spec.revisions.length * 1000;
   app.revisions = spec.revisions.map((seeded, index): Revision => {
     const createdTime = new Date(start + index * 1000).toISOString();
     const active = mode === "Single" ? seeded === last : (seeded.active ?? true);
     return {
       name: `${spec.app}--${seeded.suffix}`,
-      template: templateFor(seeded.image, seeded.suffix),
+      template: templateFor(seeded),
       image: seeded.image,
       container: containerName,
       createdTime,

@@ -62,6 +62,8 @@ export interface Replica {
   createdTime: string;
   /** starting: up, not ready yet; ready: serving; crashing: its container keeps exiting. */
   state: "starting" | "ready" | "crashing";
+  /** When it became ready. */
+  readyTime?: string;
 }
 
 export interface Revision {
@@ -84,6 +86,11 @@ export interface Revision {
   fault?: RevisionFault["mode"];
   process?: RevisionProcess;
   replica?: Replica;
+  /**
+   * The replicas beyond the first that `scale.minReplicas` asks for: they come up one after
+   * another once the first is ready (the first one's process serves them all).
+   */
+  moreReplicas?: Replica[];
   /** Bumped on every start and stop, so a late callback from an older start changes nothing. */
   generation: number;
 }

@@ -23,6 +23,8 @@ export interface TimingOptions {
   operationDelayMs?: number;
   /** Fast profile: how long a revision whose process listens stays Activating. */
   provisioningDelayMs?: number;
+  /** Fast profile: how long each replica beyond the first takes to be ready after the one before. */
+  replicaStartDelayMs?: number;
   retireDelayMs?: number;
   operationExpiryMs?: number;
 }
@@ -39,6 +41,8 @@ export interface Timing {
   provisioningMs(operationMs: number): number;
   /** How long a revision whose process listens stays Activating (not ready) before Running. */
   activationMs(): number;
+  /** How long each replica beyond the first takes to be ready after the one before it. */
+  replicaStartMs(): number;
   /** Single mode: how long the previous revision stays Deprovisioning once the new one is ready. */
   retireDelayMs(): number;
   /** How long a write whose revision never gets ready runs before "Operation expired.". */
@@ -94,6 +98,9 @@ export function createTiming(options: TimingOptions): Timing {
       operationMs: () => given(options.operationDelayMs, fastDefaults.operationDelayMs),
       provisioningMs: () => 0,
       activationMs: () => given(options.provisioningDelayMs, fastDefaults.provisioningDelayMs),
+      replicaStartMs: () =>
+        options.replicaStartDelayMs ??
+        given(options.provisioningDelayMs, fastDefaults.provisioningDelayMs),
       retireDelayMs: () => given(options.retireDelayMs, fastDefaults.retireDelayMs),
       operationExpiryMs: () => given(options.operationExpiryMs, fastDefaults.operationExpiryMs),
     };
@@ -105,6 +112,8 @@ export function createTiming(options: TimingOptions): Timing {
       draw(kind === "revision" ? azure.revisionWrite : azure.configurationWrite),
     provisioningMs: (operationMs) => operationMs + draw(azure.provisioningAfterOperation),
     activationMs: () => draw(azure.activation),
+    // Each further replica starts as the first did: the same activation spread (the emulator's own).
+    replicaStartMs: () => draw(azure.activation),
     retireDelayMs: () => options.retireDelayMs ?? scaled(azure.retireDelayMs),
     operationExpiryMs: () => options.operationExpiryMs ?? scaled(azure.operationExpiryMs),
   };
@@ -120,6 +129,7 @@ function checkOptions(options: TimingOptions): void {
   for (const name of [
     "operationDelayMs",
     "provisioningDelayMs",
+    "replicaStartDelayMs",
     "retireDelayMs",
     "operationExpiryMs",
   ] as const) {
@@ -129,7 +139,11 @@ function checkOptions(options: TimingOptions): void {
     }
   }
   if (options.profile === "azure") {
-    for (const name of ["operationDelayMs", "provisioningDelayMs"] as const) {
+    for (const name of [
+      "operationDelayMs",
+      "provisioningDelayMs",
+      "replicaStartDelayMs",
+    ] as const) {
       if (options[name] !== undefined) {
         throw new Error(
           `${name} sets the fast profile; the azure profile samples its own durations ` +

@@ -55,6 +55,11 @@ export interface EmulatorOptions {
    */
   provisioningDelayMs?: number;
   /**
+   * Fast profile: how long each replica beyond the first (`scale.minReplicas` above one) takes to
+   * be ready after the one before it. Default `provisioningDelayMs`.
+   */
+  replicaStartDelayMs?: number;
+  /**
    * Single mode: how long the previous revision stays active (Deprovisioning) once the new one is
    * ready, before it becomes inactive. Default 300 ms (fast), 60 s (azure, scaled). Not scaled.
    */
@@ -88,6 +93,12 @@ export interface SeedRevision {
   image: string;
   /** Default true. */
   active?: boolean;
+  /** Variables of its container, as the template holds them. */
+  env?: { name: string; value?: string; secretRef?: string }[];
+  /** CPU and memory of its container. Default 0.5 / `1Gi`, as the service's. */
+  resources?: { cpu: number; memory: string };
+  /** `scale.minReplicas`: replicas it runs (all ready, as a seed's). */
+  minReplicas?: number;
 }
 
 export interface SeedSpec {
@@ -110,6 +121,12 @@ export interface SeedSpec {
   containerName?: string;
   tags?: Record<string, string>;
   maxInactiveRevisions?: number;
+  /** The app's secrets: a value, or a Key Vault reference (`keyVaultUrl` and `identity`). */
+  secrets?: { name: string; value?: string; keyVaultUrl?: string; identity?: string }[];
+  /** The environment's workload profiles, when the seed creates it (none: Consumption only). */
+  workloadProfiles?: { name: string; workloadProfileType: string }[];
+  /** The profile the app runs on. Default: Consumption. */
+  workloadProfileName?: string;
 }
 
 export interface RevisionView {
@@ -122,6 +139,8 @@ export interface RevisionView {
   provisioningError?: string;
   runningStateDetails?: string;
   replicas: number;
+  /** Each replica, the first one first: starting, ready or crashing, and when it became ready. */
+  replicaStates: { name: string; state: string; readyTime?: string }[];
   trafficWeight: number;
   createdTime: string;
   /** Only inactive revisions carry it. */

@@ -22,6 +22,13 @@ import {
 import type { Timing, WriteKind } from "./timing.ts";
 import type { TrafficEntry } from "./types.ts";
 import {
+  checkContainerSettings,
+  checkResourceTotal,
+  checkSecretRefs,
+  checkSecrets,
+  profileOf,
+} from "./revision-rules.ts";
+import {
   checkAppBody,
   checkAppName,
   checkConfiguration,
@@ -259,14 +266,21 @@ export class Writes {
     const environment = this.#store.environmentById(environmentId);
     if (!environment) throw environmentNotFound(environmentId);
     if (existing) checkEnvironmentUnchanged(existing, environment.id);
+    const workloadProfileName = checkWorkloadProfileName(properties.workloadProfileName);
+    const configuration = checkConfiguration(properties.configuration);
+    const template = checkTemplate(properties.template);
+    checkSecrets(configuration.secrets);
+    checkContainerSettings(template);
+    checkSecretRefs(template, configuration.secrets);
+    checkResourceTotal(template, profileOf(environment.properties, workloadProfileName));
     return {
       location: input.location,
       tags: checkTags(input.tags),
       environmentId: environment.id,
       identity: checkIdentity(input.identity),
-      workloadProfileName: checkWorkloadProfileName(properties.workloadProfileName),
-      configuration: checkConfiguration(properties.configuration),
-      template: checkTemplate(properties.template),
+      workloadProfileName,
+      configuration,
+      template,
     };
   }
 

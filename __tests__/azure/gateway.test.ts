@@ -9,6 +9,7 @@ import { ContainerAppsGateway } from "../../src/azure/containerApps.ts";
 import { AzureError } from "../../src/azure/errors.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import { isRetryable } from "../../src/core/failure.ts";
+import type { RevisionTemplate } from "../../src/core/revision/model.ts";
 import { startEmulator } from "../../emulator/index.ts";
 import type { Emulator } from "../../emulator/types.ts";
 import { armClient, rejectionOf } from "../emulator/support.ts";
@@ -40,6 +41,11 @@ async function adapterFor(app: string) {
   return adapter;
 }
 
+/** The app's template with every container running `image`. */
+function withImage(template: RevisionTemplate, image: string): RevisionTemplate {
+  return { ...template, containers: template.containers.map((c) => ({ ...c, image })) };
+}
+
 function patches(app: string) {
   return emulator
     .armJournal()
@@ -55,8 +61,7 @@ test("a write whose operation the service reports as failed is sent once and fai
     adapter.createRevision(
       {
         revisionSuffix: "v2",
-        containerName: "app",
-        image: "emulator.test/app:healthy-v2",
+        template: { containers: [{ name: "app", image: "emulator.test/app:healthy-v2" }] },
         traffic: [
           { revisionName: `${app}--v1`, weight: 100, label: "blue" },
           { revisionName: `${app}--v2`, weight: 0, label: "green" },
@@ -100,11 +105,11 @@ test("a status poll that fails is asked again; the write itself is sent once", a
 test("a revision read carries the service's runningStateDetails, which the SDK's model drops", async () => {
   const app = "gw-details";
   const adapter = await adapterFor(app);
-  const container = (await adapter.getApp()).containers[0].name;
+  const { template, containers } = await adapter.getApp();
+  const container = containers[0].name;
   await adapter.createRevision({
     revisionSuffix: "v2",
-    containerName: container,
-    image: "emulator.test/app:crash",
+    template: withImage(template, "emulator.test/app:crash"),
     traffic: [
       { revisionName: `${app}--v1`, weight: 100, label: "blue" },
       { revisionName: `${app}--v2`, weight: 0, label: "green" },

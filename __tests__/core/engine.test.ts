@@ -102,7 +102,7 @@ describe("the engine, against an in-memory app and a virtual clock", () => {
       deps,
     );
     expect(report.result).toBe("promoted");
-    expect(apps.created?.image).toBe(built.image);
+    expect(apps.created?.template.containers[0].image).toBe(built.image);
     expect(apps.created?.registries).toEqual([{ server: "myacr.azurecr.io", identity: "system" }]);
   });
 

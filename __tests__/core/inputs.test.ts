@@ -72,6 +72,7 @@ describe("readInputs defaults", () => {
       deactivatePrevious: true,
       scaleDownDelayMs: 0,
       keepFailedRevision: false,
+      allowApplicationChanges: false,
       auth: { cloud: "AzureCloud" },
       dryRun: false,
       autoPromote: true,

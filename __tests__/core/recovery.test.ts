@@ -78,7 +78,7 @@ describe("recoverInterrupted", () => {
     expect(journal?.settled).toBe(false);
     const { outcome } = recoverWith(apps, journal, run);
 
-    expect(await outcome).toEqual({ kind: "restored", traffic: STARTING_TRAFFIC });
+    expect(await outcome).toEqual({ kind: "restored", traffic: STARTING_TRAFFIC, notRestored: [] });
     expect(apps.traffic).toEqual(STARTING_TRAFFIC);
     expect(apps.tags).toEqual({ team: "shop" });
     expect(apps.revisions.get("shop--v2")?.active).toBe(false);
@@ -97,7 +97,7 @@ describe("recoverInterrupted", () => {
     apps.writes = [];
     const { outcome } = recoverWith(apps, RunJournal.load(state), run);
 
-    expect(await outcome).toEqual({ kind: "restored", traffic: STARTING_TRAFFIC });
+    expect(await outcome).toEqual({ kind: "restored", traffic: STARTING_TRAFFIC, notRestored: [] });
     expect(apps.traffic).toEqual(STARTING_TRAFFIC);
     expect(apps.revisions.get("shop--v2")?.active).toBe(true);
     expect(apps.writes).toEqual(["traffic"]);
@@ -235,7 +235,7 @@ describe("recoverInterrupted, when someone else touched the app after the run di
     apps.tags = { ...apps.tags, owner: "ops" };
     const { outcome } = recoverWith(apps, RunJournal.load(state), run);
 
-    expect(await outcome).toEqual({ kind: "restored", traffic: STARTING_TRAFFIC });
+    expect(await outcome).toEqual({ kind: "restored", traffic: STARTING_TRAFFIC, notRestored: [] });
     expect(apps.tags).toEqual({ team: "shop", owner: "ops" });
   });
 });

@@ -33,6 +33,8 @@ function app(options: { failures: number; applies: boolean }) {
     activeRevisionsMode: "Multiple",
     ingress: { external: true, traffic: traffic.map((e) => ({ ...e })) },
     containers: [],
+    template: { containers: [] },
+    configuration: {},
     tags: { ...tags },
   });
   const apps = {

@@ -592,3 +592,40 @@ describe("the diagnostics of a failed candidate", () => {
     expect(renderOutputs(report()).diagnostics).toBe("");
   });
 });
+
+describe("the changes a deploy made beyond traffic", () => {
+  test("are listed by scope, with the warnings, the added secrets and what a restore left", () => {
+    const markdown = renderSummary(
+      report({
+        result: "rolled-back",
+        changes: [
+          { scope: "revision", what: "env of api: +FEATURE_X" },
+          {
+            scope: "application",
+            what: "secret api-key added",
+            note: "new name, safe for blue; stays after a restore",
+          },
+        ],
+        warnings: ["Application scope: secret db gets a new value — used by my-api--v1."],
+        addedSecrets: ["api-key"],
+        notRestored: ["the revision mode stays Multiple"],
+      }),
+    );
+    const section = markdown.slice(markdown.indexOf("### Changes"));
+    expect(section).toContain(
+      "**Revision scope** (the new revision only):\n\n- env of api: +FEATURE_X",
+    );
+    expect(section).toContain(
+      "**Application scope** (every revision at once, blue included):\n\n- secret api-key added (new name, safe for blue; stays after a restore)",
+    );
+    expect(section).toContain("> ⚠️ Application scope: secret db gets a new value");
+    expect(section).toContain("**Secrets added:** `api-key`.");
+    expect(section).toContain(
+      "**Not put back by the restore:**\n\n- the revision mode stays Multiple",
+    );
+  });
+
+  test("are left out when there are none", () => {
+    expect(renderSummary(report())).not.toContain("### Changes");
+  });
+});

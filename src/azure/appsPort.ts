@@ -1,29 +1,43 @@
-import type { ContainerApp } from "@azure/arm-appcontainers";
+import type { ContainerApp, Replica } from "@azure/arm-appcontainers";
 import type {
   AppState,
   ContainerAppsPort,
   CreateRevisionRequest,
   PullAccessCheck,
+  ReplicaReadiness,
   RevisionState,
   CallOptions,
   TrafficWriteOptions,
 } from "../core/ports.ts";
+import {
+  plain,
+  type Json,
+  type RevisionTemplate,
+  type SecretEntry,
+} from "../core/revision/model.ts";
 import type { TrafficWeight } from "../core/types.ts";
 import { describePullAccess } from "./acr.ts";
 import type { ContainerAppsGateway, RevisionWithDetails } from "./containerApps.ts";
 import { AzureError } from "./errors.ts";
 
+export interface AdapterOptions {
+  /** Called with every secret value read from Azure before anything else sees it. */
+  maskSecret?: (value: string) => void;
+}
+
 /**
- * The engine's view of one container app, over the gateway. It keeps the template of the last app
- * it read, because a PATCH replaces `template.containers` as a whole: the new revision must carry
- * every container and setting of the current one, with only the image and suffix changed.
+ * The engine's view of one container app, over the gateway. The engine sends the new revision's
+ * complete template, since a PATCH replaces `template.containers` as a whole; the adapter keeps
+ * the last app it read for the location every PATCH carries and for the registry checks.
  */
 export class ContainerAppsAdapter implements ContainerAppsPort {
   readonly #gateway: ContainerAppsGateway;
+  readonly #maskSecret: (value: string) => void;
   #lastApp?: ContainerApp;
 
-  constructor(gateway: ContainerAppsGateway) {
+  constructor(gateway: ContainerAppsGateway, options: AdapterOptions = {}) {
     this.#gateway = gateway;
+    this.#maskSecret = options.maskSecret ?? (() => undefined);
   }
 
   async getApp(options?: CallOptions): Promise<AppState> {
@@ -40,6 +54,33 @@ export class ContainerAppsAdapter implements ContainerAppsPort {
     return environment.defaultDomain;
   }
 
+  async getWorkloadProfiles(
+    environmentId: string,
+  ): Promise<{ name: string; workloadProfileType: string }[]> {
+    const environment = await this.#gateway.getEnvironment(environmentId);
+    return (environment.workloadProfiles ?? []).map((profile) => ({
+      name: profile.name,
+      workloadProfileType: profile.workloadProfileType,
+    }));
+  }
+
+  async listSecrets(options?: CallOptions): Promise<SecretEntry[]> {
+    const secrets = await this.#gateway.listSecrets(options);
+    return secrets.map((secret) => {
+      if (secret.value) this.#maskSecret(secret.value);
+      return {
+        name: secret.name ?? "",
+        ...(secret.value !== undefined && !secret.keyVaultUrl && { value: secret.value }),
+        ...(secret.keyVaultUrl && { keyVaultUrl: secret.keyVaultUrl }),
+        ...(secret.identity && { identity: secret.identity }),
+      };
+    });
+  }
+
+  async listReplicas(revision: string, options?: CallOptions): Promise<ReplicaReadiness[]> {
+    return (await this.#gateway.listReplicas(revision, options)).map(toReplicaState);
+  }
+
   async listRevisions(): Promise<RevisionState[]> {
     return (await this.#gateway.listRevisions()).map(toRevisionState);
   }
@@ -50,19 +91,18 @@ export class ContainerAppsAdapter implements ContainerAppsPort {
 
   async createRevision(request: CreateRevisionRequest, options?: CallOptions): Promise<AppState> {
     const current = this.#lastApp ?? (await this.#gateway.getApp(options));
-    const template = current.template ?? {};
-    const containers = (template.containers ?? []).map((container) =>
-      container.name === request.containerName ? { ...container, image: request.image } : container,
-    );
     const patch: ContainerApp = {
       location: current.location,
       ...(request.tags ? { tags: request.tags } : {}),
-      template: { ...template, containers, revisionSuffix: request.revisionSuffix },
-      configuration: {
+      template: {
+        ...(plain(request.template) as ContainerApp["template"]),
+        revisionSuffix: request.revisionSuffix,
+      },
+      configuration: configurationPatch(request.configuration, request.traffic, {
         ...(request.multipleRevisions ? { activeRevisionsMode: "Multiple" } : {}),
         ...(request.registries ? { registries: request.registries } : {}),
-        ingress: { traffic: request.traffic.map(toSdkTraffic) },
-      },
+        ...(request.secrets ? { secrets: request.secrets } : {}),
+      }),
     };
     return this.#remember(
       await this.#gateway.update(patch, `Creating revision ${request.revisionSuffix}`, options),
@@ -70,10 +110,10 @@ export class ContainerAppsAdapter implements ContainerAppsPort {
   }
 
   async updateTraffic(traffic: TrafficWeight[], options?: TrafficWriteOptions): Promise<AppState> {
-    const { tags, ...call } = options ?? {};
+    const { tags, configuration, secrets, ...call } = options ?? {};
     const patch: ContainerApp = {
       location: this.#lastApp?.location ?? "",
-      configuration: { ingress: { traffic: traffic.map(toSdkTraffic) } },
+      configuration: configurationPatch(configuration, traffic, secrets ? { secrets } : {}),
       ...(tags ? { tags } : {}),
     };
     return this.#remember(await this.#gateway.update(patch, "Updating traffic", call));
@@ -112,6 +152,36 @@ export class ContainerAppsAdapter implements ContainerAppsPort {
   }
 }
 
+/** `configuration` of a PATCH: the given fields, the extra ones, and ingress with the traffic. */
+function configurationPatch(
+  fields: Json | undefined,
+  traffic: TrafficWeight[],
+  extra: Json,
+): NonNullable<ContainerApp["configuration"]> {
+  const { ingress, ...rest } = plain(fields ?? {});
+  return {
+    ...(rest as ContainerApp["configuration"]),
+    ...(extra as ContainerApp["configuration"]),
+    ingress: {
+      ...(ingress as NonNullable<ContainerApp["configuration"]>["ingress"]),
+      traffic: traffic.map(toSdkTraffic),
+    },
+  };
+}
+
+function toReplicaState(replica: Replica): ReplicaReadiness {
+  const runningState = replica.runningState ?? "Unknown";
+  const containers = replica.containers ?? [];
+  return {
+    name: replica.name ?? "",
+    runningState,
+    ready:
+      runningState.toLowerCase() === "running" &&
+      containers.length > 0 &&
+      containers.every((container) => container.ready === true && container.started !== false),
+  };
+}
+
 function toSdkTraffic(entry: TrafficWeight) {
   return entry.label
     ? { revisionName: entry.revisionName, weight: entry.weight, label: entry.label }
@@ -144,6 +214,12 @@ function toAppState(app: ContainerApp, resourceGroup: string): AppState {
       name: c.name ?? "",
       image: c.image ?? "",
     })),
+    template: {
+      ...(plain(app.template ?? {}) as Json),
+      containers: plain(app.template?.containers ?? []),
+    } as RevisionTemplate,
+    configuration: plain(app.configuration ?? {}) as Json,
+    workloadProfileName: app.workloadProfileName || undefined,
     tags: { ...(app.tags ?? {}) },
   };
 }
@@ -164,5 +240,6 @@ function toRevisionState(revision: RevisionWithDetails): RevisionState {
     runningStateDetails: revision.runningStateDetails || undefined,
     replicas: revision.replicas,
     createdTime: revision.createdTime?.toISOString(),
+    template: revision.template ? (plain(revision.template) as Json) : undefined,
   };
 }

@@ -22,6 +22,8 @@ export interface AppConnection {
   /** Poll cadence of long-running writes. */
   operationPoll?: PollSchedule;
   onRetry?: (message: string) => void;
+  /** Masks a secret value read from Azure in every log. */
+  maskSecret?: (value: string) => void;
 }
 
 export interface ConnectedApp {
@@ -48,7 +50,7 @@ export async function connectContainerApp(connection: AppConnection): Promise<Co
     onRetry: connection.onRetry,
   });
   return {
-    apps: new ContainerAppsAdapter(gateway),
+    apps: new ContainerAppsAdapter(gateway, { maskSecret: connection.maskSecret }),
     diagnostics: new ContainerAppDiagnostics(gateway, connection.subscriptionId),
     armEndpoint: cloud.armEndpoint,
     armToken: async () => {

@@ -1,6 +1,7 @@
 import type {
   ContainerApp,
   ContainerAppAuthToken,
+  ContainerAppSecret,
   ContainerAppsAPIClient,
   ManagedEnvironment,
   Replica,
@@ -70,6 +71,18 @@ export class ContainerAppsGateway {
     return this.#call(`Reading managed environment ${match[2]}`, options, (o) =>
       this.#client.managedEnvironments.get(match[1], match[2], o),
     );
+  }
+
+  /** The app's secrets with their values: the service's `listSecrets` action (a POST that reads). */
+  listSecrets(options?: CallOptions): Promise<ContainerAppSecret[]> {
+    return this.#call(`Listing the secrets of ${this.appName}`, options, async (o) => {
+      const collection = await this.#client.containerApps.listSecrets(
+        this.resourceGroup,
+        this.appName,
+        o,
+      );
+      return collection.value;
+    });
   }
 
   listRevisions(options?: CallOptions): Promise<Revision[]> {

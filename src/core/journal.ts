@@ -6,6 +6,7 @@
  * and it is settled once the run has ended what it started.
  */
 import type { StateStore } from "./ports.ts";
+import type { Json } from "./revision/model.ts";
 import type { TrafficWeight } from "./types.ts";
 
 /** Key of the journal in the host's per-job state. */
@@ -52,6 +53,17 @@ export interface DeployJournal {
   confirmed?: TrafficWeight[];
   /** While promoting: the revisions still to deactivate. */
   retiring?: string[];
+  /** The application-scope changes of the write that created the candidate; no secret values. */
+  appScope?: {
+    /** The configuration fields it changed, as they were: a restore writes them back. */
+    configuration?: Json;
+    /** Secrets it added: they stay. */
+    addedSecrets: string[];
+    /** Secrets whose value it changed: their old values are not kept here, so not put back. */
+    changedSecrets: string[];
+    /** Changes no restore puts back, and why. */
+    notRestorable: string[];
+  };
 }
 
 export type JournalStart = Omit<DeployJournal, "version" | "phase" | "lastWrite" | "retiring">;

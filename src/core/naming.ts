@@ -7,13 +7,21 @@ export function revisionName(app: string, suffix: string): string {
 
 /**
  * The default revision suffix: from the commit when there is one (`sha-1a2b3c4`), otherwise from
- * the image reference, so that rerunning the same release maps to the same revision.
+ * the image reference, so that rerunning the same release maps to the same revision. When the
+ * inputs shape the template, its `fingerprint` joins in (`sha-1a2b3c4-9f8e7d`): the same commit
+ * with other settings is another revision.
  */
-export function deriveRevisionSuffix(commitSha: string | undefined, image: string): string {
+export function deriveRevisionSuffix(
+  commitSha: string | undefined,
+  image: string,
+  fingerprint?: string,
+): string {
   if (commitSha && /^[0-9a-f]{7,40}$/i.test(commitSha)) {
-    return `sha-${commitSha.slice(0, 7).toLowerCase()}`;
+    const base = `sha-${commitSha.slice(0, 7).toLowerCase()}`;
+    return fingerprint ? `${base}-${fingerprint}` : base;
   }
-  return `img-${createHash("sha256").update(image).digest("hex").slice(0, 7)}`;
+  const source = fingerprint ? `${image}\n${fingerprint}` : image;
+  return `img-${createHash("sha256").update(source).digest("hex").slice(0, 7)}`;
 }
 
 /**

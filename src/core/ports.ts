@@ -3,6 +3,7 @@
  * them, so the engine stays platform-neutral and testable with plain values.
  */
 import type { Clock } from "./clock.ts";
+import type { Json, RevisionTemplate, SecretEntry } from "./revision/model.ts";
 import type { HttpProbe } from "./checks/run.ts";
 import type { ConsoleLine, ConsoleTarget, ReplicaState, SystemEvent } from "./diagnostics/types.ts";
 import type { TimingProfile } from "./timing.ts";
@@ -34,7 +35,22 @@ export interface AppState {
   /** Undefined when the app has no ingress. */
   ingress?: { fqdn?: string; external: boolean; traffic: ReportedTraffic[] };
   containers: ContainerSummary[];
+  /** The template the app's next revision starts from (the latest one's). */
+  template: RevisionTemplate;
+  /** `configuration` as read: secrets by name (a read carries no values), registries, ingress… */
+  configuration: Json;
+  /** Undefined: the Consumption profile of an environment without workload profiles. */
+  workloadProfileName?: string;
   tags: Record<string, string>;
+}
+
+/** One replica of a revision, as the replicas API lists it. */
+/** Whether one replica serves, as readiness needs it (diagnostics read the full ReplicaState). */
+export interface ReplicaReadiness {
+  name: string;
+  runningState: string;
+  /** Running, with every container started and ready. */
+  ready: boolean;
 }
 
 export interface RevisionState {
@@ -51,6 +67,8 @@ export interface RevisionState {
   runningStateDetails?: string;
   replicas?: number;
   createdTime?: string;
+  /** What the revision runs (its containers, their variables and the secrets they refer to). */
+  template?: Json;
 }
 
 /** Options of any call to Azure, read or write. */
@@ -60,9 +78,13 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** A traffic write, and the tags that ride on it when given. */
+/** A traffic write, and what rides on it when given. */
 export interface TrafficWriteOptions extends CallOptions {
   tags?: Record<string, string>;
+  /** Configuration fields written back in the same PATCH (a restore's application scope). */
+  configuration?: Json;
+  /** The complete secrets array, with values, in the same PATCH. */
+  secrets?: SecretEntry[];
 }
 
 /** One entry of the app's `configuration.registries`. */
@@ -84,13 +106,17 @@ export interface PullAccessCheck {
 
 export interface CreateRevisionRequest {
   revisionSuffix: string;
-  containerName: string;
-  image: string;
+  /** The new revision's complete template (a PATCH replaces `containers` as a whole). */
+  template: RevisionTemplate;
   traffic: TrafficWeight[];
   /** Switch the app to Multiple revision mode in the same write. */
   multipleRevisions: boolean;
   /** Replace `configuration.registries` in the same write (to add managed-identity pull). */
   registries?: RegistryEntry[];
+  /** Replace `configuration.secrets` (the complete array, with values) in the same write. */
+  secrets?: SecretEntry[];
+  /** Other configuration fields set in the same write (a template file's, when allowed). */
+  configuration?: Json;
   /** The app's tags, written in the same PATCH (the run's lease rides on it). */
   tags?: Record<string, string>;
 }
@@ -100,9 +126,17 @@ export interface ContainerAppsPort {
   getApp(options?: CallOptions): Promise<AppState>;
   /** The default domain of the app's managed environment. */
   getDefaultDomain(environmentId: string): Promise<string>;
+  /** The workload profiles of the app's managed environment (none: Consumption only). */
+  getWorkloadProfiles(
+    environmentId: string,
+  ): Promise<{ name: string; workloadProfileType: string }[]>;
+  /** The app's secrets with their values (the service's `listSecrets`); every value is masked. */
+  listSecrets(options?: CallOptions): Promise<SecretEntry[]>;
+  /** The replicas of one revision. */
+  listReplicas(revision: string, options?: CallOptions): Promise<ReplicaReadiness[]>;
   listRevisions(): Promise<RevisionState[]>;
   getRevision(name: string, options?: CallOptions): Promise<RevisionState>;
-  /** One PATCH: the template with the new image and suffix, plus the complete traffic array. */
+  /** One PATCH: the new revision's template and suffix, plus the complete traffic array. */
   createRevision(request: CreateRevisionRequest, options?: CallOptions): Promise<AppState>;
   /** One PATCH replacing the whole traffic array, and the tags when given. */
   updateTraffic(traffic: TrafficWeight[], options?: TrafficWriteOptions): Promise<AppState>;

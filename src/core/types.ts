@@ -3,6 +3,7 @@
  * Pure types; no I/O.
  */
 import type { CandidateDiagnostics } from "./diagnostics/types.ts";
+import type { PlannedChange, RevisionInputs } from "./revision/model.ts";
 
 export type ActionName = "deploy" | "promote" | "reject" | "rollback" | "status" | "insights";
 
@@ -108,6 +109,10 @@ export interface Inputs {
   /** Managed identity the app pulls the built image with: `system` or a user-assigned resource id. */
   registryIdentity?: string;
   containerName?: string;
+  /** What the new revision changes beyond its image; undefined: nothing. */
+  revision?: RevisionInputs;
+  /** Application-scope changes that alter what the running revisions use are allowed. */
+  allowApplicationChanges: boolean;
   /** Explicit suffix; undefined means derive it from the commit. */
   revisionSuffix?: string;
   candidateLabel: string;
@@ -234,4 +239,12 @@ export interface DeploymentReport {
   plan?: TrafficWeight[][];
   /** What the failed candidate said about itself, collected before it was deactivated. */
   diagnostics?: CandidateDiagnostics;
+  /** Every change the deploy makes (or would make), revision scope and application scope. */
+  changes?: PlannedChange[];
+  /** Application-scope changes that reach every revision, blue included. */
+  warnings?: string[];
+  /** Secrets the deploy added to the app; they stay after a restore. */
+  addedSecrets?: string[];
+  /** Application-scope changes a restore could not put back, and why. */
+  notRestored?: string[];
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { connectContainerApp, type ConnectedApp } from "../azure/client.ts";
 import { describeCredential } from "../azure/credentials.ts";
 import { createHttpProbe } from "../azure/httpProbe.ts";
@@ -67,6 +69,7 @@ export async function runMain(
   const parsed = readInputs((name) => host.getInput(name), {
     commitSha: run.commitSha,
     repositoryUrl: run.repositoryUrl,
+    readFile: readWorkspaceFile,
   });
   if (!parsed.ok) {
     for (const problem of parsed.errors) {
@@ -86,6 +89,7 @@ export async function runMain(
   }
   const inputs = parsed.inputs;
   if (inputs.auth.creds) host.setSecret(inputs.auth.creds.clientSecret);
+  for (const value of secretValuesOf(inputs)) host.setSecret(value);
   if (inputs.action === "insights") return runInsights(host, inputs, hooks.history);
   let timing: TimingProfile;
   try {
@@ -207,7 +211,7 @@ export async function runPost(host: Host): Promise<number> {
     return 0;
   }
   const { app, subscriptionId, resourceGroup } = journal.record;
-  const parsed = readInputs((name) => host.getInput(name));
+  const parsed = readInputs((name) => host.getInput(name), { readFile: readWorkspaceFile });
   if (!parsed.ok) {
     host.setFailed(`Cannot restore ${app}: the inputs no longer validate.`);
     return 1;
@@ -257,7 +261,23 @@ async function connect(host: Host, inputs: Inputs, timing: TimingProfile): Promi
     clock: systemClock,
     operationPoll: timing.operation,
     onRetry: (message) => host.info(message),
+    maskSecret: (value) => host.setSecret(value),
   });
+}
+
+/** A file the inputs name, relative to the job's working directory (the checkout). */
+function readWorkspaceFile(path: string): string {
+  return readFileSync(resolve(process.cwd(), path), "utf8");
+}
+
+/** Every secret value the inputs carry: `secrets` and the template file's configuration secrets. */
+function secretValuesOf(inputs: Inputs): string[] {
+  const file = inputs.revision?.file?.configuration?.secrets;
+  const fromFile = Array.isArray(file)
+    ? file.map((secret: { value?: unknown }) => secret.value).filter((v) => typeof v === "string")
+    : [];
+  const fromInput = (inputs.revision?.secrets ?? []).map((secret) => secret.value);
+  return [...fromInput, ...fromFile].filter((value): value is string => Boolean(value));
 }
 
 /** Builds with the chosen builder and pushes; ACR logins use the same Azure identity. */

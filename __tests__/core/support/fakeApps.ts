@@ -70,8 +70,19 @@ export class FakeApps implements ContainerAppsPort {
         traffic: this.traffic.map((e) => ({ ...e })),
       },
       containers: [{ name: "shop", image: "registry.test/shop:1" }],
+      template: { containers: [{ name: "shop", image: "registry.test/shop:1" }] },
+      configuration: { activeRevisionsMode: "Multiple" },
       tags: { ...this.tags },
     };
+  }
+  async getWorkloadProfiles() {
+    return [];
+  }
+  async listSecrets() {
+    return [];
+  }
+  async listReplicas() {
+    return [];
   }
   async getDefaultDomain() {
     return "env.test";
@@ -88,7 +99,8 @@ export class FakeApps implements ContainerAppsPort {
     this.onCreate?.();
     this.created = request;
     const name = `shop--${request.revisionSuffix}`;
-    this.revisions.set(name, { ...revision(name, true, request.image), ...this.nextRevision });
+    const image = request.template.containers.find((c) => c.name === "shop")?.image;
+    this.revisions.set(name, { ...revision(name, true, image), ...this.nextRevision });
     this.traffic = request.traffic;
     // Tags sent with a write replace the app's tags as a whole, as the service does.
     if (request.tags) this.tags = { ...request.tags };

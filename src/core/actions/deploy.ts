@@ -4,7 +4,6 @@ import {
   createCandidate,
   isAlreadyPromoted,
   planFor,
-  requireContainer,
   smoke,
   type Target,
 } from "../rollout/candidate.ts";
@@ -12,6 +11,7 @@ import { RolloutContext } from "../rollout/context.ts";
 import { hold, promoteCandidate, promotionRecord } from "../rollout/promote.ts";
 import { waitReady } from "../rollout/readiness.ts";
 import { recoverDeploy } from "../rollout/recover.ts";
+import { planRevision } from "../rollout/revision.ts";
 import { refuseHeld, takeSnapshot } from "../rollout/snapshot.ts";
 import { shiftSteps, type StepPlan } from "../rollout/step.ts";
 import { labelUrl } from "../naming.ts";
@@ -36,11 +36,13 @@ export async function deploy(inputs: Inputs, deps: EngineDeps): Promise<Deployme
       takeSnapshot(ctx, { recoverDead: !inputs.dryRun }),
     );
     refuseHeld(found.app, "Run action: promote or action: reject first.");
-    const containerName = requireContainer(ctx, found.app);
+    // Checked before a build: a plan that cannot go ahead stops the run before anything is built.
+    if (deps.image) await planRevision(ctx, found, undefined, { quiet: true });
     const registries = deps.image
       ? await ctx.phase("Build image", () => buildImage(ctx, found.app))
       : undefined;
-    const target = chooseCandidate(ctx, found, containerName);
+    const spec = await ctx.phase("Plan", () => planRevision(ctx, found, registries));
+    const target = chooseCandidate(ctx, found, spec);
     if (target.existing && isAlreadyPromoted(target)) {
       return ctx.finish(
         "unchanged",
@@ -50,12 +52,18 @@ export async function deploy(inputs: Inputs, deps: EngineDeps): Promise<Deployme
     }
     if (inputs.dryRun) return dryRun(ctx, planFor(ctx, target), target);
     // The build took a while: the candidate's write starts from a fresh read of the app.
-    const chosen = deps.image
-      ? chooseCandidate(ctx, await takeSnapshot(ctx), containerName)
-      : target;
+    let chosen = target;
+    if (deps.image) {
+      const fresh = await takeSnapshot(ctx);
+      chosen = chooseCandidate(
+        ctx,
+        fresh,
+        await planRevision(ctx, fresh, registries, { quiet: true }),
+      );
+    }
     const plan = planFor(ctx, chosen);
-    await ctx.phase("Create revision", () => createCandidate(ctx, chosen, chosen.app, registries));
-    await ctx.phase("Readiness", () => waitReady(ctx, chosen.candidate));
+    await ctx.phase("Create revision", () => createCandidate(ctx, chosen, chosen.app));
+    await ctx.phase("Readiness", () => waitReady(ctx, chosen.candidate, chosen.spec.minReplicas));
     await ctx.phase("Smoke checks", () =>
       smoke(
         ctx,

@@ -18,6 +18,7 @@ export const ACTION_AUTHOR = "aca-blue-green";
 const GROUP_ORDER: readonly InputGroup[] = [
   "Target",
   "Image",
+  "Revision",
   "Traffic",
   "Checks",
   "Authentication",
@@ -246,7 +247,7 @@ function renderTaskInput(input: InputSpec): TaskInput {
     rendered.options = Object.fromEntries((input.options ?? []).map((option) => [option, option]));
     rendered.properties = { EditableOptions: "False" };
   }
-  if (input.kind === "yaml" || input.kind === "json") {
+  if (input.kind === "yaml" || input.kind === "json" || input.kind === "lines") {
     rendered.properties = { resizable: "true", rows: "8" };
   }
   return rendered;
@@ -254,6 +255,7 @@ function renderTaskInput(input: InputSpec): TaskInput {
 
 const TASK_INPUT_TYPES: Record<InputSpec["kind"], string> = {
   string: "string",
+  lines: "multiLine",
   boolean: "boolean",
   enum: "pickList",
   duration: "string",

@@ -19,9 +19,10 @@ const AZURE_ACTIONS: ActionName[] = ["deploy", "promote", "reject", "rollback", 
 const RECORD_ACTIONS: ActionName[] = ["deploy", "promote", "reject", "rollback", "insights"];
 
 export type InputKind =
-  "string" | "boolean" | "enum" | "duration" | "percent-list" | "yaml" | "json" | "url";
+  "string" | "lines" | "boolean" | "enum" | "duration" | "percent-list" | "yaml" | "json" | "url";
 
-export type InputGroup = "Target" | "Image" | "Checks" | "Traffic" | "Authentication" | "Advanced";
+export type InputGroup =
+  "Target" | "Image" | "Revision" | "Checks" | "Traffic" | "Authentication" | "Advanced";
 
 export interface InputSpec {
   /** Kebab-case, as written in a workflow's `with:`. */
@@ -197,6 +198,93 @@ export const INPUTS: readonly InputSpec[] = [
       "Managed identity the app pulls the built image with: `system`, or the resource ID of a user-assigned identity of the app. When the app has no entry for `registry`, the deploy adds one with this identity (it needs AcrPull on the registry); without it, a missing entry fails the deploy before any change.",
     kind: "string",
     group: "Image",
+    actions: ["deploy"],
+  },
+  {
+    name: "revision-template",
+    description:
+      "Path of a YAML file in the format `az containerapp update --yaml` reads: its `properties.template` becomes the new revision's template (the inputs below and `image` win over it). Its `properties.configuration` applies to the whole app, blue included, so it is refused unless `allow-application-changes` is `true`.",
+    kind: "string",
+    group: "Revision",
+    actions: ["deploy"],
+  },
+  {
+    name: "env-vars",
+    description:
+      "Environment variables of the new revision's container (the one `container-name` names), one a line: `KEY=VALUE`, `KEY=secretref:SECRET_NAME` for one of the app's secrets (or one `secrets` adds), or `-KEY` to remove a variable. Variables not named keep their current value.",
+    kind: "lines",
+    group: "Revision",
+    actions: ["deploy"],
+  },
+  {
+    name: "secrets",
+    description:
+      "Secrets the new revision needs, one a line: `NAME=VALUE` (pass the value from a pipeline secret) or `NAME=keyvaultref:<secret URL>,identityref:<system or identity resource ID>`. A new name is added in the write that creates the revision and stays after a restore. A new value for a secret the running revisions use changes blue too: it is refused unless `allow-application-changes` is `true`.",
+    kind: "lines",
+    group: "Revision",
+    secret: true,
+    actions: ["deploy"],
+  },
+  {
+    name: "cpu",
+    description:
+      "CPU of the container in vCPU, e.g. `0.5`. On the Consumption profile the CPU and memory of all the revision's containers must add up to one of 0.25 vCPU / 0.5Gi, 0.5 / 1Gi, … 4 / 8Gi (memory twice the CPU); on a dedicated profile they must fit its size. Checked before any change.",
+    kind: "string",
+    group: "Revision",
+    actions: ["deploy"],
+  },
+  {
+    name: "memory",
+    description: "Memory of the container in Gi, e.g. `1Gi` or `1.5Gi`; see `cpu`.",
+    kind: "string",
+    group: "Revision",
+    actions: ["deploy"],
+  },
+  {
+    name: "min-replicas",
+    description:
+      "Minimum replicas of the new revision (0-1000). With 2 or more, the revision counts as ready only once that many replicas run and are ready, so no traffic reaches a single cold replica.",
+    kind: "string",
+    group: "Revision",
+    actions: ["deploy"],
+  },
+  {
+    name: "max-replicas",
+    description: "Maximum replicas of the new revision (1-1000).",
+    kind: "string",
+    group: "Revision",
+    actions: ["deploy"],
+  },
+  {
+    name: "command",
+    description:
+      'Command of the container, replacing the image\'s entrypoint: one item a line, or a YAML list such as `["/bin/sh", "-c"]`.',
+    kind: "lines",
+    group: "Revision",
+    actions: ["deploy"],
+  },
+  {
+    name: "args",
+    description: "Arguments of the container's command: one item a line, or a YAML list.",
+    kind: "lines",
+    group: "Revision",
+    actions: ["deploy"],
+  },
+  {
+    name: "probes",
+    description:
+      "Health probes of the container as a YAML list, as the template holds them: each with `type` (`Liveness`, `Readiness` or `Startup`), `httpGet` (`path`, `port`) or `tcpSocket` (`port`), and optionally `initialDelaySeconds`, `periodSeconds`, `timeoutSeconds`, `failureThreshold`, `successThreshold`. Replaces the container's probes.",
+    kind: "yaml",
+    group: "Revision",
+    actions: ["deploy"],
+  },
+  {
+    name: "allow-application-changes",
+    description:
+      "`true` lets a deploy make application-scope changes that alter what the running revisions (blue) use: a new value for a secret they reference, or the `properties.configuration` of `revision-template`. They apply to every revision at once and are reported as warnings in the log and the summary. A restore after a failed check puts them back, but a changed secret value cannot be put back after the run was killed: values are never saved.",
+    default: "false",
+    kind: "boolean",
+    group: "Revision",
     actions: ["deploy"],
   },
   {
@@ -447,7 +535,7 @@ export const INPUTS: readonly InputSpec[] = [
   {
     name: "dry-run",
     description:
-      "`true` validates the inputs, reads the app and reports the planned traffic changes without writing anything to Azure.",
+      "`true` validates the inputs, reads the app and reports the planned changes — the new revision's, the application scope's and the traffic's — without writing anything to Azure.",
     default: "false",
     kind: "boolean",
     group: "Advanced",

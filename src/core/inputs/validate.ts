@@ -24,6 +24,7 @@ import {
   revisionSuffixProblem,
 } from "./names.ts";
 import { readBuildInputs } from "./build.ts";
+import { readRevisionInputs, type FileReader } from "./revision.ts";
 import { MAX_WINDOW_DAYS, parseWindow } from "../insights/window.ts";
 import { ACTIONS, INPUTS, inputSpec, isAlwaysRequired } from "./schema.ts";
 
@@ -34,6 +35,8 @@ export interface ReadInputsContext {
   commitSha?: string;
   /** Repository URL, for the image's source label. */
   repositoryUrl?: string;
+  /** Reads `revision-template` (relative to the job's working directory). */
+  readFile?: FileReader;
 }
 
 export type ReadInputsResult = { ok: true; inputs: Inputs } | { ok: false; errors: InputError[] };
@@ -212,6 +215,12 @@ function readImage(
     const problem = imageReferenceProblem(image);
     if (problem) fail("image", `"${image}" ${problem} (${IMAGE_FORM})`);
   }
+  const revisionInputs = readRevisionInputs(get, context.readFile);
+  if (!revisionInputs.ok) {
+    for (const problem of revisionInputs.errors) fail(problem.input, problem.message);
+  }
+  const revision = revisionInputs.ok ? revisionInputs.revision : undefined;
+  const allowApplicationChanges = readBoolean("allow-application-changes", text, fail);
   const registryIdentity = text("registry-identity");
   if (registryIdentity !== undefined && !USER_ASSIGNED_IDENTITY.test(registryIdentity)) {
     if (registryIdentity.toLowerCase() !== "system") {
@@ -252,6 +261,8 @@ function readImage(
         registryIdentity: registryIdentity.toLowerCase() === "system" ? "system" : registryIdentity,
       }),
       ...(containerName !== undefined && { containerName }),
+      ...(revision !== undefined && { revision }),
+      allowApplicationChanges: allowApplicationChanges as boolean,
       ...(revisionSuffix !== undefined && { revisionSuffix }),
     },
   };

@@ -49,6 +49,7 @@ export function renderSummary(report: DeploymentReport, options: SummaryOptions 
     report.smoke && smokeFailed ? smokeChecks(report, report.smoke) : undefined,
     report.diagnostics ? diagnosticsSection(report.diagnostics) : undefined,
     deployed(report),
+    changes(report),
     ...(report.dryRun ? [plannedTraffic(report)] : timeline(report, flavour)),
     report.smoke && !smokeFailed ? smokeChecks(report, report.smoke) : undefined,
     finalTraffic(report),
@@ -183,6 +184,50 @@ function deployed(report: DeploymentReport): string {
     "",
     ...shown.map(([name, value]) => `- **${name}:** ${value}`),
   ].join("\n");
+}
+
+/**
+ * What the deploy changes beyond traffic: revision scope (the new revision only), then
+ * application scope (every revision at once), its warnings, the secrets it added (they stay), and
+ * what a restore could not put back.
+ */
+function changes(report: DeploymentReport): string | undefined {
+  const planned = report.changes ?? [];
+  const warnings = report.warnings ?? [];
+  const notRestored = report.notRestored ?? [];
+  if (planned.length === 0 && warnings.length === 0 && notRestored.length === 0) return undefined;
+  const lines = [report.dryRun ? "### Changes it would make" : "### Changes"];
+  for (const scope of ["revision", "application"] as const) {
+    const items = planned.filter((change) => change.scope === scope);
+    if (items.length === 0) continue;
+    lines.push(
+      "",
+      scope === "revision"
+        ? "**Revision scope** (the new revision only):"
+        : "**Application scope** (every revision at once, blue included):",
+      "",
+      ...items.map(
+        (change) => `- ${inline(change.what)}${change.note ? ` (${inline(change.note)})` : ""}`,
+      ),
+    );
+  }
+  for (const warning of warnings) lines.push("", `> ⚠️ ${inline(warning)}`);
+  const added = report.addedSecrets ?? [];
+  if (added.length > 0) {
+    lines.push(
+      "",
+      `**Secrets added:** ${added.map(code).join(", ")}. They stay after a restore: removing a secret a revision refers to fails on Azure.`,
+    );
+  }
+  if (notRestored.length > 0) {
+    lines.push(
+      "",
+      "**Not put back by the restore:**",
+      "",
+      ...notRestored.map((item) => `- ${inline(item)}`),
+    );
+  }
+  return lines.join("\n");
 }
 
 function timeline(report: DeploymentReport, flavour: SummaryFlavour): string[] {

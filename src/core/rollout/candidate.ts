@@ -4,9 +4,11 @@
  * run's lease in the tags; then it is smoke-checked where only it answers.
  */
 import { DeployFailure, SmokeChecksFailed } from "../failure.ts";
+import type { JournalStart } from "../journal.ts";
 import { smokeCheck } from "../checks/smoke.ts";
 import { deriveRevisionSuffix, labelUrl, revisionName } from "../naming.ts";
-import type { AppState, RegistryEntry, RevisionState } from "../ports.ts";
+import type { AppState, RevisionState } from "../ports.ts";
+import type { CandidateSpec } from "../revision/plan.ts";
 import { userTags } from "../tags.ts";
 import { planRollout, weightsByRevision, type RolloutPlan } from "../traffic/plan.ts";
 import type { TrafficWeight } from "../types.ts";
@@ -19,32 +21,30 @@ import { assertTraffic } from "./step.ts";
 export interface Target extends AppSnapshot {
   candidate: string;
   containerName: string;
+  /** The new revision's template and the rest of its write. */
+  spec: CandidateSpec;
   /** The candidate when it exists already (a rerun of the same release). */
   existing?: RevisionState;
 }
 
-/** The container whose image the deploy changes: `container-name`, else the app's first. */
-export function requireContainer(ctx: RolloutContext, app: AppSnapshot["app"]): string {
-  const containerName = ctx.inputs.containerName ?? app.containers[0]?.name;
-  if (!containerName || !app.containers.some((c) => c.name === containerName)) {
-    throw new DeployFailure(
-      `\`container-name\`: the app has no container "${ctx.inputs.containerName}" (it has ${app.containers.map((c) => c.name).join(", ") || "none"}).`,
-      { code: "ContainerNotFound" },
-    );
-  }
-  return containerName;
-}
-
-/** Names the candidate (from revision-suffix, or derived from the commit and image). */
+/**
+ * Names the candidate: `revision-suffix`, else the template file's suffix, else derived from the
+ * commit and image (and from the template when the inputs shape it, so that other settings of the
+ * same commit make another revision).
+ */
 export function chooseCandidate(
   ctx: RolloutContext,
   found: AppSnapshot,
-  containerName: string,
+  spec: CandidateSpec,
 ): Target {
   const { log, run } = ctx.deps;
   const { inputs } = ctx;
   const { app, revisions, traffic, fqdn } = found;
-  const suffix = inputs.revisionSuffix ?? deriveRevisionSuffix(run.commitSha, inputs.image ?? "");
+  const containerName = spec.containerName;
+  const suffix =
+    inputs.revisionSuffix ??
+    spec.fileSuffix ??
+    deriveRevisionSuffix(run.commitSha, inputs.image ?? "", spec.fingerprint);
   const candidate = revisionName(app.name, suffix);
   const existing = revisions.find((r) => r.name === candidate);
   if (existing) {
@@ -65,7 +65,7 @@ export function chooseCandidate(
   log.info(
     `Candidate: ${candidate}${existing ? " (exists already; reused)" : ""}, image ${inputs.image}`,
   );
-  return { ...found, candidate, containerName, existing };
+  return { ...found, candidate, containerName, spec, existing };
 }
 
 /** Whether the release already serves everything (a rerun after success changes nothing). */
@@ -99,39 +99,46 @@ export async function createCandidate(
   ctx: RolloutContext,
   target: Target,
   fresh: AppState,
-  registries?: RegistryEntry[],
 ): Promise<void> {
   const { apps, clock, log, signal } = ctx.deps;
   const { inputs } = ctx;
+  const { spec } = target;
   const plan = planFor(ctx, target);
+  ctx.appScope = spec.restore;
   const journal = ctx.startJournal({
     candidate: target.candidate,
     createdCandidate: !target.existing,
     keepFailedRevision: inputs.keepFailedRevision,
     before: target.traffic,
     tags: userTags(fresh.tags),
+    appScope: journalAppScope(spec),
   });
-  const single = target.app.activeRevisionsMode.toLowerCase() === "single";
-  if (single) {
-    log.warning(
-      `${target.app.name} is in Single revision mode; switching it to Multiple so that two revisions can share traffic.`,
-    );
-  }
   // The lease lasts until the first step's write: readiness, then the smoke checks.
   const untilFirstStep = inputs.readinessTimeoutMs + inputs.smokeTimeoutMs;
   const app = await takeApp(ctx, fresh, (app, options) => {
     const tags = leaseTags(ctx, app, untilFirstStep, plan.create);
     journal.recordWrite({ kind: "create", traffic: plan.create }, clock.now());
-    if (target.existing) return apps.updateTraffic(plan.create, { ...options, tags });
+    if (target.existing) {
+      // A rerun reuses its revision; what the application scope still lacks rides on this write.
+      const { registries, secrets, configuration } = spec.write;
+      const fields = { ...configuration, ...(registries && { registries }) };
+      return apps.updateTraffic(plan.create, {
+        ...options,
+        tags,
+        ...(Object.keys(fields).length > 0 && { configuration: fields }),
+        ...(secrets && { secrets }),
+      });
+    }
     return apps.createRevision(
       {
         revisionSuffix: target.candidate.slice(target.app.name.length + 2),
-        containerName: target.containerName,
-        image: inputs.image ?? "",
+        template: spec.template,
         traffic: plan.create,
-        multipleRevisions: single,
+        multipleRevisions: spec.write.multipleRevisions,
         tags,
-        ...(registries ? { registries } : {}),
+        ...(spec.write.registries && { registries: spec.write.registries }),
+        ...(spec.write.secrets && { secrets: spec.write.secrets }),
+        ...(spec.write.configuration && { configuration: spec.write.configuration }),
       },
       options,
     );
@@ -147,6 +154,16 @@ export async function createCandidate(
   log.info(
     `${target.existing ? "Reusing" : "Created"} ${target.candidate} at 0% with label ${ctx.labels.candidate}; lease taken until the first step`,
   );
+}
+
+/** What the journal keeps of the application scope: never a secret value. */
+function journalAppScope(spec: CandidateSpec): NonNullable<JournalStart["appScope"]> {
+  return {
+    ...(spec.restore.configuration && { configuration: spec.restore.configuration }),
+    addedSecrets: spec.addedSecrets,
+    changedSecrets: spec.restore.changedSecrets,
+    notRestorable: spec.restore.notRestorable,
+  };
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { RunJournal, type JournalStart } from "../journal.ts";
 import type { AppState, EngineDeps, RevisionState } from "../ports.ts";
+import type { AppScopeRestore } from "../revision/plan.ts";
 import { formatDuration } from "../report/format.ts";
 import { waitReady } from "./readiness.ts";
 import { DEFAULT_TIMING, type TimingProfile } from "../timing.ts";
@@ -32,6 +33,11 @@ export class RolloutContext {
   leaseSince?: string;
   /** The app as read just now, when no write has happened since: the next write's fresh read. */
   fresh?: AppState;
+  /**
+   * What a restore puts back of the application-scope changes the candidate's write made, with
+   * the old secret values held in memory only (the journal keeps no values).
+   */
+  appScope?: AppScopeRestore;
 
   constructor(inputs: Inputs, deps: EngineDeps) {
     this.inputs = { ...inputs };

@@ -102,11 +102,58 @@ export async function waitForRevisionReady(
   }
 }
 
-/** Phase "Readiness": waits for `name` within readiness-timeout, on the context's poll schedule. */
-export function waitReady(ctx: RolloutContext, name: string): Promise<RevisionState> {
+/**
+ * Polls the revision's replicas until `count` of them run and are ready: a revision reads Running
+ * and Healthy as soon as one replica is, and traffic must not reach a single cold replica when the
+ * revision is meant to start with several (microsoft/azure-container-apps#184).
+ */
+export async function waitForReplicas(
+  apps: ContainerAppsPort,
+  name: string,
+  count: number,
+  options: ReadinessOptions,
+): Promise<number> {
+  const { clock, deadline } = options;
+  const gap = pollGaps(options.schedule);
+  let last = -1;
+  for (;;) {
+    const replicas = await apps.listReplicas(name, {
+      signal: options.signal,
+      retryForMs: Math.max(0, deadline - clock.now()),
+    });
+    const ready = replicas.filter((replica) => replica.ready).length;
+    if (ready !== last) {
+      options.log.info(`${name}: ${ready} of ${count} replicas ready (${replicas.length} running)`);
+    }
+    last = ready;
+    if (ready >= count) return ready;
+    const left = deadline - clock.now();
+    if (left <= 0) {
+      throw new DeployFailure(
+        `Revision ${name} had ${ready} of its ${count} minimum replicas ready within ${options.timeoutText}.`,
+        {
+          code: "ReplicasNotReady",
+          nextSteps:
+            "Check the revision's replicas and logs (the environment may lack capacity); raise `readiness-timeout`, or lower `min-replicas`.",
+        },
+      );
+    }
+    await clock.sleep(Math.min(gap(), left), options.signal);
+  }
+}
+
+/**
+ * Phase "Readiness": waits for `name` within readiness-timeout, on the context's poll schedule;
+ * with `minReplicas` of 2 or more, until that many replicas are ready too, within the same time.
+ */
+export async function waitReady(
+  ctx: RolloutContext,
+  name: string,
+  minReplicas = 0,
+): Promise<RevisionState> {
   const { apps, clock, log, signal } = ctx.deps;
   const timeoutMs = ctx.inputs.readinessTimeoutMs;
-  return waitForRevisionReady(apps, name, {
+  const options: ReadinessOptions = {
     app: ctx.inputs.containerApp,
     resourceGroup: ctx.inputs.resourceGroup,
     clock,
@@ -115,5 +162,8 @@ export function waitReady(ctx: RolloutContext, name: string): Promise<RevisionSt
     deadline: clock.now() + timeoutMs,
     timeoutText: `\`readiness-timeout\` (${formatDuration(timeoutMs)})`,
     schedule: ctx.timing.readiness,
-  });
+  };
+  const revision = await waitForRevisionReady(apps, name, options);
+  if (minReplicas > 1) await waitForReplicas(apps, name, minReplicas, options);
+  return revision;
 }

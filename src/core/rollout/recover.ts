@@ -10,6 +10,7 @@ import type { Clock } from "../clock.ts";
 import { DeployFailure, ExternalChange, LeaseLost, errorCode, errorMessage } from "../failure.ts";
 import type { RunJournal } from "../journal.ts";
 import type { ContainerAppsPort, Log, RevisionState, RunContext } from "../ports.ts";
+import type { AppScopeRestore } from "../revision/plan.ts";
 import { formatTraffic } from "../report/format.ts";
 import { LAST_TAG, decodeLeaseTags, heldTagsOf, mergeOurTags } from "../tags.ts";
 import { currentTraffic } from "../traffic/current.ts";
@@ -134,7 +135,7 @@ export async function restore(
   // Not bound to the run's cancellation: a cancelled run is exactly the one that must restore.
   // Only a hand-over to the post step stops it.
   return ctx.phase("Restore", async () => {
-    const outcome = await restoreTraffic(ctx.deps.apps, restoreRecord(journal), {
+    const outcome = await restoreTraffic(ctx.deps.apps, restoreRecord(journal, ctx.appScope), {
       log,
       clock,
       run,
@@ -146,15 +147,31 @@ export async function restore(
       }),
     });
     reportRestored(log, journal, outcome);
+    if (outcome.notRestored.length > 0) ctx.report.notRestored = outcome.notRestored;
     ctx.leaseHeld = false;
     journal.settle();
     return outcome.traffic;
   });
 }
 
-/** What a restore from `journal` puts back: the traffic before, this tool's tags as they were. */
-export function restoreRecord(journal: RunJournal): RestoreRecord {
+/**
+ * What a restore from `journal` puts back: the traffic before, this tool's tags as they were, and
+ * the configuration fields the run changed. Old secret values come only from `inMemory`, the run's
+ * own plan: a restore from the saved journal alone cannot put them back, and says so.
+ */
+export function restoreRecord(journal: RunJournal, inMemory?: AppScopeRestore): RestoreRecord {
   const { record } = journal;
+  const appScope = record.appScope;
+  const changed = appScope?.changedSecrets ?? [];
+  const secrets = changed.length > 0 ? inMemory?.secrets : undefined;
+  const notRestorable = [
+    ...(appScope?.notRestorable ?? []),
+    ...(changed.length > 0 && !secrets
+      ? [
+          `secret${changed.length > 1 ? "s" : ""} ${changed.join(", ")} keep${changed.length > 1 ? "" : "s"} the new value: the old value was never saved, so only the run that changed it can put it back`,
+        ]
+      : []),
+  ];
   return {
     before: record.before,
     candidate: record.candidate,
@@ -163,6 +180,9 @@ export function restoreRecord(journal: RunJournal): RestoreRecord {
     expected: journal.expectedTraffic(),
     lastPromotion: record.tags[LAST_TAG],
     keepTags: heldTagsOf(record.tags),
+    ...(appScope?.configuration && { configuration: appScope.configuration }),
+    ...(secrets && { secrets }),
+    notRestorable,
   };
 }
 
@@ -223,6 +243,21 @@ export function manualRestore(record: RunJournal["record"]): string {
 function reportRestored(log: Log, journal: RunJournal, outcome: RestoreOutcome): void {
   log.info(`Traffic restored: ${formatTraffic(outcome.traffic)}`);
   if (outcome.candidateDeactivated) log.info(`Deactivated ${journal.record.candidate}`);
+  const { appScope } = journal.record;
+  const putBack = Object.keys(appScope?.configuration ?? {}).map(
+    (field) => `configuration.${field}`,
+  );
+  if (outcome.secretsRestored) {
+    putBack.push(`the old value of ${appScope?.changedSecrets.join(", ")}`);
+  }
+  if (putBack.length > 0) log.info(`Put back: ${putBack.join(", ")}`);
+  const added = appScope?.addedSecrets ?? [];
+  if (added.length > 0) {
+    log.info(
+      `Kept the secrets the run added (${added.join(", ")}): removing a secret a revision refers to fails on Azure.`,
+    );
+  }
+  for (const kept of outcome.notRestored) log.warning(`Not put back: ${kept}.`);
 }
 
 /** Gives this run's lease back, if the app still carries it; the rest is left as found. */
@@ -243,7 +278,7 @@ async function releaseOwnLease(
 
 export type InterruptedOutcome =
   | { kind: "nothing" }
-  | { kind: "restored"; traffic: TrafficWeight[] }
+  | { kind: "restored"; traffic: TrafficWeight[]; notRestored: string[] }
   | { kind: "promoted"; traffic: TrafficWeight[] }
   | { kind: "left"; message: string }
   | { kind: "failed"; message: string };
@@ -292,7 +327,7 @@ export async function recoverInterrupted(
     );
     reportRestored(log, journal, outcome);
     journal.settle();
-    return { kind: "restored", traffic: outcome.traffic };
+    return { kind: "restored", traffic: outcome.traffic, notRestored: outcome.notRestored };
   } catch (error) {
     if (error instanceof ExternalChange || error instanceof LeaseLost) {
       journal.settle();

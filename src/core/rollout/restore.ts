@@ -9,6 +9,7 @@ import type { Clock } from "../clock.ts";
 import { ExternalChange, errorMessage, isOperationFailure } from "../failure.ts";
 import type { JournalWrite } from "../journal.ts";
 import type { AppState, ContainerAppsPort, Log, RunContext } from "../ports.ts";
+import type { Json, SecretEntry } from "../revision/model.ts";
 import { formatTraffic } from "../report/format.ts";
 import { LAST_TAG, decodeLeaseTags, mergeOurTags } from "../tags.ts";
 import { currentTraffic } from "../traffic/current.ts";
@@ -37,6 +38,12 @@ export interface RestoreRecord {
    * dead run left half-shifted finds that run's (dead) lease.
    */
   adoptsLeaseOf?: string;
+  /** Configuration fields the run changed, as they were: written back with the traffic. */
+  configuration?: Json;
+  /** The secrets array as it was (plus the secrets the run added), when the run changed values. */
+  secrets?: SecretEntry[];
+  /** What the restore cannot put back, and why: reported, not attempted. */
+  notRestorable?: string[];
 }
 
 export interface RestoreDeps {
@@ -62,6 +69,10 @@ export interface RestoreOutcome {
   candidateDeactivated: boolean;
   /** Revisions that had been deactivated and were activated again before getting weight. */
   reactivated: string[];
+  /** Application-scope changes the restore did not put back, and why. */
+  notRestored: string[];
+  /** Whether the restore wrote the old secret values back. */
+  secretsRestored: boolean;
 }
 
 export async function restoreTraffic(
@@ -88,7 +99,13 @@ export async function restoreTraffic(
       );
     }
   }
-  return { traffic, candidateDeactivated, reactivated };
+  return {
+    traffic,
+    candidateDeactivated,
+    reactivated,
+    notRestored: record.notRestorable ?? [],
+    secretsRestored: record.secrets !== undefined,
+  };
 }
 
 /**
@@ -142,6 +159,8 @@ async function writeBefore(
         tags: restoredTags(fresh, record),
         retryForMs: left(),
         signal: deps.signal,
+        ...(record.configuration && { configuration: record.configuration }),
+        ...(record.secrets && { secrets: record.secrets }),
       });
       const traffic = currentTraffic(written);
       if (!sameTraffic(traffic, record.before)) {
