@@ -113,6 +113,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
     teardown.push(() => scheduler.stop(() => revisions.stopAll(store.apps())));
 
+    const armListeners = new Set<Parameters<Emulator["onArmRequest"]>[0]>();
     const armServer = createHttpsServer(
       serverCertificate,
       createArmHandler({
@@ -123,6 +124,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         journal,
         retryAfterSeconds: settings.retryAfterSeconds,
         actor: settings.clientId,
+        requestListeners: armListeners,
       }),
     );
     const armPort = await serve(armServer, teardown);
@@ -184,6 +186,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         revisions.setBehaviour(getRevision(store.findApp(resourceGroup, app), revision), behaviour),
       injectArmFault: (fault) => faults.injectArm(fault),
       injectRevisionFault: (fault) => faults.injectRevision(fault),
+      onArmRequest: (listener) => {
+        armListeners.add(listener);
+        return () => armListeners.delete(listener);
+      },
       clearFaults: () => faults.clear(),
       armJournal: () => journal.arm(),
       ingressJournal: () => journal.ingress(),
