@@ -707,7 +707,14 @@ export function createArmHandler(
     }
 
     for (const listener of [...listeners]) {
-      await listener({ method, path: url.pathname, ...(entry.body ? { body: entry.body } : {}) });
+      // Awaited only when it returns a promise: a listener that injects a fault for this request
+      // does so in the same turn as the fault is taken, so no other request can take it first.
+      const pending = listener({
+        method,
+        path: url.pathname,
+        ...(entry.body ? { body: entry.body } : {}),
+      });
+      if (pending) await pending;
     }
     const fault = faults.takeArm(method, url.pathname);
     if (fault) {

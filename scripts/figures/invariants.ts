@@ -89,7 +89,9 @@ export function checkEndState(expect: EndStateExpectation): EndStateVerdict {
     if (!expect.reportedDrift) violations.push("no run reported that someone else changed the app");
   } else if (expect.result && SUCCESS.has(expect.result)) {
     if (ended !== "promoted") {
-      violations.push(`result ${expect.result}, but the app ends with ${now}, not the candidate at 100%`);
+      violations.push(
+        `result ${expect.result}, but the app ends with ${now}, not the candidate at 100%`,
+      );
     }
   } else if (expect.result && FAILURE.has(expect.result)) {
     if (ended !== "original") {

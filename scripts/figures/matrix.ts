@@ -256,7 +256,8 @@ export function notApplicable(phase: PhaseId, fault: FaultId): string | undefine
     case "revision-failed":
     case "smoke-failure":
       if (phase === "snapshot") return "there is no candidate yet";
-      if (phase === "create" && fault === "smoke-failure") return "the candidate serves nothing yet";
+      if (phase === "create" && fault === "smoke-failure")
+        return "the candidate serves nothing yet";
       if (PROMOTING.includes(phase)) {
         return "the promotion has begun: the candidate passed its checks, and the tool finishes the promotion";
       }
@@ -281,7 +282,11 @@ export function planCell(phase: PhaseId, fault: FaultId, app: string): CellPlan 
   switch (fault) {
     case "revision-failed":
       if (phase === "create") return { ...plan, revisionFault: "fail-provisioning" };
-      return { ...plan, moment: during(phase, app), action: { kind: "behaviour", behaviour: "crash" } };
+      return {
+        ...plan,
+        moment: during(phase, app),
+        action: { kind: "behaviour", behaviour: "crash" },
+      };
     case "smoke-failure":
       if (phase === "smoke") return { ...plan, behaviour: "http500" };
       return {

@@ -8,7 +8,11 @@
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { startEmulator } from "../../emulator/index.ts";
-import { runActionBundle, type RehearsalOptions, type RehearsalRun } from "../../emulator/rehearsal.ts";
+import {
+  runActionBundle,
+  type RehearsalOptions,
+  type RehearsalRun,
+} from "../../emulator/rehearsal.ts";
 import type { AppView, Emulator, TrafficEntry } from "../../emulator/types.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
