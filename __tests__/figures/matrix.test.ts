@@ -21,7 +21,7 @@ const SLICE: [PhaseId, FaultId[]][] = [
   ["step-2", ["reset", "drift"]],
   ["promotion", ["lock-conflict", "kill-next"]],
   ["deactivation-1", ["kill-post", "reset"]],
-  ["deactivation-2", ["sigterm", "lock-conflict"]],
+  ["deactivation-2", ["kill-post", "lock-conflict"]],
   ["restore", ["failed-lro", "kill-post"]],
   ["restore-deactivation", ["429", "sigterm"]],
 ];

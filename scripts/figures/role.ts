@@ -49,7 +49,7 @@ export const OPERATIONS: RoleOperation[] = [
   {
     operation: "Microsoft.App/managedEnvironments/read",
     calls:
-      "managedEnvironments.get (getEnvironment): the default domain, when the app's ingress reports no FQDN",
+      "managedEnvironments.get (getEnvironment): the default domain, read when the app's ingress reports no FQDN (kept: a run cannot know beforehand)",
   },
   {
     operation: "Microsoft.ContainerRegistry/registries/read",
@@ -106,7 +106,7 @@ export const NOT_NEEDED: { operation: string; why: string }[] = [
   },
   {
     operation: "Microsoft.App/managedEnvironments/join/action",
-    why: "the PATCH never sends the environment id, so no linked access check runs on it",
+    why: "the PATCH never sends the environment id; add it only if Azure refuses a write with LinkedAuthorizationFailed",
   },
   {
     operation:
