@@ -21,6 +21,7 @@ import {
   renderRun,
   renderSecrets,
   replaceSection,
+  sectionBody,
   type Section,
 } from "./figures/render.ts";
 import { roleJson } from "./figures/role.ts";
@@ -42,11 +43,21 @@ async function main(): Promise<number> {
   }
   const sections = asked.length > 0 ? (asked as Section[]) : ALL;
   const concurrency = Number(process.env.FIGURES_CONCURRENCY ?? 3);
-  const started = Date.now();
   let document = readFileSync(DOC, "utf8");
   const missed: string[] = [];
+  const cpu = cpus();
+  const machine = `${type()} ${release()}, ${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const runs: Parameters<typeof renderRun>[1] = [];
+  const timed = (section: Section, started: number) =>
+    runs.push({
+      section,
+      date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      machine,
+      minutes: (Date.now() - started) / 60_000,
+    });
 
   if (sections.includes("matrix")) {
+    const started = Date.now();
     let done = 0;
     const cells = allCells();
     const results: CellResult[] = await pool(cells, concurrency, async ({ phase, fault }) => {
@@ -58,26 +69,32 @@ async function main(): Promise<number> {
       return result;
     });
     document = replaceSection(document, "matrix", renderMatrix(results));
+    timed("matrix", started);
     const bad = results.filter((r) => r.status === "inconsistent").length;
     if (bad > 0) missed.push(`${bad} inconsistent matrix cells`);
   }
   if (sections.includes("load")) {
+    const started = Date.now();
     const figures = await runLoadFigures();
     for (const f of figures) console.log(`load: ${f.scenario}: ${f.failed}/${f.requests} failed`);
     document = replaceSection(document, "load", renderLoad(figures));
+    timed("load", started);
     for (const f of figures) {
       if (f.goal !== undefined && f.failed > f.goal)
         missed.push(`${f.failed} failed requests: ${f.scenario}`);
     }
   }
   if (sections.includes("secrets")) {
+    const started = Date.now();
     const results = await runSecretScenarios();
     document = replaceSection(document, "secrets", renderSecrets(results));
+    timed("secrets", started);
     const found = leaks(results);
     for (const leak of found) console.log(`secrets: ${leak}`);
     missed.push(...found);
   }
   if (sections.includes("fuzz")) {
+    const started = Date.now();
     const cases = fuzzCases(FUZZ_IN_PROCESS, FUZZ_SEED);
     const inProcess = cases.map(checkInProcess);
     const bundled = await checkThroughBundle(
@@ -91,6 +108,7 @@ async function main(): Promise<number> {
       armCalls: bundled.armCalls,
     };
     document = replaceSection(document, "fuzz", renderFuzz(figures));
+    timed("fuzz", started);
     const notRefused = [...inProcess, ...bundled.outcomes].filter((o) => !o.refused).length;
     console.log(
       `fuzz: ${notRefused} of ${inProcess.length + bundled.outcomes.length} not refused; ${bundled.armCalls} ARM calls`,
@@ -99,22 +117,13 @@ async function main(): Promise<number> {
     if (bundled.armCalls > 0) missed.push(`${bundled.armCalls} ARM calls on invalid input`);
   }
   if (sections.includes("role")) {
+    const started = Date.now();
     writeFileSync(join(ROOT, "docs/role.json"), roleJson());
     document = replaceSection(document, "role", renderRole());
+    timed("role", started);
   }
 
-  const cpu = cpus();
-  const machine = `${type()} ${release()}, ${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  document = replaceSection(
-    document,
-    "run",
-    renderRun({
-      date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-      machine,
-      minutes: (Date.now() - started) / 60_000,
-      sections,
-    }),
-  );
+  document = replaceSection(document, "run", renderRun(sectionBody(document, "run"), runs));
   writeFileSync(DOC, document);
   console.log(`docs/reliability.md updated (${sections.join(", ")}).`);
   for (const miss of missed) console.error(`Missed: ${miss}`);

@@ -20,13 +20,38 @@ export function replaceSection(document: string, section: Section, body: string)
   return `${document.slice(0, from + start.length)}\n${body.trim()}\n${document.slice(to)}`;
 }
 
-export function renderRun(options: {
-  date: string;
-  machine: string;
-  minutes: number;
-  sections: Section[];
-}): string {
-  return `Last regenerated ${options.date} on ${options.machine}, in ${options.minutes.toFixed(1)} min (${options.sections.join(", ")}).`;
+/** The text between a section's markers. */
+export function sectionBody(document: string, section: Section): string {
+  const start = `<!-- figures:${section} -->`;
+  const from = document.indexOf(start);
+  const to = document.indexOf(`<!-- /figures:${section} -->`);
+  return from === -1 || to < from ? "" : document.slice(from + start.length, to).trim();
+}
+
+/**
+ * When and where each figure was last measured, one line each: the lines of the figures run now
+ * are replaced, the others kept.
+ */
+export function renderRun(
+  previous: string,
+  runs: { section: Section; date: string; machine: string; minutes: number }[],
+): string {
+  const lines = new Map<string, string>();
+  for (const line of previous.split("\n")) {
+    const match = /^- ([a-z]+): /.exec(line);
+    if (match) lines.set(match[1], line);
+  }
+  for (const run of runs) {
+    lines.set(
+      run.section,
+      `- ${run.section}: ${run.date} on ${run.machine}, ${run.minutes.toFixed(1)} min`,
+    );
+  }
+  const order: Section[] = ["matrix", "load", "secrets", "fuzz", "role"];
+  return order
+    .filter((section) => lines.has(section))
+    .map((section) => lines.get(section))
+    .join("\n");
 }
 
 const MARK = { consistent: "✓", inconsistent: "✗", "n/a": "—" } as const;
