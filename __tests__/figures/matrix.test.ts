@@ -20,7 +20,7 @@ const SLICE: [PhaseId, FaultId[]][] = [
   ["step-1", ["429", "kill-post"]],
   ["step-2", ["reset", "drift"]],
   ["promotion", ["lock-conflict", "kill-next"]],
-  ["deactivation-1", ["kill-post", "reset"]],
+  ["deactivation-1", ["kill-post", "500"]],
   ["deactivation-2", ["kill-post", "lock-conflict"]],
   ["restore", ["failed-lro", "kill-post"]],
   ["restore-deactivation", ["429", "sigterm"]],
