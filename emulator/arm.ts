@@ -33,7 +33,8 @@ import {
   type Revision,
 } from "./store.ts";
 import { trafficWeightOf } from "./traffic.ts";
-import type { ArmFault } from "./types.ts";
+import type { ArmFault, ArmRequestInfo } from "./types.ts";
+import { lockConflict } from "./validation.ts";
 import type { Writes } from "./writes.ts";
 
 const appApiVersion = "2026-07-01";
@@ -75,6 +76,8 @@ export interface ArmOptions {
   retryAfterSeconds: number;
   /** Who `systemData` says created and modified resources (the client id). */
   actor: string;
+  /** Called with each request before it is answered (`Emulator.onArmRequest`). */
+  requestListeners?: ReadonlySet<(request: ArmRequestInfo) => void | Promise<void>>;
 }
 
 interface ArmContext {
@@ -95,6 +98,7 @@ export function createArmHandler(
   options: ArmOptions,
 ): (request: IncomingMessage, response: ServerResponse) => void {
   const { store, writes, identity, faults, journal, logs, retryAfterSeconds, actor } = options;
+  const listeners = options.requestListeners ?? new Set();
 
   const routes: HttpRoute<ArmContext>[] = [
     { method: "GET", pattern: metadataPath, handle: cloudMetadata },
@@ -666,9 +670,60 @@ export function createArmHandler(
         request.socket.destroy();
         return 0;
       case "hang":
-        // Never answered: the connection stays open until the client gives up or the emulator stops.
+        // Never answered: the connection stays open until the client gives up or the emulator
+        // stops, or, with `forMs`, until an idle timeout in between would drop it.
+        if (fault.forMs !== undefined) {
+          setTimeout(() => request.socket.destroy(), fault.forMs).unref();
+        }
         return 0;
+      case "lock-conflict":
+      case "operation-failed":
+        try {
+          if (fault.kind === "lock-conflict") {
+            throw lockConflict(/\/containerApps\/([^/?]+)/i.exec(request.url ?? "")?.[1] ?? "");
+          }
+          return failedWrite(request, response, fault.error, headers);
+        } catch (error) {
+          const failure = error as HttpError;
+          sendError(
+            response,
+            new HttpError(
+              failure.status,
+              failure.code,
+              failure.message,
+              { ...headers, ...failure.headers },
+              failure.envelope,
+            ),
+          );
+          return failure.status;
+        }
     }
+  }
+
+  /** Accepts a PATCH of an app that changes nothing and whose operation ends Failed. */
+  function failedWrite(
+    request: IncomingMessage,
+    response: ServerResponse,
+    error: { code: string; message: string } | undefined,
+    headers: Record<string, string>,
+  ): number {
+    const base = `https://${request.headers.host ?? "127.0.0.1"}`;
+    const params = path(app).exec(new URL(request.url ?? "/", base).pathname)?.groups ?? {};
+    const target = store.getApp(subscription(params), params.resourceGroup, params.app);
+    const operation = writes.failWrite(
+      target,
+      error ?? {
+        code: "ContainerAppOperationError",
+        message: `Failed to update container app '${target.name}'. Error details: An internal error occurred; please retry the operation.`,
+      },
+    );
+    const urls = operationUrls(base, target, operation, "containerapp");
+    sendEmpty(response, 202, {
+      ...headers,
+      "azure-asyncoperation": urls.status,
+      location: urls.result,
+    });
+    return 202;
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -706,6 +761,16 @@ export function createArmHandler(
       parseError = error as HttpError;
     }
 
+    for (const listener of [...listeners]) {
+      // Awaited only when it returns a promise: a listener that injects a fault for this request
+      // does so in the same turn as the fault is taken, so no other request can take it first.
+      const pending = listener({
+        method,
+        path: url.pathname,
+        ...(entry.body ? { body: entry.body } : {}),
+      });
+      if (pending) await pending;
+    }
     const fault = faults.takeArm(method, url.pathname);
     if (fault) {
       record(

@@ -1,6 +1,7 @@
 /**
- * Faults injected on demand: ARM calls that answer 429 / 500 / 503, drop the connection or never
- * answer, and revisions that fail to provision, never become ready, or expire their write.
+ * Faults injected on demand: ARM calls that answer 429 / 500 / 503 or a lock conflict, drop the
+ * connection or never answer, app writes whose operation fails, and revisions that fail to
+ * provision, never become ready, or expire their write.
  */
 import { HttpError, isRecord } from "./http.ts";
 import type { ArmFault, RevisionFault } from "./types.ts";
@@ -23,6 +24,7 @@ export class FaultInjector {
   takeArm(method: string, path: string): ArmFault | undefined {
     const lowerPath = path.toLowerCase();
     const pending = this.#arm.find(({ fault }) => {
+      if (fault.kind === "operation-failed" && !isAppPatch(method, path)) return false;
       const match = fault.match;
       if (match?.method && match.method.toUpperCase() !== method.toUpperCase()) return false;
       return !match?.pathContains || lowerPath.includes(match.pathContains.toLowerCase());
@@ -89,12 +91,41 @@ function checkArmFault(value: unknown): ArmFault {
       }
       return structuredClone(value) as ArmFault;
     }
+    case "hang": {
+      const { forMs } = value;
+      if (
+        forMs !== undefined &&
+        (typeof forMs !== "number" || !Number.isInteger(forMs) || forMs < 1)
+      ) {
+        throw invalid("forMs must be a positive integer.");
+      }
+      return structuredClone(value) as ArmFault;
+    }
+    case "operation-failed": {
+      const { error } = value;
+      if (
+        error !== undefined &&
+        (!isRecord(error) || typeof error.code !== "string" || typeof error.message !== "string")
+      ) {
+        throw invalid("error must be an object with a string code and message.");
+      }
+      return structuredClone(value) as ArmFault;
+    }
     case "reset":
-    case "hang":
+    case "lock-conflict":
       return structuredClone(value) as ArmFault;
     default:
-      throw invalid('kind must be "status", "reset" or "hang".');
+      throw invalid(
+        'kind must be "status", "reset", "hang", "lock-conflict" or "operation-failed".',
+      );
   }
+}
+
+/** A write to a container app itself (not to one of its revisions). */
+const appPath = /\/providers\/Microsoft\.App\/containerApps\/[^/]+$/i;
+
+function isAppPatch(method: string, path: string): boolean {
+  return method.toUpperCase() === "PATCH" && appPath.test(path);
 }
 
 function checkRevisionFault(value: unknown): RevisionFault {

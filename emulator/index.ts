@@ -122,6 +122,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
     teardown.push(() => scheduler.stop(() => revisions.stopAll(store.apps())));
 
+    const armListeners = new Set<Parameters<Emulator["onArmRequest"]>[0]>();
     const armServer = createHttpsServer(
       serverCertificate,
       createArmHandler({
@@ -133,6 +134,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         logs,
         retryAfterSeconds: settings.retryAfterSeconds,
         actor: settings.clientId,
+        requestListeners: armListeners,
       }),
     );
     const armPort = await serve(armServer, teardown);
@@ -196,6 +198,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       injectArmFault: (fault) => faults.injectArm(fault),
       injectRevisionFault: (fault) => faults.injectRevision(fault),
       injectLogStreamFault: (fault) => logs.injectFault(fault),
+      onArmRequest: (listener) => {
+        armListeners.add(listener);
+        return () => armListeners.delete(listener);
+      },
       clearFaults: () => {
         faults.clear();
         logs.clearFaults();

@@ -242,8 +242,25 @@ export type ArmFault = {
 } & (
   | { kind: "status"; status: 429 | 500 | 503; retryAfterSeconds?: number }
   | { kind: "reset" }
-  | { kind: "hang" }
+  /** Never answered; with `forMs`, the connection is dropped after that long (an idle timeout). */
+  | { kind: "hang"; forMs?: number }
+  /** 409 `ContainerAppLockConflict`, as when another modification of the app is in progress. */
+  | { kind: "lock-conflict" }
+  /**
+   * Only a PATCH of a container app: the write is accepted (202) and changes nothing; its
+   * operation runs as long as a configuration write and ends `Failed` with `error`.
+   */
+  | { kind: "operation-failed"; error?: { code: string; message: string } }
 );
+
+/** An ARM request as it arrives, before it is answered (see `Emulator.onArmRequest`). */
+export interface ArmRequestInfo {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** The JSON body of a write, when it has one. */
+  body?: unknown;
+}
 
 /**
  * Applies to the next revision created for `app` (and matching `image` when given):
@@ -272,6 +289,13 @@ export interface Emulator {
     behaviour: string,
   ): Promise<void>;
   injectArmFault(fault: ArmFault): void;
+  /**
+   * Calls `listener` with each ARM request before it is answered (and before injected faults are
+   * taken, so a listener may inject one for this very request); the answer waits for a listener
+   * that returns a promise. Returns the function that removes the listener. Programmatic only: a
+   * callback has no control API route.
+   */
+  onArmRequest(listener: (request: ArmRequestInfo) => void | Promise<void>): () => void;
   injectRevisionFault(fault: RevisionFault): void;
   injectLogStreamFault(fault: LogStreamFault): void;
   clearFaults(): void;

@@ -119,16 +119,19 @@ export function checkAppBody(body: unknown): asserts body is Json {
  * service answers this one without ARM's `error` wrapper (microsoft/azure-container-apps#175).
  */
 export function checkNotLocked(app: { name: string; operation?: { status: string } }): void {
-  if (app.operation?.status === "InProgress") {
-    throw new HttpError(
-      409,
-      "ContainerAppLockConflict",
-      `Cannot modify container App '${app.name}' because another modification is in progress. ` +
-        "Please retry the operation.",
-      {},
-      "bare",
-    );
-  }
+  if (app.operation?.status === "InProgress") throw lockConflict(app.name);
+}
+
+/** The 409 of a write that meets another modification of app `name` in progress. */
+export function lockConflict(name: string): HttpError {
+  return new HttpError(
+    409,
+    "ContainerAppLockConflict",
+    `Cannot modify container App '${name}' because another modification is in progress. ` +
+      "Please retry the operation.",
+    {},
+    "bare",
+  );
 }
 
 /** An app write that names an environment that does not exist. */

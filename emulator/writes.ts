@@ -358,6 +358,25 @@ export class Writes {
     return this.#startAppOperation(app, operationMs, failures);
   }
 
+  /**
+   * A write the service accepts and then fails (an injected `operation-failed` fault): the app
+   * is InProgress, and locked, as long as a configuration write lasts; nothing of it is applied.
+   */
+  failWrite(app: ContainerApp, error: OperationError): Operation {
+    app.provisioningState = "InProgress";
+    const operation = this.#operations.start(
+      app.id,
+      this.#timing.operationMs("configuration"),
+      [Promise.resolve(error)],
+      (done) => {
+        app.provisioningState = done.status;
+        if (app.operation === done) app.operation = undefined;
+      },
+    );
+    app.operation = operation;
+    return operation;
+  }
+
   #randomSuffix(app: ContainerApp): string {
     for (;;) {
       const suffix = randomRevisionSuffix();
