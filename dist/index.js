@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-XKIDPWDI.js";
+} from "./chunks/chunk-GINZYED3.js";
 import {
   __commonJS,
   __require,
@@ -5063,7 +5063,7 @@ var GitHubDeployments = class _GitHubDeployments {
     return new _GitHubDeployments(
       octokit,
       { ...repository, ref, runUrl },
-      log,
+      withoutToken(log, token),
       options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     );
   }
@@ -5246,6 +5246,14 @@ var GitHubDeployments = class _GitHubDeployments {
     }
   }
 };
+function withoutToken(log, token) {
+  const clean = (message) => message.split(token).join("***");
+  return {
+    debug: (message) => log.debug(clean(message)),
+    info: (message) => log.info(clean(message)),
+    warning: (message) => log.warning(clean(message))
+  };
+}
 function readPayload(payload) {
   let value = payload;
   if (typeof value === "string") {

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-XKIDPWDI.js";
+} from "./chunks/chunk-GINZYED3.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

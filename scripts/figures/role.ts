@@ -52,6 +52,31 @@ export const OPERATIONS: RoleOperation[] = [
       "managedEnvironments.get (getEnvironment): the default domain, read when the app's ingress reports no FQDN (kept: a run cannot know beforehand)",
   },
   {
+    operation: "Microsoft.App/containerApps/revisions/replicas/read",
+    calls:
+      "containerAppsRevisionReplicas.listReplicas: a failed candidate's diagnostics, and readiness with `min-replicas` of 2 or more",
+  },
+  {
+    operation: "Microsoft.App/containerApps/getAuthToken/action",
+    calls: "containerApps.getAuthToken: opening a failed candidate's log and event streams",
+  },
+  {
+    operation: "Microsoft.App/containerApps/listSecrets/action",
+    calls:
+      "containerApps.listSecrets: the secrets array a write with `secrets` replaces as a whole (values masked)",
+    optional: "`secrets`",
+  },
+  {
+    operation: "Microsoft.Insights/metrics/read",
+    calls: "metrics.list (@azure/arm-monitor): the production 5xx gate",
+    optional: "`gates` with a production gate",
+  },
+  {
+    operation: "Microsoft.OperationalInsights/workspaces/query/read",
+    calls: "LogsQueryClient.queryResource: the production latency gate",
+    optional: "`gates` with the production latency gate",
+  },
+  {
     operation: "Microsoft.ContainerRegistry/registries/read",
     calls: "registries.list (AcrTasksClient): finding the registry of an ACR build",
     optional: "`builder: acr` (a build in Azure Container Registry Tasks)",
@@ -97,21 +122,12 @@ export const OPERATIONS: RoleOperation[] = [
 /** Operations the gateways do not call, which other tools' roles often grant: left out on purpose. */
 export const NOT_NEEDED: { operation: string; why: string }[] = [
   {
-    operation: "Microsoft.App/containerApps/listSecrets/action",
-    why: "every write is a PATCH that leaves `configuration.secrets` as it is, so no secret is read",
-  },
-  {
     operation: "Microsoft.App/containerApps/delete",
     why: "the tool never deletes an app or a revision; it deactivates revisions",
   },
   {
     operation: "Microsoft.App/managedEnvironments/join/action",
     why: "the PATCH never sends the environment id; add it only if Azure refuses a write with LinkedAuthorizationFailed",
-  },
-  {
-    operation:
-      "Microsoft.Insights/metrics/read, Microsoft.OperationalInsights/workspaces/query/read",
-    why: "checks run over HTTP against the label URLs; no metric or log query is made",
   },
 ];
 
@@ -175,6 +191,12 @@ export function operationOf(method: string, path: string): string | null | undef
   }
   if (new RegExp(`${app.source}/listSecrets$`, "i").test(path) && m === "POST") {
     return "Microsoft.App/containerApps/listSecrets/action";
+  }
+  if (new RegExp(`${app.source}/getAuthtoken$`, "i").test(path) && m === "POST") {
+    return "Microsoft.App/containerApps/getAuthToken/action";
+  }
+  if (new RegExp(`${app.source}/revisions/[^/]+/replicas(/[^/]+)?$`, "i").test(path)) {
+    return m === "GET" ? "Microsoft.App/containerApps/revisions/replicas/read" : undefined;
   }
   if (new RegExp(`${app.source}$`, "i").test(path)) {
     if (m === "GET") return "Microsoft.App/containerApps/read";

@@ -132,7 +132,7 @@ export class GitHubDeployments {
     return new GitHubDeployments(
       octokit,
       { ...repository, ref, runUrl },
-      log,
+      withoutToken(log, token),
       options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     );
   }
@@ -339,6 +339,19 @@ export class GitHubDeployments {
       return undefined;
     }
   }
+}
+
+/**
+ * The log, with the token taken out of every line: an API that echoes the token in its error must
+ * not put it in the job's log, masked by the runner or not.
+ */
+function withoutToken(log: DeploymentLog, token: string): DeploymentLog {
+  const clean = (message: string) => message.split(token).join("***");
+  return {
+    debug: (message) => log.debug(clean(message)),
+    info: (message) => log.info(clean(message)),
+    warning: (message) => log.warning(clean(message)),
+  };
 }
 
 function readPayload(payload: unknown): Partial<RolloutRecord> | undefined {

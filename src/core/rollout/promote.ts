@@ -10,7 +10,7 @@ import { encodeHeldTags, encodeLastPromotion, mergeOurTags, type HeldDeployment 
 import { weightsByRevision, withoutRevisions, type RolloutPlan } from "../traffic/plan.ts";
 import type { DeploymentReport, TrafficWeight } from "../types.ts";
 import type { RolloutContext } from "./context.ts";
-import { readBeforeWrite } from "./guard.ts";
+import { assertNoDrift, readBeforeWrite } from "./guard.ts";
 import { assertTraffic } from "./step.ts";
 
 /** The last-promotion record of `revision` (the rollback target is `previous`). */
@@ -112,6 +112,13 @@ export async function retire(
     await apps.deactivateRevision(name, { signal });
     journal.retired(name);
     log.info(`Deactivated ${name}`);
+  }
+  if (retiring.length > 0) {
+    // A change someone made while the last revision was retired is theirs: said, not undone.
+    const after = await apps.getApp({ signal });
+    journal.settle();
+    assertNoDrift(after, journal, "while the previous revisions were retired");
+    return;
   }
   journal.settle();
 }

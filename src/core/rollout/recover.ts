@@ -61,7 +61,9 @@ export async function recover(
   if (journal.promoting) {
     try {
       const traffic = await ctx.phase("Finish promotion", () => finishPromotion(ctx.deps, journal));
-      return ctx.finish("failed", `${reason} The promotion was finished.`, traffic);
+      // What the run set out to do is done: the candidate serves everything, the old is retired.
+      const done = ctx.inputs.action === "rollback" ? "rolled-back" : "promoted";
+      return ctx.finish(done, `${reason} The promotion was finished.`, traffic);
     } catch (finishError) {
       log.error(`Finishing the promotion failed too: ${errorMessage(finishError)}`);
       const now = await ctx.deps.apps.getApp().catch(() => undefined);

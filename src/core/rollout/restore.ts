@@ -99,6 +99,15 @@ export async function restoreTraffic(
       );
     }
   }
+  if (candidateDeactivated) {
+    // A change someone made while the candidate was retired is theirs: said, not undone.
+    const after = currentTraffic(await apps.getApp({ retryForMs: left(), signal: deps.signal }));
+    if (!sameTraffic(after, traffic)) {
+      throw new ExternalChange(
+        `Someone else changed the traffic after the restore: ${describeDrift(traffic, after)}. It was left as they set it.`,
+      );
+    }
+  }
   return {
     traffic,
     candidateDeactivated,
