@@ -438,6 +438,7 @@ describe("renderOutputs", () => {
       "app-url": "https://my-api.example.io",
       traffic: JSON.stringify(AFTER),
       image: "myregistry.azurecr.io/api:1.4.2",
+      gates: "",
       status: "",
       insights: "",
     });

@@ -20,6 +20,7 @@ const GROUP_ORDER: readonly InputGroup[] = [
   "Image",
   "Traffic",
   "Checks",
+  "Gates",
   "Authentication",
   "Advanced",
 ];

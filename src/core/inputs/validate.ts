@@ -24,6 +24,7 @@ import {
   revisionSuffixProblem,
 } from "./names.ts";
 import { readBuildInputs } from "./build.ts";
+import { readGateInputs } from "./gates.ts";
 import { MAX_WINDOW_DAYS, parseWindow } from "../insights/window.ts";
 import { ACTIONS, INPUTS, inputSpec, isAlwaysRequired } from "./schema.ts";
 
@@ -264,6 +265,16 @@ export function readInputs(
     else smokeChecks = [defaultSmokeCheck(path)];
   }
 
+  const gates =
+    action === "deploy" || action === "promote"
+      ? readGateInputs(text, given, fail, {
+          smokeChecks,
+          stepWaitMs,
+          trafficSteps: action === "deploy" ? trafficSteps : undefined,
+          maxDurationMs: MAX_DURATION_MS,
+        })
+      : undefined;
+
   const auth = readAuth(given, text, fail);
 
   let subscriptionId = text("subscription-id");
@@ -312,6 +323,7 @@ export function readInputs(
       smokeChecks,
       smokeTimeoutMs: smokeTimeoutMs as number,
       checkIntervalMs: checkIntervalMs as number,
+      ...(gates !== undefined && { gates }),
       readinessTimeoutMs: readinessTimeoutMs as number,
       deactivatePrevious: deactivatePrevious as boolean,
       scaleDownDelayMs: scaleDownDelayMs as number,

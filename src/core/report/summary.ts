@@ -8,6 +8,7 @@
 import { OUTPUTS } from "../inputs/schema.ts";
 import type { CheckRound, DeploymentReport, StepRecord, TrafficWeight } from "../types.ts";
 import { formatDuration, formatTraffic } from "./format.ts";
+import { failingStepGates, gatesOutput, gatesSection } from "./gates.ts";
 
 /**
  * Where the summary is shown. GitHub draws Mermaid charts, so the timeline is a Gantt chart there;
@@ -36,9 +37,11 @@ export function renderSummary(report: DeploymentReport, options: SummaryOptions 
     heading(report),
     outcome(report),
     failedStep?.failedRound ? failingStepChecks(failedStep, failedStep.failedRound) : undefined,
+    failingStepGates(report),
     report.smoke && smokeFailed ? smokeChecks(report, report.smoke) : undefined,
     deployed(report),
     ...(report.dryRun ? [plannedTraffic(report)] : timeline(report, flavour)),
+    gatesSection(report),
     report.smoke && !smokeFailed ? smokeChecks(report, report.smoke) : undefined,
     finalTraffic(report),
   ];
@@ -55,6 +58,7 @@ export function renderOutputs(report: DeploymentReport): Record<string, string> 
     "app-url": report.appUrl ?? "",
     traffic: JSON.stringify(report.finalTraffic),
     image: report.image ?? "",
+    gates: gatesOutput(report),
   };
   return Object.fromEntries(OUTPUTS.map((output) => [output.name, values[output.name] ?? ""]));
 }

@@ -7,6 +7,7 @@
 import { RunJournal, type JournalStart } from "../journal.ts";
 import type { AppState, EngineDeps, RevisionState } from "../ports.ts";
 import { formatDuration } from "../report/format.ts";
+import type { GateSession } from "./gates.ts";
 import { waitReady } from "./readiness.ts";
 import { DEFAULT_TIMING, type TimingProfile } from "../timing.ts";
 import type { RolloutLabels } from "../traffic/plan.ts";
@@ -32,6 +33,8 @@ export class RolloutContext {
   leaseSince?: string;
   /** The app as read just now, when no write has happened since: the next write's fresh read. */
   fresh?: AppState;
+  /** The gates of this run, once they were checked before the first write. */
+  gates?: GateSession;
 
   constructor(inputs: Inputs, deps: EngineDeps) {
     this.inputs = { ...inputs };
