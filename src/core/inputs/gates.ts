@@ -251,7 +251,7 @@ function readRequests(
   }
   const requests: SideBySideRequest[] = [];
   list.forEach((item: unknown, index) => {
-    const at = (key?: string) => `${input}[${index}]${key ? `.${key}` : ""}`;
+    const at = (key?: string) => `item ${index + 1}${key ? ` \`${key}\`` : ""}`;
     const bad = (key: string | undefined, message: string) => fail(input, `${at(key)}: ${message}`);
     if (!isMapping(item)) {
       bad(undefined, "must be a mapping with a `path`");
