@@ -100,6 +100,7 @@ export async function runMain(
     run,
     signal,
     timing,
+    monitor: connection.monitor,
   };
   let report: DeploymentReport;
   if (inputs.action === "status") {
