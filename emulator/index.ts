@@ -16,12 +16,15 @@ import { FaultInjector } from "./faults.ts";
 import { createIdentity } from "./identity.ts";
 import { createRoutingTable, startIngress } from "./ingress.ts";
 import { Journal } from "./journal.ts";
+import { createLogAnalyticsApi } from "./loganalytics.ts";
+import { createMonitorApi } from "./monitor.ts";
 import { closeServer, listenOnLoopback, trackSockets } from "./net-util.ts";
 import { Operations } from "./operations.ts";
 import { startRevisionProcess } from "./processes.ts";
 import { startProxy } from "./proxy.ts";
 import { RevisionLifecycle } from "./revisions.ts";
 import { Scheduler } from "./scheduler.ts";
+import { Telemetry } from "./telemetry.ts";
 import { seedApp } from "./seed.ts";
 import { getRevision, ResourceStore } from "./store.ts";
 import { createTiming } from "./timing.ts";
@@ -113,6 +116,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
     teardown.push(() => scheduler.stop(() => revisions.stopAll(store.apps())));
 
+    const telemetry = new Telemetry(store, settings.ingestionDelayMs ?? 0);
     const armServer = createHttpsServer(
       serverCertificate,
       createArmHandler({
@@ -123,6 +127,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         journal,
         retryAfterSeconds: settings.retryAfterSeconds,
         actor: settings.clientId,
+        monitor: createMonitorApi({ store, telemetry }),
+        logAnalytics: createLogAnalyticsApi({ store, telemetry, identity }),
       }),
     );
     const armPort = await serve(armServer, teardown);
@@ -131,7 +137,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const ingress = await startIngress({
       ca,
       routing,
-      record: (entry) => journal.recordIngress(entry),
+      record: (entry, detail) => {
+        journal.recordIngress(entry);
+        telemetry.record(entry, detail);
+      },
     });
     teardown.push(() => ingress.stop());
     const proxy = await startProxy({
@@ -163,6 +172,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     };
     const seedContext = {
       store,
+      telemetry,
       writes,
       revisions,
       scheduler,
@@ -185,6 +195,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       injectArmFault: (fault) => faults.injectArm(fault),
       injectRevisionFault: (fault) => faults.injectRevision(fault),
       clearFaults: () => faults.clear(),
+      setIngestionDelay: (ms) => telemetry.setIngestionDelay(ms),
       armJournal: () => journal.arm(),
       ingressJournal: () => journal.ingress(),
       clearJournal: () => journal.clear(),

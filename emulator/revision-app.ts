@@ -14,6 +14,8 @@ const [app = "", revision = "", image = ""] = process.argv.slice(2);
 let behaviour = behaviourOfImage(image);
 /** Requests served since the behaviour was last set, for `unhealthy-after-<n>`. */
 let served = 0;
+/** Requests to pages other than the health endpoint, for `errors-<percent>`. */
+let pages = 0;
 
 if (behaviour.kind === "crash") crash(`image ${image} is built to exit at start`);
 
@@ -26,13 +28,16 @@ process.on("message", (message: EmulatorMessage) => {
   if (next.kind === "crash") crash("its behaviour was switched to crash");
   behaviour = next;
   served = 0;
+  pages = 0;
   send({ type: "behaviour-set", behaviour: behaviourName(next) });
 });
 
 const server = createServer((request, response) => {
   const current = behaviour;
   served += 1;
-  const failing = fails(current, served);
+  const health = new URL(request.url ?? "/", "http://revision").pathname === "/healthz";
+  if (!health) pages += 1;
+  const failing = fails(current, served, health);
   let bodyBytes = 0;
   request.on("data", (chunk: Buffer) => (bodyBytes += chunk.length));
   request.on("end", () => {
@@ -46,8 +51,15 @@ server.listen(0, "127.0.0.1", () => {
   send({ type: "listening", port });
 });
 
-function fails(current: Behaviour, count: number): boolean {
+function fails(current: Behaviour, count: number, health: boolean): boolean {
   switch (current.kind) {
+    case "errors":
+      // Exactly that share of the pages, evenly spread; the health endpoint keeps saying ok.
+      return (
+        !health &&
+        Math.floor((pages * current.percent) / 100) >
+          Math.floor(((pages - 1) * current.percent) / 100)
+      );
     case "http500":
       return true;
     case "unhealthy-after":

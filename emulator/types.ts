@@ -64,6 +64,11 @@ export interface EmulatorOptions {
   operationExpiryMs?: number;
   /** Retry-After (seconds) on a 429 whose fault gives none. Default 1. No LRO response has one. */
   retryAfterSeconds?: number;
+  /**
+   * How long after a request ends it shows in Azure Monitor's metrics and logs (on Azure:
+   * minutes). Default 0. Not scaled.
+   */
+  ingestionDelayMs?: number;
   /** Folder for the CA and other files. Default: a new temporary folder, removed on stop. */
   dataDir?: string;
   tenantId?: string;
@@ -108,6 +113,12 @@ export interface SeedSpec {
   containerName?: string;
   tags?: Record<string, string>;
   maxInactiveRevisions?: number;
+  /**
+   * When the environment is created: the Log Analytics workspace it reports
+   * (`appLogsConfiguration.logAnalyticsConfiguration.customerId`), and whether a diagnostic
+   * setting sends its `ContainerAppHTTPLogs` there (default true). Default: no workspace.
+   */
+  workspace?: { name: string; httpLogs?: boolean };
 }
 
 export interface RevisionView {
@@ -204,6 +215,8 @@ export interface Emulator {
   injectArmFault(fault: ArmFault): void;
   injectRevisionFault(fault: RevisionFault): void;
   clearFaults(): void;
+  /** How long after a request ends it shows in Azure Monitor's metrics and logs. */
+  setIngestionDelay(ms: number): void;
   armJournal(): ArmJournalEntry[];
   ingressJournal(): IngressJournalEntry[];
   clearJournal(): void;
