@@ -34,31 +34,46 @@ export function gatesOutput(report: DeploymentReport): string {
   });
 }
 
-/** The gates of the step that failed, right under the outcome: what a reader asks first. */
-export function failingStepGates(report: DeploymentReport): string | undefined {
-  const step = judgedSteps(report).find(
+/** The step whose gates stopped the run, if any. */
+function stoppedBy(report: DeploymentReport): JudgedStep | undefined {
+  return judgedSteps(report).find(
     (s) => !s.ok && (s.gates.verdict === "fail" || s.gates.verdict === "inconclusive"),
   );
+}
+
+/** The gates of the step that failed, right under the outcome: what a reader asks first. */
+export function failingStepGates(report: DeploymentReport): string | undefined {
+  const step = stoppedBy(report);
   if (!step) return undefined;
   const title =
     step.gates.verdict === "fail"
       ? `### ❌ Failing gates at step ${step.index} (${step.weight}% of traffic to the candidate)`
       : `### ⚠️ Gates without enough data at step ${step.index} (${step.weight}% of traffic to the candidate)`;
-  return [title, "", stepLine(step), "", comparisonTable(step.gates.comparisons)].join("\n");
+  return [
+    title,
+    "",
+    stepLine(step),
+    "",
+    comparisonTable(step.gates.comparisons),
+    "",
+    budgetLine(step.gates.comparisons),
+  ].join("\n");
 }
 
-/** Every judged step's gates, in order. */
+function budgetLine(comparisons: readonly ComparisonVerdict[]): string {
+  const alpha = comparisons.find((v) => v.alpha > 0)?.alpha;
+  if (alpha === undefined) return "";
+  return `Each comparison at each look needed p < ${formatP(alpha)}: the false-alarm budget split over every look of the rollout. A candidate fails only when it is significantly worse and beyond the floor; too little data is never taken for good.`;
+}
+
+/** Every judged step's gates, in order, but for the one already shown at the top. */
 export function gatesSection(report: DeploymentReport): string | undefined {
-  const steps = judgedSteps(report);
+  const shown = stoppedBy(report);
+  const steps = judgedSteps(report).filter((step) => step !== shown);
   if (steps.length === 0) return undefined;
-  const alpha = steps.flatMap((step) => step.gates.comparisons).find((v) => v.alpha > 0)?.alpha;
   const lines = ["### Gates", ""];
-  if (alpha !== undefined) {
-    lines.push(
-      `Each comparison at each look needed p < ${formatP(alpha)}: the false-alarm budget split over every look of the rollout. A candidate fails only when it is significantly worse and beyond the floor; too little data is never taken for good.`,
-      "",
-    );
-  }
+  const budget = budgetLine(steps.flatMap((step) => step.gates.comparisons));
+  if (budget) lines.push(budget, "");
   for (const step of steps) {
     lines.push(`#### Step ${step.index} at ${step.weight}%`, "", stepLine(step), "");
     if (step.gates.comparisons.length > 0) {

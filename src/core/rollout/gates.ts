@@ -407,7 +407,8 @@ class StepGatesRun {
     const failed = verdicts.filter((v) => v.verdict === "fail");
     const reason = failed.map((v) => `${v.comparison}: ${v.reason}`).join("; ");
     this.#settle("fail", reason);
-    this.#record.failure = `gate failed: ${reason}`;
+    this.#logVerdicts(verdicts);
+    this.#record.failure = `gates failed: ${failed.map((v) => v.comparison).join(", ")}`;
     throw new DeployFailure(
       `Gates failed at step ${this.#record.index} (${this.#record.weight}% to ${this.#candidate()}): ${reason}.`,
       {
@@ -445,7 +446,7 @@ class StepGatesRun {
       return undefined;
     }
     this.#settle("inconclusive", `too little data${extended}: ${why}`);
-    this.#record.failure = `gates inconclusive: ${why}`;
+    this.#record.failure = `gates inconclusive: too little data for ${lacking.map((v) => v.comparison).join(", ")}`;
     const message = `Gates of ${step} had too little data${extended}: ${why}.`;
     if (inconclusive === "hold") {
       throw new HeldByGates(message, this.#record.index, this.#record.traffic);
