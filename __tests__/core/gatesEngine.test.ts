@@ -185,4 +185,21 @@ describe("a candidate with no traffic ends as `inconclusive` says", () => {
     expect(held?.done).toBe(1);
     expect(held?.before).toEqual([{ revisionName: "shop--v1", weight: 100, label: "blue" }]);
   });
+
+  test("hold at the last step: the candidate keeps 100%, held for a person to promote or reject", async () => {
+    const apps = new MemoryApp();
+    const probe = seededProbe({ seed: 22, stableMs: 40, candidateMs: 40 });
+    const deps = engineDeps(apps, probe, { monitor: new MemoryMonitor() });
+    const report = await deploy(
+      deployInputs({ ...NO_TRAFFIC, "traffic-steps": "100", inconclusive: "hold" }),
+      deps,
+    );
+    expect(report.result).toBe("held");
+    expect(apps.traffic[0]).toMatchObject({ revisionName: "shop--v2", weight: 100 });
+    const held = decodeHeldTags(apps.tags);
+    expect(held?.done).toBe(1);
+    expect(held?.before).toEqual([{ revisionName: "shop--v1", weight: 100, label: "blue" }]);
+    // Nothing was deactivated: the old revision stays ready for a reject.
+    expect(apps.writes.filter((w) => w.startsWith("deactivate"))).toEqual([]);
+  });
 });

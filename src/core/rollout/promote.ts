@@ -142,7 +142,11 @@ export async function hold(
   };
   const fresh =
     ctx.fresh ??
-    (await readBeforeWrite(ctx.deps, journal, { when: "before the hold", leaseHeld: true }));
+    (await readBeforeWrite(ctx.deps, journal, {
+      when: "before the hold",
+      // The last step of a promotion already gave the lease back.
+      leaseHeld: ctx.leaseHeld,
+    }));
   ctx.fresh = undefined;
   journal.recordWrite({ kind: "tags" }, clock.now());
   await apps.updateTags(mergeOurTags(fresh.tags, encodeHeldTags(held)), { signal });
