@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-GINZYED3.js";
+} from "./chunks/chunk-4ZSJSQUW.js";
 import {
   __commonJS,
   __require,

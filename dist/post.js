@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-GINZYED3.js";
+} from "./chunks/chunk-4ZSJSQUW.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

@@ -23,6 +23,8 @@ import type { Identity } from "./identity.ts";
 import { appFqdn, revisionFqdn } from "./ingress.ts";
 import type { Journal } from "./journal.ts";
 import type { LogStreamEndpoints } from "./logs.ts";
+import { LOG_ANALYTICS_PREFIX, type LogAnalyticsApi } from "./loganalytics.ts";
+import type { MonitorApi } from "./monitor.ts";
 import {
   getRevision,
   type ContainerApp,
@@ -78,6 +80,10 @@ export interface ArmOptions {
   actor: string;
   /** Called with each request before it is answered (`Emulator.onArmRequest`). */
   requestListeners?: ReadonlySet<(request: ArmRequestInfo) => void | Promise<void>>;
+  /** Azure Monitor's metrics and diagnostic settings (Microsoft.Insights). */
+  monitor?: MonitorApi;
+  /** The Log Analytics query API, served under its own prefix with its own token audience. */
+  logAnalytics?: LogAnalyticsApi;
 }
 
 interface ArmContext {
@@ -99,6 +105,7 @@ export function createArmHandler(
 ): (request: IncomingMessage, response: ServerResponse) => void {
   const { store, writes, identity, faults, journal, logs, retryAfterSeconds, actor } = options;
   const listeners = options.requestListeners ?? new Set();
+  const { monitor, logAnalytics } = options;
 
   const routes: HttpRoute<ArmContext>[] = [
     { method: "GET", pattern: metadataPath, handle: cloudMetadata },
@@ -279,6 +286,7 @@ export function createArmHandler(
           identityProvider: "AAD",
         },
         suffixes: { acrLoginServer: ".azurecr.io", keyVaultDns: ".vault.azure.net" },
+        ...(logAnalytics && { logAnalyticsResourceId: `${base}${LOG_ANALYTICS_PREFIX}` }),
       },
     };
   }
@@ -780,6 +788,18 @@ export function createArmHandler(
       return;
     }
 
+    if (logAnalytics?.matches(url.pathname) && !parseError) {
+      // Another API on the same server, with a token for its own audience.
+      const authorization = request.headers.authorization;
+      record(
+        logAnalytics.handle(
+          { method, url, body, ...(authorization && { authorization }) },
+          response,
+        ),
+      );
+      return;
+    }
+
     let reply: Reply;
     try {
       // The cloud metadata is read before signing in: it says where and for what to get a token.
@@ -787,18 +807,24 @@ export function createArmHandler(
         const unauthorized = identity.checkArmAuthorization(request.headers.authorization);
         if (unauthorized) throw unauthorized;
       }
-      checkApiVersion(url.pathname, apiVersion);
+      const insights = monitor?.match(method, url.pathname);
+      // Microsoft.Insights checks its own api-versions.
+      if (!insights) checkApiVersion(url.pathname, apiVersion);
       if (parseError) throw parseError;
-      const found = matchRoute(routes, method, url.pathname);
-      if (found === undefined || found === "method-not-allowed") {
-        throw new HttpError(
-          501,
-          "NotImplementedInEmulator",
-          `The emulator does not model ${method} ${url.pathname}. See emulator/README.md for ` +
-            "what it serves.",
-        );
+      if (insights) {
+        reply = insights(url);
+      } else {
+        const found = matchRoute(routes, method, url.pathname);
+        if (found === undefined || found === "method-not-allowed") {
+          throw new HttpError(
+            501,
+            "NotImplementedInEmulator",
+            `The emulator does not model ${method} ${url.pathname}. See emulator/README.md for ` +
+              "what it serves.",
+          );
+        }
+        reply = await found.route.handle({ base, url, body }, found.params);
       }
-      reply = await found.route.handle({ base, url, body }, found.params);
     } catch (error) {
       const failure =
         error instanceof HttpError

@@ -9,7 +9,8 @@ export type Behaviour =
   | { kind: "slow"; delayMs: number }
   | { kind: "crash" }
   | { kind: "unhealthy-after"; requests: number }
-  | { kind: "flaky"; percent: number };
+  | { kind: "flaky"; percent: number }
+  | { kind: "errors"; percent: number };
 
 const emulatorRegistry = "emulator.test/";
 
@@ -25,7 +26,7 @@ export function behaviourOfImage(image: string): Behaviour {
 /** Parses a behaviour name such as `slow-250`; undefined when it names none. */
 export function parseBehaviour(name: string): Behaviour | undefined {
   if (name === "healthy" || name === "http500" || name === "crash") return { kind: name };
-  const match = /^(slow|unhealthy-after|flaky)-(\d+)$/.exec(name);
+  const match = /^(slow|unhealthy-after|flaky|errors)-(\d+)$/.exec(name);
   if (!match) return undefined;
   const value = Number(match[2]);
   switch (match[1]) {
@@ -33,13 +34,15 @@ export function parseBehaviour(name: string): Behaviour | undefined {
       return { kind: "slow", delayMs: value };
     case "unhealthy-after":
       return { kind: "unhealthy-after", requests: value };
+    case "errors":
+      return value <= 100 ? { kind: "errors", percent: value } : undefined;
     default:
       return value <= 100 ? { kind: "flaky", percent: value } : undefined;
   }
 }
 
 export const behaviourNames =
-  "healthy, http500, crash, slow-<ms>, unhealthy-after-<requests>, flaky-<percent 0-100>";
+  "healthy, http500, crash, slow-<ms>, unhealthy-after-<requests>, flaky-<percent 0-100>, errors-<percent 0-100>";
 
 /** The name `parseBehaviour` reads back, e.g. `slow-250`. */
 export function behaviourName(behaviour: Behaviour): string {
@@ -50,6 +53,8 @@ export function behaviourName(behaviour: Behaviour): string {
       return `unhealthy-after-${behaviour.requests}`;
     case "flaky":
       return `flaky-${behaviour.percent}`;
+    case "errors":
+      return `errors-${behaviour.percent}`;
     default:
       return behaviour.kind;
   }

@@ -22,6 +22,8 @@ const usage = `Usage: npm run emulator -- [options]
   --operation-expiry-ms <ms>    when an operation-expired write fails (default 2000; azure
                                 15 min, scaled)
   --retry-after-seconds <s>     Retry-After on 429s whose fault gives none (default 1)
+  --ingestion-delay-ms <ms>     how late requests show in Azure Monitor metrics and logs
+                                (default 0)
   --data-dir <path>             where the CA is written (default: a temporary folder)
   --help                        show this help`;
 
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
       retireDelayMs: integerOption(args["retire-delay-ms"], "--retire-delay-ms"),
       operationExpiryMs: integerOption(args["operation-expiry-ms"], "--operation-expiry-ms"),
       retryAfterSeconds: integerOption(args["retry-after-seconds"], "--retry-after-seconds"),
+      ingestionDelayMs: integerOption(args["ingestion-delay-ms"], "--ingestion-delay-ms"),
       dataDir: args["data-dir"],
     };
   } catch (error) {
@@ -96,6 +99,7 @@ function parse() {
       "retire-delay-ms": { type: "string" },
       "operation-expiry-ms": { type: "string" },
       "retry-after-seconds": { type: "string" },
+      "ingestion-delay-ms": { type: "string" },
       "data-dir": { type: "string" },
       help: { type: "boolean", default: false },
     },

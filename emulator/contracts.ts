@@ -60,7 +60,23 @@ export interface RouteTarget {
 }
 
 export type Route =
-  { kind: "app" | "label" | "revision"; targets: RouteTarget[] } | { kind: "unknown" };
+  | {
+      kind: "app" | "label" | "revision";
+      targets: RouteTarget[];
+      /** Resource id of the app the host belongs to. */
+      appId?: string;
+    }
+  | { kind: "unknown" };
+
+/** What the journal entry of a routed request does not say, for Azure Monitor's stand-ins. */
+export interface RequestDetail {
+  method: string;
+  /** From the request's arrival to the response's end. */
+  durationMs: number;
+  appId?: string;
+  /** The revision the request was routed to, whether or not it answered. */
+  target?: string;
+}
 
 export interface RoutingTable {
   /** Resolve a request's host name (no port) to where it may go. */
@@ -72,7 +88,7 @@ export interface RoutingTable {
 export interface IngressOptions {
   ca: CertificateAuthority;
   routing: RoutingTable;
-  record(entry: IngressJournalEntry): void;
+  record(entry: IngressJournalEntry, detail: RequestDetail): void;
 }
 
 export interface RunningServer {

@@ -144,6 +144,17 @@ export function createControlHandler(
       },
     },
     {
+      method: "PUT",
+      pattern: /^\/monitor\/ingestion-delay$/,
+      handle: (body) => {
+        if (!isRecord(body) || typeof body.ms !== "number") {
+          throw new HttpError(400, "InvalidRequestContent", 'Send {"ms": <milliseconds>}.');
+        }
+        emulator.setIngestionDelay(body.ms);
+        return { status: 204 };
+      },
+    },
+    {
       method: "DELETE",
       pattern: /^\/faults$/,
       handle: () => {

@@ -49,6 +49,14 @@ export interface Identity {
   handle(request: IncomingMessage, response: ServerResponse): void;
   /** The 401 to answer an ARM call with, or undefined when its bearer token is valid. */
   checkArmAuthorization(authorization: string | undefined): HttpError | undefined;
+  /**
+   * Why a bearer token issued by the emulator's token endpoint is not valid for `audiences`
+   * (missing, forged, expired, for another resource), or undefined when it is.
+   */
+  bearerProblem(
+    authorization: string | undefined,
+    audiences: readonly string[],
+  ): "missing" | "invalid" | "expired" | "audience" | undefined;
 }
 
 const tokenExchangeAudience = "api://AzureADTokenExchange";
@@ -482,8 +490,26 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
     return undefined;
   }
 
+  function bearerProblem(
+    authorization: string | undefined,
+    accepted: readonly string[],
+  ): "missing" | "invalid" | "expired" | "audience" | undefined {
+    const tokenText = bearerToken(authorization);
+    if (!tokenText) return "missing";
+    const jwt = decodeJwt(tokenText);
+    if (!jwt || !hasValidSignature(jwt, entraKey)) return "invalid";
+    const exp = jwt.claims.exp;
+    if (typeof exp !== "number" || exp <= nowSeconds()) return "expired";
+    const wanted = accepted.map((a) => a.replace(/\/+$/, ""));
+    if (!audiences(jwt.claims).some((a) => wanted.includes(a.replace(/\/+$/, "")))) {
+      return "audience";
+    }
+    return undefined;
+  }
+
   return {
     authorityHost: defaultOrigin,
+    bearerProblem,
     githubOidcUrl: `${defaultOrigin}/github/idtoken?api-version=2.0`,
     githubOidcToken,
     adoOidcUrl: `${defaultOrigin}/ado/oidctoken`,

@@ -17,12 +17,15 @@ import { createIdentity } from "./identity.ts";
 import { createRoutingTable, startIngress } from "./ingress.ts";
 import { Journal } from "./journal.ts";
 import { LogStreams } from "./logs.ts";
+import { createLogAnalyticsApi } from "./loganalytics.ts";
+import { createMonitorApi } from "./monitor.ts";
 import { closeServer, listenOnLoopback, trackSockets } from "./net-util.ts";
 import { Operations } from "./operations.ts";
 import { startRevisionProcess } from "./processes.ts";
 import { startProxy } from "./proxy.ts";
 import { RevisionLifecycle } from "./revisions.ts";
 import { Scheduler } from "./scheduler.ts";
+import { Telemetry } from "./telemetry.ts";
 import { seedApp } from "./seed.ts";
 import { getRevision, ResourceStore } from "./store.ts";
 import { createTiming } from "./timing.ts";
@@ -123,6 +126,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     teardown.push(() => scheduler.stop(() => revisions.stopAll(store.apps())));
 
     const armListeners = new Set<Parameters<Emulator["onArmRequest"]>[0]>();
+    const telemetry = new Telemetry(store, settings.ingestionDelayMs ?? 0);
     const armServer = createHttpsServer(
       serverCertificate,
       createArmHandler({
@@ -135,6 +139,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         retryAfterSeconds: settings.retryAfterSeconds,
         actor: settings.clientId,
         requestListeners: armListeners,
+        monitor: createMonitorApi({ store, telemetry }),
+        logAnalytics: createLogAnalyticsApi({ store, telemetry, identity }),
       }),
     );
     const armPort = await serve(armServer, teardown);
@@ -143,7 +149,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const ingress = await startIngress({
       ca,
       routing,
-      record: (entry) => journal.recordIngress(entry),
+      record: (entry, detail) => {
+        journal.recordIngress(entry);
+        telemetry.record(entry, detail);
+      },
     });
     teardown.push(() => ingress.stop());
     const proxy = await startProxy({
@@ -176,6 +185,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     };
     const seedContext = {
       store,
+      telemetry,
       writes,
       revisions,
       scheduler,
@@ -206,6 +216,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         faults.clear();
         logs.clearFaults();
       },
+      setIngestionDelay: (ms) => telemetry.setIngestionDelay(ms),
       armJournal: () => journal.arm(),
       ingressJournal: () => journal.ingress(),
       logStreamJournal: () => logs.requests(),

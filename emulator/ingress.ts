@@ -111,12 +111,14 @@ export function createRoutingTable(store: ResourceStore): RoutingTable {
       );
       const revisionName = entry ? routedRevisionOf(app, entry) : undefined;
       const revision = revisionName ? findRevision(app, revisionName) : undefined;
-      return revision ? { kind: "label", targets: [targetOf(revision, 100)] } : { kind: "unknown" };
+      return revision
+        ? { kind: "label", appId: app.id, targets: [targetOf(revision, 100)] }
+        : { kind: "unknown" };
     }
     if (revisionAt !== -1) {
       const revision = findRevision(app, label);
       return revision
-        ? { kind: "revision", targets: [targetOf(revision, 100)] }
+        ? { kind: "revision", appId: app.id, targets: [targetOf(revision, 100)] }
         : { kind: "unknown" };
     }
     const weights = new Map<string, number>();
@@ -131,7 +133,7 @@ export function createRoutingTable(store: ResourceStore): RoutingTable {
       const revision = findRevision(app, revisionName);
       targets.push(revision ? targetOf(revision, weight) : { revision: revisionName, weight });
     }
-    return { kind: "app", targets };
+    return { kind: "app", appId: app.id, targets };
   }
 
   return {
@@ -199,15 +201,24 @@ export async function startIngress(opts: IngressOptions): Promise<RunningServer>
     }
     const target = pickTarget(route);
     let servedBy: string | null = null;
+    const started = performance.now();
     response.once("close", () => {
-      opts.record({
-        time: Date.now(),
-        host,
-        path: (request.url ?? "/").split("?")[0],
-        route: route.kind,
-        revision: servedBy,
-        status: response.statusCode,
-      });
+      opts.record(
+        {
+          time: Date.now(),
+          host,
+          path: (request.url ?? "/").split("?")[0],
+          route: route.kind,
+          revision: servedBy,
+          status: response.statusCode,
+        },
+        {
+          method: request.method ?? "GET",
+          durationMs: performance.now() - started,
+          ...(route.appId && { appId: route.appId }),
+          ...(target && { target: target.revision }),
+        },
+      );
     });
     if (target?.port === undefined) {
       sendErrorPage(response, 404, stoppedMessage);

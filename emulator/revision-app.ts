@@ -19,6 +19,8 @@ const [app = "", revision = "", image = ""] = process.argv.slice(2);
 let behaviour = behaviourOfImage(image);
 /** Requests served since the behaviour was last set, for `unhealthy-after-<n>`. */
 let served = 0;
+/** Requests to pages other than the health endpoint, for `errors-<percent>`. */
+let pages = 0;
 
 log(
   `Starting ${app} (revision ${revision}, image ${image}, behaviour ${behaviourName(behaviour)})`,
@@ -41,13 +43,16 @@ process.on("message", (message: EmulatorMessage) => {
   behaviour = next;
   served = 0;
   log(`Behaviour switched to ${behaviourName(next)}`);
+  pages = 0;
   send({ type: "behaviour-set", behaviour: behaviourName(next) });
 });
 
 const server = createServer((request, response) => {
   const current = behaviour;
   served += 1;
-  const failing = fails(current, served);
+  const health = new URL(request.url ?? "/", "http://revision").pathname === "/healthz";
+  if (!health) pages += 1;
+  const failing = fails(current, served, health);
   let bodyBytes = 0;
   request.on("data", (chunk: Buffer) => (bodyBytes += chunk.length));
   request.on("end", () => {
@@ -61,8 +66,15 @@ server.listen(0, "127.0.0.1", () => {
   send({ type: "listening", port });
 });
 
-function fails(current: Behaviour, count: number): boolean {
+function fails(current: Behaviour, count: number, health: boolean): boolean {
   switch (current.kind) {
+    case "errors":
+      // Exactly that share of the pages, evenly spread; the health endpoint keeps saying ok.
+      return (
+        !health &&
+        Math.floor((pages * current.percent) / 100) >
+          Math.floor(((pages - 1) * current.percent) / 100)
+      );
     case "http500":
       return true;
     case "unhealthy-after":

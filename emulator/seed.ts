@@ -2,11 +2,13 @@
  * Seeding through the control API: an app that already runs the given revisions, as if deployed
  * long ago, in a resource group and environment created when missing.
  */
+import { createHash } from "node:crypto";
 import { HttpError } from "./http.ts";
 import { defaultDomainFor } from "./names.ts";
 import type { RevisionLifecycle } from "./revisions.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { ContainerApp, Json, ResourceStore, Revision } from "./store.ts";
+import type { Telemetry } from "./telemetry.ts";
 import type { SeedSpec } from "./types.ts";
 import {
   checkConfiguration,
@@ -28,6 +30,7 @@ import {
 
 export interface SeedContext {
   store: ResourceStore;
+  telemetry: Telemetry;
   writes: Writes;
   revisions: RevisionLifecycle;
   scheduler: Scheduler;
@@ -60,7 +63,10 @@ export async function seedApp(context: SeedContext, spec: SeedSpec): Promise<Con
       name: spec.environment,
       location,
       tags: {},
-      properties,
+      properties: {
+        ...properties,
+        ...(spec.workspace ? { appLogsConfiguration: appLogsOf(spec.workspace.name) } : {}),
+      },
       defaultDomain: defaultDomainFor(id, location),
       staticIp: "127.0.0.1",
       provisioningState: "Succeeded",
@@ -68,6 +74,13 @@ export async function seedApp(context: SeedContext, spec: SeedSpec): Promise<Con
       lastModifiedAt: now,
     };
     store.setEnvironment(environment);
+    if (spec.workspace && spec.workspace.httpLogs !== false) {
+      context.telemetry.setDiagnosticSetting(id, {
+        name: "http-logs",
+        workspaceId: `/subscriptions/${subscriptionId}/resourceGroups/${group.name}/providers/Microsoft.OperationalInsights/workspaces/${spec.workspace.name}`,
+        categories: ["ContainerAppHTTPLogs"],
+      });
+    }
   }
   if (store.findAppIn(subscriptionId, group.name, spec.app)) {
     throw new HttpError(
@@ -150,4 +163,11 @@ export async function seedApp(context: SeedContext, spec: SeedSpec): Promise<Con
       .map((revision) => context.scheduler.track(context.revisions.startSeeded(app, revision))),
   );
   return app;
+}
+
+/** The Log Analytics destination of an environment's console and system logs, named after it. */
+function appLogsOf(workspace: string) {
+  const hex = createHash("sha256").update(workspace).digest("hex");
+  const customerId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return { destination: "log-analytics", logAnalyticsConfiguration: { customerId } };
 }

@@ -71,6 +71,11 @@ export interface EmulatorOptions {
   operationExpiryMs?: number;
   /** Retry-After (seconds) on a 429 whose fault gives none. Default 1. No LRO response has one. */
   retryAfterSeconds?: number;
+  /**
+   * How long after a request ends it shows in Azure Monitor's metrics and logs (on Azure:
+   * minutes). Default 0. Not scaled.
+   */
+  ingestionDelayMs?: number;
   /** Folder for the CA and other files. Default: a new temporary folder, removed on stop. */
   dataDir?: string;
   tenantId?: string;
@@ -127,6 +132,12 @@ export interface SeedSpec {
   workloadProfiles?: { name: string; workloadProfileType: string }[];
   /** The profile the app runs on. Default: Consumption. */
   workloadProfileName?: string;
+  /**
+   * When the environment is created: the Log Analytics workspace it reports
+   * (`appLogsConfiguration.logAnalyticsConfiguration.customerId`), and whether a diagnostic
+   * setting sends its `ContainerAppHTTPLogs` there (default true). Default: no workspace.
+   */
+  workspace?: { name: string; httpLogs?: boolean };
 }
 
 export interface RevisionView {
@@ -299,6 +310,8 @@ export interface Emulator {
   injectRevisionFault(fault: RevisionFault): void;
   injectLogStreamFault(fault: LogStreamFault): void;
   clearFaults(): void;
+  /** How long after a request ends it shows in Azure Monitor's metrics and logs. */
+  setIngestionDelay(ms: number): void;
   armJournal(): ArmJournalEntry[];
   ingressJournal(): IngressJournalEntry[];
   /** Every request the log stream server answered. */

@@ -439,6 +439,7 @@ describe("renderOutputs", () => {
       traffic: JSON.stringify(AFTER),
       image: "myregistry.azurecr.io/api:1.4.2",
       diagnostics: "",
+      gates: "",
       status: "",
       insights: "",
     });

@@ -1,13 +1,14 @@
 import { ContainerAppsAPIClient } from "@azure/arm-appcontainers";
 import type { Clock } from "../core/clock.ts";
 import type { PollSchedule } from "../core/timing.ts";
-import type { ContainerAppsPort, DiagnosticsPort } from "../core/ports.ts";
+import type { ContainerAppsPort, DiagnosticsPort, TrafficMonitor } from "../core/ports.ts";
 import type { AuthInputs } from "../core/types.ts";
 import { ContainerAppsAdapter } from "./appsPort.ts";
 import { resolveCloud, withDiscoveredAudience } from "./clouds.ts";
 import { ContainerAppsGateway } from "./containerApps.ts";
 import { createCredential, type CredentialSource } from "./credentials.ts";
 import { ContainerAppDiagnostics } from "./diagnostics.ts";
+import { createTrafficMonitor } from "./monitor.ts";
 
 /** How every Azure client of this tool introduces itself. */
 export const USER_AGENT = "aca-blue-green/1";
@@ -30,6 +31,8 @@ export interface ConnectedApp {
   apps: ContainerAppsPort;
   /** The app's replicas and log streams, for the diagnostics of a failed candidate. */
   diagnostics: DiagnosticsPort;
+  /** Azure Monitor for the app and its environment (no call is made until one is asked for). */
+  monitor: TrafficMonitor;
   armEndpoint: string;
   /** An access token for Resource Manager (also what an ACR token exchange accepts). */
   armToken(): Promise<string>;
@@ -52,6 +55,19 @@ export async function connectContainerApp(connection: AppConnection): Promise<Co
   return {
     apps: new ContainerAppsAdapter(gateway, { maskSecret: connection.maskSecret }),
     diagnostics: new ContainerAppDiagnostics(gateway, connection.subscriptionId),
+    monitor: createTrafficMonitor({
+      credential,
+      subscriptionId: connection.subscriptionId,
+      resourceGroup: connection.resourceGroup,
+      app: connection.app,
+      armEndpoint: cloud.armEndpoint,
+      armScope: cloud.armScope,
+      ...(cloud.logAnalytics && { logAnalytics: cloud.logAnalytics }),
+      userAgent: USER_AGENT,
+      workspaceCustomerId: async (environmentId) =>
+        (await gateway.getEnvironment(environmentId)).appLogsConfiguration
+          ?.logAnalyticsConfiguration?.customerId,
+    }),
     armEndpoint: cloud.armEndpoint,
     armToken: async () => {
       const token = await credential.getToken(cloud.armScope);

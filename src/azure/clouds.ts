@@ -15,20 +15,31 @@ export interface CloudEndpoints {
   armScope: string;
   /** Whether MSAL may look the authority up (only for the clouds it knows). */
   knownAuthority: boolean;
+  /**
+   * The Log Analytics query API's resource, which is also its base URL and token audience
+   * (`logAnalyticsResourceId` of the cloud's metadata); undefined when a custom cloud names none.
+   */
+  logAnalytics?: string;
 }
 
-const CLOUDS: Record<Exclude<CloudName, "Custom">, { arm: string; authority: string }> = {
+const CLOUDS: Record<
+  Exclude<CloudName, "Custom">,
+  { arm: string; authority: string; logAnalytics: string }
+> = {
   AzureCloud: {
     arm: "https://management.azure.com",
     authority: "https://login.microsoftonline.com",
+    logAnalytics: "https://api.loganalytics.io",
   },
   AzureUSGovernment: {
     arm: "https://management.usgovcloudapi.net",
     authority: "https://login.microsoftonline.us",
+    logAnalytics: "https://api.loganalytics.us",
   },
   AzureChinaCloud: {
     arm: "https://management.chinacloudapi.cn",
     authority: "https://login.chinacloudapi.cn",
+    logAnalytics: "https://api.loganalytics.azure.cn",
   },
 };
 
@@ -60,6 +71,7 @@ export function resolveCloud(auth: AuthInputs): CloudEndpoints {
     // A known cloud keeps its audience when only its endpoint is overridden (a private front).
     armScope: `${known?.arm ?? armEndpoint}/.default`,
     knownAuthority: known !== undefined && authorityHost === known.authority,
+    ...(known && { logAnalytics: known.logAnalytics }),
   };
 }
 
@@ -68,8 +80,9 @@ function trimSlash(url: string): string {
 }
 
 /**
- * A custom cloud (Azure Stack Hub, a private ARM front) says which token audience it accepts in
- * its metadata document, as `az cloud register` reads it. Known clouds need no look-up.
+ * A custom cloud (Azure Stack Hub, a private ARM front) says which token audience it accepts, and
+ * where its Log Analytics query API is, in its metadata document, as `az cloud register` reads it.
+ * Known clouds need no look-up.
  */
 export async function withDiscoveredAudience(cloud: CloudEndpoints): Promise<CloudEndpoints> {
   if (cloud.name !== "Custom") return cloud;
@@ -81,9 +94,14 @@ export async function withDiscoveredAudience(cloud: CloudEndpoints): Promise<Clo
   );
   const body = response.bodyAsText ?? "";
   let audience: string | undefined;
+  let logAnalytics: string | undefined;
   try {
-    const metadata = JSON.parse(body) as { authentication?: { audiences?: string[] } };
+    const metadata = JSON.parse(body) as {
+      authentication?: { audiences?: string[] };
+      logAnalyticsResourceId?: string;
+    };
     audience = metadata.authentication?.audiences?.[0];
+    logAnalytics = metadata.logAnalyticsResourceId || undefined;
   } catch {
     audience = undefined;
   }
@@ -92,5 +110,9 @@ export async function withDiscoveredAudience(cloud: CloudEndpoints): Promise<Clo
       `\`arm-endpoint\`: ${url} answered ${response.status} without a token audience; is ${cloud.armEndpoint} an Azure Resource Manager endpoint?`,
     );
   }
-  return { ...cloud, armScope: `${trimSlash(audience)}/.default` };
+  return {
+    ...cloud,
+    armScope: `${trimSlash(audience)}/.default`,
+    ...(logAnalytics && { logAnalytics: trimSlash(logAnalytics) }),
+  };
 }

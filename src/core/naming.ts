@@ -33,6 +33,12 @@ export function labelUrl(appFqdn: string, app: string, label: string): string {
   return `https://${app}---${label}.${rest}`;
 }
 
+/** The URL that reaches one revision whatever its weight: `<app>--<suffix>.<domain>`. */
+export function revisionUrl(appFqdn: string, app: string, revision: string): string {
+  const rest = appFqdn.startsWith(`${app}.`) ? appFqdn.slice(app.length + 1) : appFqdn;
+  return `https://${revision}.${rest}`;
+}
+
 /** The app FQDN when the service did not report one: `<app>[.internal].<defaultDomain>`. */
 export function appFqdn(app: string, defaultDomain: string, external: boolean): string {
   return external ? `${app}.${defaultDomain}` : `${app}.internal.${defaultDomain}`;

@@ -208,6 +208,65 @@ export interface ImageSource {
   build(signal?: AbortSignal): Promise<{ image: string; digest: string }>;
 }
 
+/** Requests one revision served in one minute, from Azure Monitor's `Requests` metric. */
+export interface RevisionMinute {
+  revision: string;
+  /** Start of the minute (epoch ms). */
+  minute: number;
+  requests: number;
+  /** Of which answered 5xx. */
+  serverErrors: number;
+}
+
+/** One revision's records in `ContainerAppHTTPLogs` over a window. */
+export interface HttpLogSummary {
+  revision: string;
+  requests: number;
+  /** Percentiles of `RequestDuration` (ms). */
+  p50?: number;
+  p95?: number;
+  p99?: number;
+  /** `TimeGenerated` of its latest record (epoch ms). */
+  latest?: number;
+}
+
+/** Where an environment sends `ContainerAppHTTPLogs`, or why they cannot be read. */
+export interface HttpLogsDestination {
+  /** Resource id of the Log Analytics workspace of its diagnostic setting. */
+  workspaceId?: string;
+  /** `appLogsConfiguration.logAnalyticsConfiguration.customerId` of the environment. */
+  customerId?: string;
+  /** Set when no diagnostic setting sends the HTTP logs anywhere they can be queried. */
+  problem?: string;
+}
+
+/** What Azure Monitor knows of how the app served, for the production gates. */
+export interface TrafficMonitor {
+  /** The app's `Requests` per minute of `revisions`, split by status code category. */
+  requestsByMinute(
+    range: { from: number; to: number },
+    revisions: readonly string[],
+    options?: CallOptions,
+  ): Promise<RevisionMinute[]>;
+  /** Whether and where the environment's HTTP logs go. */
+  httpLogsDestination(environmentId: string, options?: CallOptions): Promise<HttpLogsDestination>;
+  /** `ContainerAppHTTPLogs` of the environment for `revisions`, queried on the environment itself. */
+  httpLogs(
+    environmentId: string,
+    range: { from: number; to: number },
+    revisions: readonly string[],
+    options?: CallOptions,
+  ): Promise<HttpLogSummary[]>;
+  /** A random sample of at most `size` request durations (ms) of `revision` that did not fail. */
+  httpLogDurations(
+    environmentId: string,
+    range: { from: number; to: number },
+    revision: string,
+    size: number,
+    options?: CallOptions,
+  ): Promise<number[]>;
+}
+
 export interface EngineDeps {
   apps: ContainerAppsPort;
   probe: HttpProbe;
@@ -231,4 +290,6 @@ export interface EngineDeps {
   diagnostics?: DiagnosticsPort;
   /** Values the host masks in its logs, to be masked in text it does not mask (diagnostics). */
   secrets?: () => readonly string[];
+  /** Azure Monitor, for the production gates. */
+  monitor?: TrafficMonitor;
 }

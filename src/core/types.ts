@@ -4,6 +4,7 @@
  */
 import type { CandidateDiagnostics } from "./diagnostics/types.ts";
 import type { PlannedChange, RevisionInputs } from "./revision/model.ts";
+import type { GateName, InconclusivePolicy, JudgeSettings, StepGates } from "./judge/types.ts";
 
 export type ActionName = "deploy" | "promote" | "reject" | "rollback" | "status" | "insights";
 
@@ -97,6 +98,37 @@ export interface BuildInputs {
   revision?: string;
 }
 
+/** One request the side-by-side judge sends to both revisions. */
+export interface SideBySideRequest {
+  name: string;
+  /** Path and query, starting with `/`. */
+  path: string;
+  method: "GET" | "HEAD";
+  headers: Record<string, string>;
+}
+
+/** The gates that judge each traffic step, when `gates` names any. */
+export interface GateInputs {
+  gates: GateName[];
+  inconclusive: InconclusivePolicy;
+  /** How much longer a bake may run while a gate lacks data. */
+  maxExtensionMs: number;
+  /** The whole rollout's budget of false alarms (0.01 = 1%). */
+  falseAlarmRate: number;
+  judge: JudgeSettings;
+  /** Production gates: how long after a window ends its data are taken as complete. */
+  ingestionAllowanceMs: number;
+  sideBySide: {
+    requests: SideBySideRequest[];
+    /** Requests per second to each revision. */
+    ratePerSecond: number;
+    /** Most requests to each revision per step. */
+    budget: number;
+    /** Responses of each revision dropped at the start of a step. */
+    warmUp: number;
+  };
+}
+
 /** Validated inputs of any action. Durations are milliseconds. */
 export interface Inputs {
   action: ActionName;
@@ -126,6 +158,8 @@ export interface Inputs {
   smokeTimeoutMs: number;
   /** Gap between check rounds while a step bakes. */
   checkIntervalMs: number;
+  /** Set when `gates` names any (deploy and promote). */
+  gates?: GateInputs;
   readinessTimeoutMs: number;
   /** Console lines per container (and system events) shown of a failed candidate; 0: none. */
   diagnosticsLines: number;
@@ -203,6 +237,8 @@ export interface StepRecord {
   failure?: string;
   /** The round of checks that failed the step, when checks failed it. */
   failedRound?: CheckRound;
+  /** What the gates concluded, when `gates` are on. */
+  gates?: StepGates;
 }
 
 export interface PhaseTiming {

@@ -125,6 +125,7 @@ export async function runMain(
     timing,
     // Both hosts run a post step that finishes a restore the main step could not.
     handover: { afterMs: HANDOVER_MS },
+    monitor: connection.monitor,
   };
   let report: DeploymentReport;
   if (inputs.action === "status") {

@@ -8,7 +8,8 @@ import {
   type Target,
 } from "../rollout/candidate.ts";
 import { RolloutContext } from "../rollout/context.ts";
-import { hold, promoteCandidate, promotionRecord } from "../rollout/promote.ts";
+import { HeldByGates, prepareGates } from "../rollout/gates.ts";
+import { hold, holdUndecided, promoteCandidate, promotionRecord } from "../rollout/promote.ts";
 import { waitReady } from "../rollout/readiness.ts";
 import { recoverDeploy } from "../rollout/recover.ts";
 import { planRevision } from "../rollout/revision.ts";
@@ -50,6 +51,17 @@ export async function deploy(inputs: Inputs, deps: EngineDeps): Promise<Deployme
         target.traffic,
       );
     }
+    if (inputs.gates) {
+      await ctx.phase("Gates", () =>
+        prepareGates(ctx, {
+          appName: found.app.name,
+          fqdn: found.fqdn,
+          environmentId: found.app.environmentId,
+          stable: ctx.report.previous,
+          steps: ctx.weights.filter((weight) => weight <= holdAt).length,
+        }),
+      );
+    }
     if (inputs.dryRun) return dryRun(ctx, planFor(ctx, target), target);
     // The build took a while: the candidate's write starts from a fresh read of the app.
     let chosen = target;
@@ -84,6 +96,11 @@ export async function deploy(inputs: Inputs, deps: EngineDeps): Promise<Deployme
     }
     return await promoteCandidate(ctx, chosen.candidate, plan, traffic);
   } catch (error) {
+    if (error instanceof HeldByGates && ctx.report.candidate) {
+      return holdUndecided(ctx, ctx.report.candidate, error).catch((holdError: unknown) =>
+        recoverDeploy(ctx, holdError),
+      );
+    }
     return recoverDeploy(ctx, error);
   }
 }

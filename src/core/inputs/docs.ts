@@ -21,6 +21,7 @@ const GROUP_ORDER: readonly InputGroup[] = [
   "Revision",
   "Traffic",
   "Checks",
+  "Gates",
   "Authentication",
   "Advanced",
 ];

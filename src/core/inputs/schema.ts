@@ -3,6 +3,7 @@
  * Pipelines task: action.yml, task.json and the README tables are generated from it, and input
  * validation reads its defaults and requirements from it.
  */
+import { INCONCLUSIVE_POLICIES } from "../judge/types.ts";
 import type { ActionName } from "../types.ts";
 
 export const ACTIONS: readonly ActionName[] = [
@@ -17,12 +18,14 @@ export const ACTIONS: readonly ActionName[] = [
 const AZURE_ACTIONS: ActionName[] = ["deploy", "promote", "reject", "rollback", "status"];
 /** The actions that record a rollout (and `insights`, which reads the records). */
 const RECORD_ACTIONS: ActionName[] = ["deploy", "promote", "reject", "rollback", "insights"];
+/** The actions whose traffic steps the gates judge. */
+const GATE_ACTIONS: ActionName[] = ["deploy", "promote"];
 
 export type InputKind =
   "string" | "lines" | "boolean" | "enum" | "duration" | "percent-list" | "yaml" | "json" | "url";
 
 export type InputGroup =
-  "Target" | "Image" | "Revision" | "Checks" | "Traffic" | "Authentication" | "Advanced";
+  "Target" | "Image" | "Revision" | "Checks" | "Gates" | "Traffic" | "Authentication" | "Advanced";
 
 export interface InputSpec {
   /** Kebab-case, as written in a workflow's `with:`. */
@@ -399,6 +402,128 @@ export const INPUTS: readonly InputSpec[] = [
     actions: ["deploy", "promote", "rollback"],
   },
   {
+    name: "gates",
+    description:
+      "Judges that decide each traffic step by how the new revision serves, besides the smoke checks; a comma-separated list of `side-by-side` (the same requests sent to the new and the stable revision during each bake, error rates and latencies compared), `production-errors` (the Azure Monitor `Requests` metric: the new revision's 5xx rate against `max-error-rate` and against the stable revision's) and `production-latency` (latencies of both revisions from `ContainerAppHTTPLogs`, which needs a diagnostic setting on the environment). A failing gate ends the step at once and rolls back. Empty: none. See docs/judge.md.",
+    kind: "string",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "inconclusive",
+    description:
+      "What a step does when a gate still has too little data once `max-bake-extension` is used up: `fail` (roll back), `pass` (go on, with a warning) or `hold` (stop as a held deployment for `action: promote` or `action: reject`). Too little data is never taken for good.",
+    default: "fail",
+    kind: "enum",
+    options: [...INCONCLUSIVE_POLICIES],
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "max-bake-extension",
+    description: `How much longer a step may bake while a gate has too little data before \`inconclusive\` decides: ${DURATION_FORMAT}. \`0s\` decides at the end of the bake.`,
+    default: "5m",
+    kind: "duration",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "false-alarm-rate",
+    description:
+      "The chance, over the whole rollout, that the gates fail a new revision that serves as well as the stable one, as a percentage such as `1%`. It is split over every look of every comparison of every step.",
+    default: "1%",
+    kind: "string",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "max-error-rate",
+    description:
+      "`production-errors`: the new revision fails when its 5xx rate is significantly above this percentage, such as `5%`.",
+    default: "5%",
+    kind: "string",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "error-rate-margin",
+    description:
+      "How much higher, in percentage points, the new revision's error rate must be than the stable revision's to fail a step (besides being significantly higher), such as `2%`.",
+    default: "2%",
+    kind: "string",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "latency-ratio",
+    description:
+      "How many times slower than the stable revision the new revision must be, significantly, to fail a step, such as `1.2`; a smaller slowdown never fails it.",
+    default: "1.2",
+    kind: "string",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "min-samples",
+    description:
+      "`side-by-side`: responses each revision needs in a step, after the warm-up, before its error rate and latency are compared.",
+    default: "50",
+    kind: "string",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "min-requests",
+    description:
+      "`production-errors` and `production-latency`: requests each revision needs in a step's window before it is compared.",
+    default: "100",
+    kind: "string",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "ingestion-allowance",
+    description: `Production gates: how long after a window ends its metrics and logs are taken as complete when no later data of the stable revision says so sooner: ${DURATION_FORMAT}. Each step is longer by up to this wait.`,
+    default: "5m",
+    kind: "duration",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "side-by-side-requests",
+    description:
+      "`side-by-side`: the requests sent to both revisions, as a YAML list of `path` with optional `name`, `method` (`GET` or `HEAD`) and `headers`. Default: the GET and HEAD requests of the smoke checks.",
+    kind: "yaml",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "side-by-side-rate",
+    description: "`side-by-side`: requests per second sent to each revision while a step bakes.",
+    default: "5",
+    kind: "string",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "side-by-side-budget",
+    description:
+      "`side-by-side`: the most requests sent to each revision in one step, its extension included.",
+    default: "600",
+    kind: "string",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
+    name: "side-by-side-warm-up",
+    description:
+      "`side-by-side`: responses of each revision left out at the start of every step, while a new replica warms up.",
+    default: "5",
+    kind: "string",
+    group: "Gates",
+    actions: GATE_ACTIONS,
+  },
+  {
     name: "readiness-timeout",
     description: `How long a revision may take to become provisioned, running and healthy before the run gives up: ${DURATION_FORMAT}.`,
     default: "10m",
@@ -569,6 +694,11 @@ export const OUTPUTS: readonly OutputSpec[] = [
     name: "diagnostics",
     description:
       "When the candidate failed: what it said about itself as JSON — its state, its replicas' containers and restart counts, the last lines they printed, the platform's events about it, the failed check's request — with secrets masked; empty otherwise.",
+  },
+  {
+    name: "gates",
+    description:
+      "The verdicts of `gates` as JSON: the overall verdict and, for each step, every comparison with its samples, rates, percentiles, p-value, threshold, verdict and reason.",
   },
   {
     name: "status",

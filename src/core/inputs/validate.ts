@@ -25,6 +25,7 @@ import {
 } from "./names.ts";
 import { readBuildInputs } from "./build.ts";
 import { readRevisionInputs, type FileReader } from "./revision.ts";
+import { readGateInputs } from "./gates.ts";
 import { MAX_WINDOW_DAYS, parseWindow } from "../insights/window.ts";
 import { ACTIONS, INPUTS, inputSpec, isAlwaysRequired } from "./schema.ts";
 
@@ -89,6 +90,7 @@ export function readInputs(
   const image = readImage(reader, context, target.containerApp);
   const traffic = readTraffic(reader, target.containerApp);
   const checks = readChecks(reader);
+  const gates = readGates(reader, traffic, checks);
   const advanced = readAdvanced(reader);
   const auth = readAuth(given, text, fail);
   const subscriptionId = readSubscription(reader, auth, context);
@@ -106,6 +108,7 @@ export function readInputs(
       ...image.inputs,
       ...traffic,
       ...checks,
+      ...(gates !== undefined && { gates }),
       ...advanced,
       auth,
       ...(target.deploymentEnvironment !== undefined && {
@@ -367,6 +370,21 @@ function readChecks({ given, text, fail, errors }: Reader) {
     checkIntervalMs: checkIntervalMs as number,
     skipChecks: skipChecks as boolean,
   };
+}
+
+/** Group "Gates": how deploy and promote judge the candidate by the traffic it serves. */
+function readGates(
+  { action, text, given, fail }: Reader,
+  traffic: { stepWaitMs: number; trafficSteps: number[] },
+  checks: { smokeChecks: SmokeCheck[] },
+) {
+  if (action !== "deploy" && action !== "promote") return undefined;
+  return readGateInputs(text, given, fail, {
+    smokeChecks: checks.smokeChecks,
+    stepWaitMs: traffic.stepWaitMs,
+    trafficSteps: action === "deploy" ? traffic.trafficSteps : undefined,
+    maxDurationMs: MAX_DURATION_MS,
+  });
 }
 
 /** Group "Advanced": readiness, diagnostics, what is kept after a failure, dry run, GitHub Deployments. */

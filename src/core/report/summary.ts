@@ -18,6 +18,7 @@ import type { CandidateDiagnostics } from "../diagnostics/types.ts";
 import { OUTPUTS } from "../inputs/schema.ts";
 import type { CheckRound, DeploymentReport, StepRecord, TrafficWeight } from "../types.ts";
 import { formatDuration, formatTraffic } from "./format.ts";
+import { failingStepGates, gatesOutput, gatesSection } from "./gates.ts";
 
 /**
  * Where the summary is shown. GitHub draws Mermaid charts, so the timeline is a Gantt chart there;
@@ -46,11 +47,13 @@ export function renderSummary(report: DeploymentReport, options: SummaryOptions 
     heading(report),
     outcome(report),
     failedStep?.failedRound ? failingStepChecks(failedStep, failedStep.failedRound) : undefined,
+    failingStepGates(report),
     report.smoke && smokeFailed ? smokeChecks(report, report.smoke) : undefined,
     report.diagnostics ? diagnosticsSection(report.diagnostics) : undefined,
     deployed(report),
     changes(report),
     ...(report.dryRun ? [plannedTraffic(report)] : timeline(report, flavour)),
+    gatesSection(report),
     report.smoke && !smokeFailed ? smokeChecks(report, report.smoke) : undefined,
     finalTraffic(report),
   ];
@@ -68,6 +71,7 @@ export function renderOutputs(report: DeploymentReport): Record<string, string> 
     traffic: JSON.stringify(report.finalTraffic),
     image: report.image ?? "",
     diagnostics: report.diagnostics ? JSON.stringify(report.diagnostics) : "",
+    gates: gatesOutput(report),
   };
   return Object.fromEntries(OUTPUTS.map((output) => [output.name, values[output.name] ?? ""]));
 }

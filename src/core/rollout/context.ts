@@ -8,6 +8,7 @@ import { RunJournal, type JournalStart } from "../journal.ts";
 import type { AppState, EngineDeps, RevisionState } from "../ports.ts";
 import type { AppScopeRestore } from "../revision/plan.ts";
 import { formatDuration } from "../report/format.ts";
+import type { GateSession } from "./gates.ts";
 import { waitReady } from "./readiness.ts";
 import { DEFAULT_TIMING, type TimingProfile } from "../timing.ts";
 import type { RolloutLabels } from "../traffic/plan.ts";
@@ -38,6 +39,8 @@ export class RolloutContext {
    * the old secret values held in memory only (the journal keeps no values).
    */
   appScope?: AppScopeRestore;
+  /** The gates of this run, once they were checked before the first write. */
+  gates?: GateSession;
 
   constructor(inputs: Inputs, deps: EngineDeps) {
     this.inputs = { ...inputs };

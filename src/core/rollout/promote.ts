@@ -10,6 +10,7 @@ import { encodeHeldTags, encodeLastPromotion, mergeOurTags, type HeldDeployment 
 import { weightsByRevision, withoutRevisions, type RolloutPlan } from "../traffic/plan.ts";
 import type { DeploymentReport, TrafficWeight } from "../types.ts";
 import type { RolloutContext } from "./context.ts";
+import type { HeldByGates } from "./gates.ts";
 import { assertNoDrift, readBeforeWrite } from "./guard.ts";
 import { assertTraffic } from "./step.ts";
 
@@ -123,20 +124,24 @@ export async function retire(
   journal.settle();
 }
 
-/** Records the held deployment in the app's tags (the same write gives the lease back). */
+/**
+ * Records the held deployment in the app's tags (the same write gives the lease back). `origin`
+ * is the deployment's own start when this run continued a held one (a promote).
+ */
 export async function hold(
   ctx: RolloutContext,
   candidate: string,
   done: number,
   traffic: TrafficWeight[],
+  origin?: Pick<HeldDeployment, "before" | "createdCandidate" | "image">,
 ): Promise<number> {
   const { apps, clock, log, run, signal } = ctx.deps;
   const journal = ctx.journal!;
   const held: HeldDeployment = {
     candidate,
-    createdCandidate: journal.record.createdCandidate,
-    image: ctx.inputs.image,
-    before: journal.record.before,
+    createdCandidate: origin?.createdCandidate ?? journal.record.createdCandidate,
+    image: origin ? origin.image : ctx.inputs.image,
+    before: origin?.before ?? journal.record.before,
     traffic,
     steps: ctx.weights,
     done,
@@ -146,7 +151,11 @@ export async function hold(
   };
   const fresh =
     ctx.fresh ??
-    (await readBeforeWrite(ctx.deps, journal, { when: "before the hold", leaseHeld: true }));
+    (await readBeforeWrite(ctx.deps, journal, {
+      when: "before the hold",
+      // The last step of a promotion already gave the lease back.
+      leaseHeld: ctx.leaseHeld,
+    }));
   ctx.fresh = undefined;
   journal.recordWrite({ kind: "tags" }, clock.now());
   await apps.updateTags(mergeOurTags(fresh.tags, encodeHeldTags(held)), { signal });
@@ -155,4 +164,25 @@ export async function hold(
   const weight = weightsByRevision(traffic).get(candidate) ?? 0;
   log.info(`Held at ${weight}% to ${candidate}; run action: promote or action: reject to finish.`);
   return weight;
+}
+
+/**
+ * `inconclusive: hold`: the gates of a step lacked data to the end, so the step's traffic stays as
+ * it is and the deployment is held for a person to promote or reject.
+ */
+export async function holdUndecided(
+  ctx: RolloutContext,
+  candidate: string,
+  undecided: HeldByGates,
+  origin?: Pick<HeldDeployment, "before" | "createdCandidate" | "image">,
+): Promise<DeploymentReport> {
+  ctx.report.errorCode = undecided.code;
+  const weight = await ctx.phase("Hold", () =>
+    hold(ctx, candidate, undecided.step, undecided.traffic, origin),
+  );
+  return ctx.finish(
+    "held",
+    `${undecided.message} ${candidate} is held at ${weight}% of traffic, as \`inconclusive: hold\` says, until a promote or reject run.`,
+    undecided.traffic,
+  );
 }

@@ -12,6 +12,7 @@ import { currentTraffic } from "../traffic/current.ts";
 import { sameTraffic } from "../traffic/plan.ts";
 import type { StepRecord, TrafficWeight } from "../types.ts";
 import type { RolloutContext } from "./context.ts";
+import { bakeWithGates } from "./gates.ts";
 import { assertNotTakenOver, describeDrift, readBeforeWrite } from "./guard.ts";
 import { leaseTags, releasedTags } from "./lease.ts";
 import { failedState, isReady } from "./readiness.ts";
@@ -136,15 +137,13 @@ export async function bakeStep(
 ): Promise<void> {
   const { apps, run, signal } = ctx.deps;
   const { inputs } = ctx;
-  const failed = await bakeWithChecks(
-    plan.checkUrl(record.traffic),
-    inputs.stepWaitMs,
-    inputs,
-    ctx.deps,
-    (round) => {
+  const url = plan.checkUrl(record.traffic);
+  // The gates, when on, judge the step while the checks keep running (see gates.ts).
+  const failed = await bakeWithGates(ctx, record, url, (durationMs, bakeSignal) =>
+    bakeWithChecks(url, durationMs, inputs, { ...ctx.deps, signal: bakeSignal }, (round) => {
       record.checksRun += round.results.length;
       record.checksPassed += round.results.filter((r) => r.ok).length;
-    },
+    }),
   );
   if (failed) {
     record.failure = describeFailures(failed);

@@ -1,0 +1,264 @@
+/**
+ * Azure Monitor for the production gates, over the SDK clients made for it: the `Requests` metric
+ * of the container app, read resource-scoped with `@azure/arm-monitor` (`metrics/read` on the app;
+ * the data-plane batch client would need a regional endpoint and subscription-wide rights), the
+ * environment's diagnostic settings, and `ContainerAppHTTPLogs` queried on the environment itself
+ * with `@azure/monitor-query-logs` (`LogsQueryClient.queryResource`), so no workspace id is needed.
+ */
+import { MonitorClient } from "@azure/arm-monitor";
+import type { TokenCredential } from "@azure/core-auth";
+import { LogsQueryClient, LogsQueryResultStatus, type LogsTable } from "@azure/monitor-query-logs";
+import type {
+  CallOptions,
+  HttpLogSummary,
+  HttpLogsDestination,
+  RevisionMinute,
+  TrafficMonitor,
+} from "../core/ports.ts";
+import { AzureError } from "./errors.ts";
+
+export interface MonitorConnection {
+  credential: TokenCredential;
+  subscriptionId: string;
+  resourceGroup: string;
+  app: string;
+  armEndpoint: string;
+  armScope: string;
+  /** The Log Analytics query API's resource (its audience), e.g. https://api.loganalytics.io. */
+  logAnalytics?: string;
+  userAgent: string;
+  /** `appLogsConfiguration.logAnalyticsConfiguration.customerId` of an environment. */
+  workspaceCustomerId(environmentId: string): Promise<string | undefined>;
+}
+
+/** The metric, its namespace and the dimensions it is split by. */
+const METRIC = "Requests";
+const NAMESPACE = "Microsoft.App/containerApps";
+const HTTP_LOGS = "ContainerAppHTTPLogs";
+
+export function createTrafficMonitor(connection: MonitorConnection): TrafficMonitor {
+  const metrics = new MonitorClient(connection.credential, connection.subscriptionId, {
+    endpoint: connection.armEndpoint,
+    credentials: { scopes: [connection.armScope] },
+    userAgentOptions: { userAgentPrefix: connection.userAgent },
+  });
+  let logs: LogsQueryClient | undefined;
+  const logsClient = (): LogsQueryClient => {
+    if (!connection.logAnalytics) {
+      throw new AzureError(
+        "This cloud names no Log Analytics query endpoint (logAnalyticsResourceId in its metadata)",
+        { code: "LogAnalyticsEndpointUnknown" },
+      );
+    }
+    logs ??= new LogsQueryClient(connection.credential, {
+      endpoint: `${connection.logAnalytics.replace(/\/+$/, "")}/v1`,
+      credentials: { scopes: [`${connection.logAnalytics.replace(/\/+$/, "")}/.default`] },
+      userAgentOptions: { userAgentPrefix: connection.userAgent },
+    });
+    return logs;
+  };
+  const appId = `subscriptions/${connection.subscriptionId}/resourceGroups/${connection.resourceGroup}/providers/Microsoft.App/containerApps/${connection.app}`;
+
+  return {
+    async requestsByMinute(range, revisions, options) {
+      const response = await metrics.metrics.list(appId, {
+        timespan: `${iso(range.from)}/${iso(range.to)}`,
+        interval: "PT1M",
+        metricnames: METRIC,
+        metricnamespace: NAMESPACE,
+        aggregation: "Total",
+        filter: requestsFilter(revisions),
+        top: Math.max(10, revisions.length * 8),
+        ...abortOptions(options),
+      });
+      return minutesOf(response.value);
+    },
+
+    async httpLogsDestination(environmentId, options) {
+      const settings = [];
+      for await (const setting of metrics.diagnosticSettings.list(
+        trimSlash(environmentId),
+        abortOptions(options),
+      )) {
+        settings.push(setting);
+      }
+      const sending = settings.find(
+        (setting) =>
+          setting.workspaceId &&
+          (setting.logs ?? []).some(
+            (log) =>
+              log.enabled &&
+              (log.category?.toLowerCase() === HTTP_LOGS.toLowerCase() ||
+                log.categoryGroup?.toLowerCase() === "alllogs"),
+          ),
+      );
+      const customerId = await connection.workspaceCustomerId(environmentId);
+      const destination: HttpLogsDestination = {
+        ...(sending?.workspaceId && { workspaceId: sending.workspaceId }),
+        ...(customerId && { customerId }),
+      };
+      if (!sending) {
+        destination.problem = `no diagnostic setting of environment ${lastSegment(environmentId)} sends ${HTTP_LOGS} to a Log Analytics workspace (${settings.length} diagnostic setting${settings.length === 1 ? "" : "s"} found). Add one with the category "Container App HTTP logs".`;
+      }
+      return destination;
+    },
+
+    async httpLogs(environmentId, range, revisions, options) {
+      const table = await query(
+        logsClient(),
+        environmentId,
+        summaryQuery(range, revisions),
+        range,
+        options,
+      );
+      return summariesOf(table);
+    },
+
+    async httpLogDurations(environmentId, range, revision, size, options) {
+      const table = await query(
+        logsClient(),
+        environmentId,
+        durationsQuery(range, revision, size),
+        range,
+        options,
+      );
+      const column = table.columnDescriptors.findIndex((c) => c.name === "RequestDuration");
+      return table.rows.map((row) => Number(row[column])).filter((value) => Number.isFinite(value));
+    },
+  };
+}
+
+/**
+ * `revisionName eq 'a' or revisionName eq 'b' and statusCodeCategory eq '*'`: both revisions,
+ * split by status code category ('or' may only join values of one dimension).
+ */
+export function requestsFilter(revisions: readonly string[]): string {
+  const names = revisions.map((name) => `revisionName eq '${name.replace(/'/g, "''")}'`);
+  return `${names.join(" or ")} and statusCodeCategory eq '*'`;
+}
+
+/** Per revision: answered requests, their duration percentiles and the latest record's time. */
+export function summaryQuery(range: { from: number; to: number }, revisions: readonly string[]) {
+  return [
+    HTTP_LOGS,
+    `| where TimeGenerated >= datetime(${iso(range.from)}) and TimeGenerated < datetime(${iso(range.to)})`,
+    `| where RevisionName in (${revisions.map(kqlString).join(", ")}) and StatusCode < 500`,
+    "| summarize Requests = count(), P50 = percentile(RequestDuration, 50), P95 = percentile(RequestDuration, 95), P99 = percentile(RequestDuration, 99), Latest = max(TimeGenerated) by RevisionName",
+  ].join("\n");
+}
+
+/** A random sample of one revision's durations of answered requests. */
+export function durationsQuery(
+  range: { from: number; to: number },
+  revision: string,
+  size: number,
+) {
+  return [
+    HTTP_LOGS,
+    `| where TimeGenerated >= datetime(${iso(range.from)}) and TimeGenerated < datetime(${iso(range.to)})`,
+    `| where RevisionName == ${kqlString(revision)} and StatusCode < 500`,
+    "| project RequestDuration",
+    `| sample ${Math.max(1, Math.floor(size))}`,
+  ].join("\n");
+}
+
+async function query(
+  client: LogsQueryClient,
+  environmentId: string,
+  text: string,
+  range: { from: number; to: number },
+  options?: CallOptions,
+): Promise<LogsTable> {
+  const result = await client.queryResource(
+    trimSlash(environmentId),
+    text,
+    { startTime: new Date(range.from), endTime: new Date(Math.max(range.to, range.from + 1)) },
+    abortOptions(options),
+  );
+  if (result.status === LogsQueryResultStatus.PartialFailure) {
+    throw new AzureError(
+      `The ${HTTP_LOGS} query returned partial results: ${result.partialError.message}`,
+      {
+        code: result.partialError.code,
+      },
+    );
+  }
+  const table = result.tables[0];
+  if (!table) throw new AzureError(`The ${HTTP_LOGS} query returned no table`, { code: "NoTable" });
+  return table;
+}
+
+interface MetricLike {
+  timeseries: {
+    metadatavalues?: { name?: { value?: string }; value?: string }[];
+    data?: { timeStamp: Date; total?: number }[];
+  }[];
+}
+
+function minutesOf(metrics: readonly MetricLike[]): RevisionMinute[] {
+  const byKey = new Map<string, RevisionMinute>();
+  for (const series of metrics[0]?.timeseries ?? []) {
+    const dimension = (name: string) =>
+      series.metadatavalues?.find((m) => m.name?.value?.toLowerCase() === name.toLowerCase())
+        ?.value;
+    const revision = dimension("revisionName");
+    if (!revision) continue;
+    const serverErrors = dimension("statusCodeCategory")?.toLowerCase() === "5xx";
+    for (const point of series.data ?? []) {
+      const total = point.total ?? 0;
+      if (total <= 0) continue;
+      const minute = point.timeStamp.getTime();
+      const key = `${revision}|${minute}`;
+      const entry = byKey.get(key) ?? { revision, minute, requests: 0, serverErrors: 0 };
+      entry.requests += total;
+      if (serverErrors) entry.serverErrors += total;
+      byKey.set(key, entry);
+    }
+  }
+  return [...byKey.values()].sort((a, b) => a.minute - b.minute);
+}
+
+function summariesOf(table: LogsTable): HttpLogSummary[] {
+  const index = (name: string) => table.columnDescriptors.findIndex((c) => c.name === name);
+  const [revision, requests, p50, p95, p99, latest] = [
+    "RevisionName",
+    "Requests",
+    "P50",
+    "P95",
+    "P99",
+    "Latest",
+  ].map(index);
+  const number = (value: unknown) =>
+    value === null || value === undefined ? undefined : Number(value);
+  return table.rows.map((row) => {
+    const time = row[latest];
+    return {
+      revision: String(row[revision]),
+      requests: number(row[requests]) ?? 0,
+      ...(number(row[p50]) !== undefined && { p50: number(row[p50]) }),
+      ...(number(row[p95]) !== undefined && { p95: number(row[p95]) }),
+      ...(number(row[p99]) !== undefined && { p99: number(row[p99]) }),
+      ...(time instanceof Date && { latest: time.getTime() }),
+    };
+  });
+}
+
+function kqlString(value: string): string {
+  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+function iso(time: number): string {
+  return new Date(time).toISOString();
+}
+
+function trimSlash(id: string): string {
+  return id.replace(/^\/+/, "");
+}
+
+function lastSegment(id: string): string {
+  return id.split("/").filter(Boolean).at(-1) ?? id;
+}
+
+function abortOptions(options?: CallOptions) {
+  return options?.signal ? { abortSignal: options.signal } : {};
+}
