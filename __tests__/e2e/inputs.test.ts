@@ -128,7 +128,7 @@ function rejects(s: Scenario, inputs: Record<string, string>, input: string): Th
  * The task names the problem of one smoke check in the Action's spelling (`smoke-checks[0].path:`
  * where its users write `smokeChecks`), which its harness refuses: these run on the Action alone.
  */
-const SPELT_AS_THE_ACTION_ON_THE_TASK = (input: string, value: string) =>
+const spelledAsTheActionOnTheTask = (input: string, value: string) =>
   input === "smoke-checks" && value.startsWith("- ");
 
 e2e((scenario, host) => {
@@ -139,7 +139,7 @@ e2e((scenario, host) => {
       cases.filter(
         ([input, value]) =>
           host.accepts(input) &&
-          (host.name === "action" || !SPELT_AS_THE_ACTION_ON_THE_TASK(input, value)),
+          (host.name === "action" || !spelledAsTheActionOnTheTask(input, value)),
       ),
     )("when %s is %p, the run exits 1 naming it and Azure is never called", (s, input, value) =>
       rejects(s, { ...valid, [input]: value }, input),
