@@ -131,3 +131,43 @@ export function visibleLog(run: RehearsalRun): string {
 export function armWrites(emulator: Emulator) {
   return emulator.armJournal().filter((e) => ["PUT", "PATCH", "POST", "DELETE"].includes(e.method));
 }
+
+/**
+ * The one set of timings every e2e run starts from, by the inputs' schema names: short bakes and
+ * check intervals so a scenario takes seconds, deadlines long enough that a healthy revision on a
+ * loaded machine is never failed. A scenario overrides one only when it is what the scenario is
+ * about (a bake long enough to act during it, a smoke deadline a failing candidate soon reaches).
+ */
+export const FAST: Readonly<Record<string, string>> = {
+  "step-wait": "500ms",
+  "check-interval": "200ms",
+  "smoke-timeout": "5s",
+  "readiness-timeout": "20s",
+};
+
+/** For a candidate meant to fail its smoke checks: the run gives up on it soon. */
+export const SHORT_SMOKE: Readonly<Record<string, string>> = { "smoke-timeout": "1500ms" };
+
+type IngressBody = {
+  properties?: { configuration?: { ingress?: { traffic?: AppView["traffic"] } } };
+};
+
+/**
+ * The traffic of every PATCH sent to `app` that set it, in order: what the tool asked the weights
+ * to be, whether or not Azure took it. `accepted` keeps only the writes Azure accepted.
+ */
+export function trafficWrites(
+  emulator: Emulator,
+  app: string,
+  options: { accepted?: boolean } = {},
+): AppView["traffic"][] {
+  return armWrites(emulator)
+    .filter(
+      (entry) =>
+        entry.method === "PATCH" &&
+        entry.path.endsWith(`/containerApps/${app}`) &&
+        (!options.accepted || entry.status < 400),
+    )
+    .map((entry) => (entry.body as IngressBody)?.properties?.configuration?.ingress?.traffic)
+    .filter((traffic): traffic is AppView["traffic"] => traffic !== undefined);
+}

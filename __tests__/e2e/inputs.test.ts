@@ -1,22 +1,14 @@
 /**
- * Bad input, end to end: the real bundle exits 1 with a message naming the input, and the
- * emulator's journal shows no write to Azure — not even a read.
+ * Bad input, end to end on both hosts: the real bundle exits 1 with a message naming the input as
+ * its users spell it, and the emulator's journal shows no call to Azure — not even a read. Inputs
+ * the task's service connection replaces are the Action's alone.
  */
-import type { Emulator } from "../../emulator/types.ts";
-import { armWrites, image, runAction, seedApp, startWorld, visibleLog } from "./harness.ts";
+import { ACTION_ONLY, NODE20, e2e, type Scenario } from "./fixtures/e2e.ts";
+import type { Then } from "./fixtures/then.ts";
+import { image } from "./harness.ts";
 
-let emulator: Emulator;
 const APP = "shop-inputs";
-
-beforeAll(async () => {
-  emulator = await startWorld();
-  await seedApp(emulator, APP);
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
-
-const valid = { "container-app": APP, image: image("healthy"), "revision-suffix": "v2" };
+const valid = { image: image("healthy"), "revision-suffix": "v2" };
 
 /** [input, bad value] — several kinds of wrong for each input. */
 const cases: [string, string][] = [
@@ -115,86 +107,137 @@ const combinationCases: [Record<string, string>, string][] = [
   [{ "client-id": "", "tenant-id": "", audience: "api://AzureADTokenExchange" }, "audience"],
 ];
 
-describe("Given an app and a run with one bad input", () => {
-  test.each(cases)(
-    "when %s is %p, the run exits 1 naming it and Azure is never called",
-    async (input, value) => {
-      emulator.clearJournal();
-      const run = await runAction(emulator, { inputs: { ...valid, [input]: value } });
-      expect(run.exitCode).toBe(1);
-      const errors = run.lines.filter((l) => l.text.startsWith("::error::")).map((l) => l.text);
-      expect(errors.some((line) => line.includes(input))).toBe(true);
-      expect(armWrites(emulator)).toEqual([]);
-      expect(emulator.armJournal()).toEqual([]);
-    },
-  );
+/**
+ * When a run with `inputs` starts, then it fails before any call to Azure, saying so, with an
+ * error that names `input` as the host's users spell it.
+ */
+function rejects(
+  s: Scenario,
+  inputs: Record<string, string>,
+  input: string,
+  more: (then: Then) => Then = (then) => then,
+): Then {
+  return more(
+    s
+      .given()
+      .sharedApp(APP)
+      .when()
+      .runs(inputs, { timed: false })
+      .then()
+      .expectFailed(/^Invalid input: .+\. Nothing was changed in Azure\.$/)
+      .expectErrorNaming(input)
+      .expectNoAzureCalls(),
+  ).expectInvariantsAsSeeded();
+}
 
-  test.each(buildCases)(
-    "when %s is %p in a build from source, the run exits 1 naming it and Azure is never called",
-    async (input, value) => {
-      emulator.clearJournal();
-      const run = await runAction(emulator, { inputs: { ...valid, ...buildBase, [input]: value } });
-      expect(run.exitCode).toBe(1);
-      const errors = run.lines.filter((l) => l.text.startsWith("::error::")).map((l) => l.text);
-      expect(errors.some((line) => line.includes(input))).toBe(true);
-      expect(emulator.armJournal()).toEqual([]);
-    },
-  );
+/**
+ * The task names the problem of one smoke check in the Action's spelling (`smoke-checks[0].path:`
+ * where its users write `smokeChecks`), which its harness refuses: these run on the Action alone.
+ */
+const spelledAsTheActionOnTheTask = (input: string, value: string) =>
+  input === "smoke-checks" && value.startsWith("- ");
 
-  test.each(combinationCases)(
-    "when the inputs are %p, the run exits 1 naming %s and Azure is never called",
-    async (given, input) => {
-      emulator.clearJournal();
-      const run = await runAction(emulator, { inputs: { ...valid, ...given } });
-      expect(run.exitCode).toBe(1);
-      const errors = run.lines.filter((l) => l.text.startsWith("::error::")).map((l) => l.text);
-      expect(errors.some((line) => line.includes(input))).toBe(true);
-      expect(emulator.armJournal()).toEqual([]);
-    },
-  );
+e2e((scenario, host) => {
+  const accepted = (inputs: Record<string, string>) => Object.keys(inputs).every(host.accepts);
 
-  test("when several inputs are bad, every one is reported in one run", async () => {
-    emulator.clearJournal();
-    const run = await runAction(emulator, {
-      inputs: { ...valid, "traffic-steps": "50,10", "step-wait": "x", "dry-run": "perhaps" },
-    });
-    expect(run.exitCode).toBe(1);
-    for (const input of ["traffic-steps", "step-wait", "dry-run"])
-      expect(run.stdout).toContain(input);
-    expect(emulator.armJournal()).toEqual([]);
-  });
+  describe("Given an app and a run with one bad input", () => {
+    scenario.each(
+      cases.filter(
+        ([input, value]) =>
+          host.accepts(input) &&
+          (host.name === "action" || !spelledAsTheActionOnTheTask(input, value)),
+      ),
+    )("when %s is %p, the run exits 1 naming it and Azure is never called", (s, input, value) =>
+      rejects(s, { ...valid, [input]: value }, input),
+    );
 
-  test("when creds carries a secret and is malformed, the secret never reaches the log", async () => {
-    const secret = "s3cr3t-value-that-must-not-leak";
-    const run = await runAction(emulator, {
-      inputs: {
-        ...valid,
-        "client-id": "",
-        "tenant-id": "",
-        creds: `{"clientId":"x","clientSecret":"${secret}","tenantId":`,
+    scenario.each(buildCases.filter(([input]) => host.accepts(input)))(
+      "when %s is %p in a build from source, the run exits 1 naming it and Azure is never called",
+      (s, input, value) => rejects(s, { ...valid, ...buildBase, [input]: value }, input),
+    );
+
+    scenario.each(combinationCases.filter(([given]) => accepted(given)))(
+      "when the inputs are %p, the run exits 1 naming %s and Azure is never called",
+      (s, given, input) => rejects(s, { ...valid, ...given }, input),
+    );
+
+    scenario(
+      "when traffic-steps is not rising, the step fails with one message that names it and says nothing was changed",
+      (s) =>
+        rejects(s, { ...valid, "traffic-steps": "50,10" }, "traffic-steps", (then) =>
+          then.expectRun((run, ctx) => {
+            const name = ctx.host.input("traffic-steps");
+            expect(run.failure).toBe(`Invalid input: ${name}. Nothing was changed in Azure.`);
+            expect(run.errors.some((error) => error.startsWith(`${name}:`))).toBe(true);
+          }),
+        ),
+      NODE20,
+    );
+
+    scenario("when several inputs are bad, every one is reported in one run", (s) =>
+      s
+        .given()
+        .sharedApp(APP)
+        .when()
+        .runs(
+          { ...valid, "traffic-steps": "50,10", "step-wait": "x", "dry-run": "perhaps" },
+          { timed: false },
+        )
+        .then()
+        .expectFailed(/^Invalid input: /)
+        .expectLogNamesInputs("traffic-steps", "step-wait", "dry-run")
+        .expectNoAzureCalls()
+        .expectInvariantsAsSeeded(),
+    );
+
+    scenario(
+      "when creds carries a secret and is malformed, the secret never reaches the log",
+      (s) => {
+        const secret = "s3cr3t-value-that-must-not-leak";
+        return (
+          s
+            .given()
+            .sharedApp(APP)
+            .when()
+            .runs(
+              {
+                ...valid,
+                "client-id": "",
+                "tenant-id": "",
+                creds: `{"clientId":"x","clientSecret":"${secret}","tenantId":`,
+              },
+              { timed: false },
+            )
+            .then()
+            .expectFailed()
+            .expectLog("creds")
+            // The malformed value is masked whole before it is read; the runner consumes that
+            // registration, and no line it shows carries the secret.
+            .expectLogHides(secret)
+            .expectNoAzureCalls()
+            .expectInvariantsAsSeeded()
+        );
       },
-    });
-    expect(run.exitCode).toBe(1);
-    expect(run.stdout).toContain("creds");
-    // The runner consumes `::add-mask::` (the malformed value is masked whole before it is read);
-    // everything it shows, and the summary, must not carry the secret.
-    expect(visibleLog(run)).not.toContain(secret);
-    expect(run.stderr).not.toContain(secret);
-    expect(run.summary).not.toContain(secret);
-    expect(
-      run.lines.filter((line) => line.text.includes(secret)).map((line) => line.text.slice(0, 13)),
-    ).toEqual(["::add-mask::{"]);
-    expect(emulator.armJournal()).toEqual([]);
-  });
+      ACTION_ONLY,
+    );
 
-  test("when audience is not the federated credential's, Entra ID refuses the token and nothing is written", async () => {
-    emulator.clearJournal();
-    const run = await runAction(emulator, {
-      inputs: { ...valid, audience: "api://AzureADTokenExchangeUSGov" },
-    });
-    expect(run.exitCode).toBe(1);
-    expect(run.stdout).toContain("token audience api://AzureADTokenExchangeUSGov");
-    expect(run.stdout).toContain("Assertion Audience: 'api://AzureADTokenExchangeUSGov'");
-    expect(armWrites(emulator)).toEqual([]);
+    scenario(
+      "when audience is not the federated credential's, Entra ID refuses the token and nothing is written",
+      (s) =>
+        s
+          .given()
+          .sharedApp(APP)
+          .when()
+          .runs({ ...valid, audience: "api://AzureADTokenExchangeUSGov" }, { timed: false })
+          .then()
+          .expectFailed()
+          .expectLog(
+            "token audience api://AzureADTokenExchangeUSGov",
+            "Assertion Audience: 'api://AzureADTokenExchangeUSGov'",
+          )
+          .expectNoAzureWrites()
+          .expectInvariantsAsSeeded(),
+      ACTION_ONLY,
+    );
   });
 });

@@ -1,31 +1,13 @@
 /**
- * `action: insights` end to end: the real Action bundle and the real task bundle read the records
- * that real rollouts left (a GitHub deployment, a pipeline run attachment) and a seeded history,
- * from the local GitHub API and Azure DevOps stand-ins, and report the four keys.
+ * `action: insights` end to end on both hosts: the bundle reads the records real rollouts left (a
+ * GitHub deployment, a pipeline run attachment) or a seeded history from the host's record store,
+ * and reports the four keys.
  */
 import type { InsightsReport } from "../../src/core/insights/insights.ts";
-import type { Emulator } from "../../emulator/types.ts";
-import { startAzureDevOpsApi } from "../support/azureDevOpsApi.ts";
-import { startGitHubApi } from "../support/githubApi.ts";
-import { APP, EXPECTED, NOW, RESOURCE_GROUP, shiftedHistory } from "../support/insightsHistory.ts";
-import { image, runAction, seedApp, startWorld, visibleLog } from "./harness.ts";
-import { newJob, runTask } from "./taskHarness.ts";
-
-const FAST = {
-  "step-wait": "0s",
-  "check-interval": "250ms",
-  "smoke-timeout": "1500ms",
-  "readiness-timeout": "20s",
-};
-const TOKEN = "ghs-insights-e2e-token";
-
-let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startWorld();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+import { APP, EXPECTED, NOW, shiftedHistory } from "../support/insightsHistory.ts";
+import { ACTION_ONLY, TASK_ONLY, e2e } from "./fixtures/e2e.ts";
+import { WORKFLOW_TOKEN } from "./fixtures/records.ts";
+import { SHORT_SMOKE, image } from "./harness.ts";
 
 function expectSeededKeys(report: InsightsReport) {
   expect(report).toMatchObject({
@@ -47,214 +29,161 @@ function expectSeededKeys(report: InsightsReport) {
   });
 }
 
-describe("Given the Action, a GitHub repository and an app", () => {
-  test("when a deploy is promoted and the next fails before traffic, insights counts one deploy and no change failure, and ignores GitHub's own job deployment", async () => {
-    const app = "ins-github";
-    await seedApp(emulator, app);
-    const api = await startGitHubApi({ tokens: { [TOKEN]: "write" } });
-    try {
-      const env = { GITHUB_API_URL: api.url, NO_PROXY: "127.0.0.1" };
-      const common = {
-        "container-app": app,
-        "github-token": TOKEN,
-        "deployment-environment": "production",
-        ...FAST,
-      };
-      const good = await runAction(emulator, {
-        inputs: { ...common, image: image("healthy-v2"), "revision-suffix": "v2" },
-        env,
-      });
-      expect(good.exitCode).toBe(0);
-      const bad = await runAction(emulator, {
-        inputs: { ...common, image: image("http500"), "revision-suffix": "bad" },
-        env,
-      });
-      expect(bad.outputs.result).toBe("failed-before-traffic");
-      // The deployment GitHub itself makes for a job with `environment: production`.
-      await fetch(`${api.url}/repos/contoso/shop/deployments`, {
-        method: "POST",
-        headers: { authorization: `token ${TOKEN}`, "content-type": "application/json" },
-        body: JSON.stringify({ ref: "main", environment: "production", required_contexts: [] }),
-      });
+/**
+ * Node 24 warns, once per process, that azure-devops-node-api (the task's client of the Azure
+ * DevOps API) calls `url.parse()`.
+ */
+const URL_PARSE_DEPRECATION =
+  /^\(node:\d+\) \[DEP0169\] DeprecationWarning: `url\.parse\(\)`|^\(Use `node --trace-deprecation \.\.\.` to show where the warning was created\)$/;
 
-      const deployments = api.deployments().filter((d) => d.environment === "production");
-      expect(deployments.map((d) => (d.payload as { result?: string }).result)).toEqual([
-        "promoted",
-        "failed-before-traffic",
-        undefined,
-      ]);
+const report = (outputs: Record<string, string>) => JSON.parse(outputs.insights) as InsightsReport;
 
-      const armCalls = emulator.armJournal().length;
-      const run = await runAction(emulator, {
-        inputs: {
-          action: "insights",
-          "container-app": app,
-          "github-token": TOKEN,
-          "deployment-environment": "production",
-        },
-        env,
-      });
-      expect(run.stderr).toBe("");
-      expect(run.exitCode).toBe(0);
-      const report = JSON.parse(run.outputs.insights) as InsightsReport;
-      expect(report.deploymentFrequency.deploys).toBe(1);
-      expect(report.changeFailureRate).toMatchObject({ failures: 0, reachedTraffic: 1, value: 0 });
-      expect(report.rollouts.map((r) => [r.revision, r.outcome])).toEqual([
-        [`${app}--v2`, "promoted"],
-        [`${app}--bad`, "failed-before-traffic"],
-      ]);
-      expect(run.summary).toContain("## 📈 Delivery insights");
-      expect(run.summary).toContain("```mermaid");
-      expect(visibleLog(run)).not.toContain(TOKEN);
-      // Insights reads; it never calls Azure.
-      expect(emulator.armJournal().slice(armCalls)).toEqual([]);
-    } finally {
-      await api.close();
-    }
-  });
-
-  test("when the repository holds the seeded history, insights reports its known keys", async () => {
-    const offset = Date.now() - NOW;
-    const { records, commits } = shiftedHistory(offset);
-    const api = await startGitHubApi({ tokens: { [TOKEN]: "write" }, commits });
-    try {
-      for (const record of records) {
-        await fetch(`${api.url}/repos/contoso/shop/deployments`, {
-          method: "POST",
-          headers: { authorization: `token ${TOKEN}`, "content-type": "application/json" },
-          body: JSON.stringify({
-            ref: record.commit,
-            environment: APP,
-            task: "deploy:aca-blue-green",
-            payload: record,
-            required_contexts: [],
-          }),
-        });
-      }
-      const run = await runAction(emulator, {
-        inputs: {
-          action: "insights",
-          "resource-group": RESOURCE_GROUP,
-          "container-app": APP,
-          "github-token": TOKEN,
-          window: "30d",
-        },
-        env: { GITHUB_API_URL: api.url, NO_PROXY: "127.0.0.1" },
-      });
-      expect(run.exitCode).toBe(0);
-      expectSeededKeys(JSON.parse(run.outputs.insights) as InsightsReport);
-    } finally {
-      await api.close();
-    }
-  });
-
-  test("when the window is not a window, it fails naming the input and reads nothing", async () => {
-    const api = await startGitHubApi({ tokens: { [TOKEN]: "write" } });
-    try {
-      const run = await runAction(emulator, {
-        inputs: {
-          action: "insights",
-          "container-app": APP,
-          "github-token": TOKEN,
-          window: "a month",
-        },
-        env: { GITHUB_API_URL: api.url, NO_PROXY: "127.0.0.1" },
-      });
-      expect(run.exitCode).toBe(1);
-      expect(run.stdout).toContain('window: "a month" is not a window of days or weeks');
-      expect(api.requests).toEqual([]);
-    } finally {
-      await api.close();
-    }
-  });
-});
-
-describe("Given the task, an Azure DevOps project and an app", () => {
-  test("when a deploy is promoted, its run carries the record, and insights reads it back with the job's token", async () => {
-    const app = "ins-task";
-    await seedApp(emulator, app);
-    const devops = await startAzureDevOpsApi({ accessToken: emulator.info.adoAccessToken });
-    try {
-      const job: Record<string, string> = {
-        ...newJob(),
-        SYSTEM_COLLECTIONURI: devops.collectionUrl,
-      };
-      const deploy = await runTask(emulator, {
-        inputs: {
-          containerApp: app,
-          image: image("healthy-v2"),
-          revisionSuffix: "v2",
-          stepWait: "0s",
-          checkInterval: "250ms",
-        },
-        job,
-      });
-      expect(deploy.exitCode).toBe(0);
-      expect(deploy.tags).toEqual(["aca-blue-green"]);
-      expect(deploy.attachments).toHaveLength(1);
-      const buildId = devops.addBuild({
-        sourceVersion: job.BUILD_SOURCEVERSION,
-        startTime: new Date(Date.now() - 60_000).toISOString(),
-      });
-      devops.applyStep(buildId, deploy);
-      expect(JSON.parse(deploy.attachments[0].content)).toMatchObject({
-        buildId: Number(job.BUILD_BUILDID),
-        result: "promoted",
-      });
-
-      const run = await runTask(emulator, {
-        inputs: { action: "insights", containerApp: app },
-        job: { ...newJob(), SYSTEM_COLLECTIONURI: devops.collectionUrl },
-        env: { NO_PROXY: "127.0.0.1" },
-      });
-      expect(run.exitCode).toBe(0);
-      const report = JSON.parse(run.outputs.insights) as InsightsReport;
-      expect(report.rollouts.map((r) => [r.revision, r.outcome])).toEqual([
-        [`${app}--v2`, "promoted"],
-      ]);
-      expect(run.summary).toContain("## 📈 Delivery insights");
-      // The agent masks the job's token in the log; the outputs carry nothing of it.
-      expect(JSON.stringify(run.outputs)).not.toContain(emulator.info.adoAccessToken);
-    } finally {
-      await devops.close();
-    }
-  });
-
-  test("when the project holds the seeded history, insights reports its known keys", async () => {
-    const { records, commits } = shiftedHistory(Date.now() - NOW);
-    const devops = await startAzureDevOpsApi({
-      accessToken: emulator.info.adoAccessToken,
-      commits,
+e2e((scenario) => {
+  describe("Given a record store holding the seeded history", () => {
+    scenario("when insights runs over 30 days, it reports the history's known keys", (s) => {
+      const { records, commits } = shiftedHistory(Date.now() - NOW);
+      return s
+        .given()
+        .sharedApp(APP)
+        .recordStore({ history: records, commits })
+        .when()
+        .asksForInsights({ window: "30d" })
+        .then()
+        .expectSucceeded({ stderrMayHold: URL_PARSE_DEPRECATION })
+        .expectRun((run) => expectSeededKeys(report(run.outputs)))
+        .expectNoAzureCalls()
+        .expectInvariantsAsSeeded();
     });
-    try {
-      for (const record of records) {
-        const startTime = new Date(Date.parse(record.startedAt) - 60_000).toISOString();
-        const buildId = devops.addBuild({ sourceVersion: record.commit ?? "", startTime });
-        devops.applyStep(buildId, {
-          attachments: [
-            {
-              type: "aca-blue-green.rollout",
-              name: `${record.app}-${record.action}`,
-              content: JSON.stringify({ ...record, buildId }),
-            },
-          ],
-          tags: ["aca-blue-green"],
-        });
-      }
-      const run = await runTask(emulator, {
-        inputs: {
-          action: "insights",
-          resourceGroup: RESOURCE_GROUP,
-          containerApp: APP,
-          window: "30d",
-        },
-        job: { ...newJob(), SYSTEM_COLLECTIONURI: devops.collectionUrl },
-        env: { NO_PROXY: "127.0.0.1" },
-      });
-      expect(run.exitCode).toBe(0);
-      expectSeededKeys(JSON.parse(run.outputs.insights) as InsightsReport);
-    } finally {
-      await devops.close();
-    }
+
+    scenario("when the window is not a window, it fails naming the input and reads nothing", (s) =>
+      s
+        .given()
+        .sharedApp(APP)
+        .recordStore()
+        .when()
+        .asksForInsights({ window: "a month" })
+        .then()
+        .expectFailed()
+        .expectLog('window: "a month" is not a window of days or weeks')
+        .expectRecords((store) => expect(store.requests()).toEqual([]))
+        .expectNoAzureCalls()
+        .expectInvariantsAsSeeded(),
+    );
+  });
+
+  describe("Given the Action, a GitHub repository and an app", () => {
+    scenario(
+      "when a deploy is promoted and the next fails before traffic, insights counts one deploy and no change failure, and ignores GitHub's own job deployment",
+      (s) => {
+        const app = "ins-github";
+        const common = { "deployment-environment": "production" };
+        return (
+          s
+            .given()
+            .app(app)
+            .recordStore()
+            .when()
+            .deploys({ ...common, image: image("healthy-v2"), "revision-suffix": "v2" })
+            .then()
+            .expectSucceeded()
+            .expectInvariants({
+              traffic: [{ revisionName: `${app}--v2`, weight: 100, label: "blue" }],
+            })
+            .when()
+            .deploys({
+              ...common,
+              image: image("http500"),
+              "revision-suffix": "bad",
+              ...SHORT_SMOKE,
+            })
+            .then()
+            .expectResult("failed-before-traffic")
+            .expectInvariants({
+              traffic: [{ revisionName: `${app}--v2`, weight: 100, label: "blue" }],
+            })
+            .when()
+            .gitHubMakesAJobDeployment("production")
+            .then()
+            .expectRecords(({ gitHub: api }) => {
+              const deployments = api?.deployments().filter((d) => d.environment === "production");
+              expect(deployments?.map((d) => (d.payload as { result?: string }).result)).toEqual([
+                "promoted",
+                "failed-before-traffic",
+                undefined,
+              ]);
+            })
+            .when()
+            .asksForInsights(common)
+            .then()
+            .expectSucceeded()
+            .expectRun((run) => {
+              const insights = report(run.outputs);
+              expect(insights.deploymentFrequency.deploys).toBe(1);
+              expect(insights.changeFailureRate).toMatchObject({
+                failures: 0,
+                reachedTraffic: 1,
+                value: 0,
+              });
+              expect(insights.rollouts.map((r) => [r.revision, r.outcome])).toEqual([
+                [`${app}--v2`, "promoted"],
+                [`${app}--bad`, "failed-before-traffic"],
+              ]);
+            })
+            .expectSummary("## 📈 Delivery insights", "```mermaid")
+            .expectLogHides(WORKFLOW_TOKEN)
+            // Insights reads; it never calls Azure.
+            .expectNoAzureCalls()
+            .expectInvariants({
+              traffic: [{ revisionName: `${app}--v2`, weight: 100, label: "blue" }],
+            })
+        );
+      },
+      ACTION_ONLY,
+    );
+  });
+
+  describe("Given the task, an Azure DevOps project and an app", () => {
+    scenario(
+      "when a deploy is promoted, its run carries the record, and insights reads it back with the job's token",
+      (s) => {
+        const app = "ins-task";
+        return s
+          .given()
+          .app(app)
+          .recordStore()
+          .when()
+          .deploys({ image: image("healthy-v2"), "revision-suffix": "v2", "step-wait": "0s" })
+          .then()
+          .expectSucceeded()
+          .expectRun((run) => {
+            expect(run.task?.tags).toEqual(["aca-blue-green"]);
+            expect(run.task?.attachments).toHaveLength(1);
+            expect(JSON.parse(run.task?.attachments[0].content ?? "{}")).toMatchObject({
+              buildId: Number(run.job?.BUILD_BUILDID),
+              result: "promoted",
+            });
+          })
+          .expectInvariants({
+            traffic: [{ revisionName: `${app}--v2`, weight: 100, label: "blue" }],
+          })
+          .when()
+          .asksForInsights()
+          .then()
+          .expectSucceeded({ stderrMayHold: URL_PARSE_DEPRECATION })
+          .expectRun((run, ctx) => {
+            expect(report(run.outputs).rollouts.map((r) => [r.revision, r.outcome])).toEqual([
+              [`${app}--v2`, "promoted"],
+            ]);
+            // The agent masks the job's token in the log; the outputs carry nothing of it.
+            expect(JSON.stringify(run.outputs)).not.toContain(ctx.emulator.info.adoAccessToken);
+          })
+          .expectSummary("## 📈 Delivery insights")
+          .expectNoAzureCalls()
+          .expectInvariants({
+            traffic: [{ revisionName: `${app}--v2`, weight: 100, label: "blue" }],
+          });
+      },
+      TASK_ONLY,
+    );
   });
 });
