@@ -84,6 +84,9 @@ export async function runActionBundle(
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: info.githubOidcToken,
     NODE_EXTRA_CA_CERTS: info.caFile,
     HTTPS_PROXY: info.proxy,
+    // As the emulator's banner says: loopback (ARM, Entra ID, the log streams) directly, app
+    // hostnames through the proxy.
+    NO_PROXY: "127.0.0.1,localhost",
   };
   // A time-scaled emulator: the tool polls at the same scale (src/core/timing.ts reads this), so
   // that its polling lag stays in proportion to the durations it waits for.

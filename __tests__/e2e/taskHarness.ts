@@ -139,6 +139,9 @@ export async function runTask(emulator: Emulator, options: TaskRunOptions): Prom
     SYSTEM_OIDCREQUESTURI: info.adoOidcUrl,
     NODE_EXTRA_CA_CERTS: info.caFile,
     HTTPS_PROXY: info.proxy,
+    // As the emulator's banner says: loopback (ARM, Entra ID, the log streams) directly, app
+    // hostnames through the proxy.
+    NO_PROXY: "127.0.0.1,localhost",
     ...inputEnv({
       azureSubscription: connection.id,
       resourceGroup: RESOURCE_GROUP,
