@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-4ZSJSQUW.js";
+} from "./chunks/chunk-DCGUSRWE.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-4ZSJSQUW.js";
+} from "./chunks/chunk-DCGUSRWE.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

@@ -130,25 +130,13 @@ function rejects(
   ).expectInvariantsAsSeeded();
 }
 
-/**
- * The task names the problem of one smoke check in the Action's spelling (`smoke-checks[0].path:`
- * where its users write `smokeChecks`), which its harness refuses: these run on the Action alone.
- */
-const spelledAsTheActionOnTheTask = (input: string, value: string) =>
-  input === "smoke-checks" && value.startsWith("- ");
-
 e2e((scenario, host) => {
   const accepted = (inputs: Record<string, string>) => Object.keys(inputs).every(host.accepts);
 
   describe("Given an app and a run with one bad input", () => {
-    scenario.each(
-      cases.filter(
-        ([input, value]) =>
-          host.accepts(input) &&
-          (host.name === "action" || !spelledAsTheActionOnTheTask(input, value)),
-      ),
-    )("when %s is %p, the run exits 1 naming it and Azure is never called", (s, input, value) =>
-      rejects(s, { ...valid, [input]: value }, input),
+    scenario.each(cases.filter(([input]) => host.accepts(input)))(
+      "when %s is %p, the run exits 1 naming it and Azure is never called",
+      (s, input, value) => rejects(s, { ...valid, [input]: value }, input),
     );
 
     scenario.each(buildCases.filter(([input]) => host.accepts(input)))(

@@ -73,10 +73,14 @@ export async function runMain(
   });
   if (!parsed.ok) {
     for (const problem of parsed.errors) {
-      const prefix = `${problem.input}:`;
+      // `traffic-steps: …`, or a part of it such as `smoke-checks[0].path: …`: named as the
+      // platform spells the input.
+      const named =
+        problem.message.startsWith(problem.input) &&
+        /^[:[.]/.test(problem.message.slice(problem.input.length));
       host.error(
-        problem.message.startsWith(prefix)
-          ? `${host.inputName(problem.input)}:${problem.message.slice(prefix.length)}`
+        named
+          ? `${host.inputName(problem.input)}${problem.message.slice(problem.input.length)}`
           : problem.message,
       );
     }
