@@ -10,6 +10,7 @@ import { availableParallelism, cpus, release, totalmem, type } from "node:os";
 import { join, resolve } from "node:path";
 import * as prettier from "prettier";
 import { startEmulator } from "../emulator/index.ts";
+import { DEFAULT_TIMING } from "../src/core/timing.ts";
 import { analyzeRun, type RunFigures } from "./bench/analyze.ts";
 import { measureCliStart, type CliStart } from "./bench/peer.ts";
 import { ASSUMED_CLI_START_MS, project, type Projection } from "./bench/project.ts";
@@ -209,8 +210,8 @@ function missCause(p: Projection, verb: "deploy" | "rollback"): string {
   const without = (100 * (overhead - p.lagMs)) / p.floorMs;
   return (
     `of the ${s(overhead)} overhead, ${s(p.lagMs)} is polling lag: \`DEFAULT_TIMING\` ` +
-    "(src/core/timing.ts) polls a write's operation and a revision's readiness at most every 2 s, " +
-    `so each of them is seen about 1 s after it ended (without that lag: ${without.toFixed(1)}%); ` +
+    `(src/core/timing.ts) polls a write's operation and a revision's readiness at most every ${s(DEFAULT_TIMING.operation.maxMs)}, ` +
+    `so each of them is seen about ${s(DEFAULT_TIMING.operation.maxMs / 2)} after it ended on average (without that lag: ${without.toFixed(1)}%); ` +
     `${s(p.latencyMs)} is ARM round trips and token requests at the assumed latencies` +
     (verb === "rollback"
       ? "; the lease's own tags write (operator verbs) is in the floor, its lag is not."
