@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-DCGUSRWE.js";
+} from "./chunks/chunk-HNQI36A7.js";
 import {
   __commonJS,
   __require,

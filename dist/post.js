@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-DCGUSRWE.js";
+} from "./chunks/chunk-HNQI36A7.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

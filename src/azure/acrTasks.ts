@@ -14,7 +14,7 @@ import type { TlsSettings } from "@azure/core-rest-pipeline";
 import type { Clock } from "../core/clock.ts";
 import { USER_AGENT } from "./client.ts";
 import { AzureError } from "./errors.ts";
-import { callWithRetries, RETRY_DEFAULTS, type SdkCallOptions } from "./retry.ts";
+import { callWithRetries, policyFor, RETRY_DEFAULTS, type SdkCallOptions } from "./retry.ts";
 
 export type { DockerBuildRequest, Run } from "@azure/arm-containerregistry";
 
@@ -188,15 +188,7 @@ export class AcrTasksClient {
     options: (CallOptions & { retryForMs?: number }) | undefined,
     send: (o: SdkCallOptions) => PromiseLike<T>,
   ): Promise<T> {
-    return callWithRetries(
-      what,
-      {
-        ...this.#options,
-        signal: options?.signal,
-        retryForMs: options?.retryForMs ?? this.#options.retryForMs,
-      },
-      send,
-    );
+    return callWithRetries(what, policyFor(this.#options, options), send);
   }
 }
 

@@ -11,7 +11,7 @@ import type { Clock } from "../core/clock.ts";
 import type { CallOptions } from "../core/ports.ts";
 import { DEFAULT_TIMING, pollGaps, type PollSchedule } from "../core/timing.ts";
 import { AzureError, toAzureError } from "./errors.ts";
-import { callWithRetries, RETRY_DEFAULTS, type SdkCallOptions } from "./retry.ts";
+import { callWithRetries, policyFor, RETRY_DEFAULTS, type SdkCallOptions } from "./retry.ts";
 
 export interface GatewayOptions {
   clock: Clock;
@@ -205,15 +205,7 @@ export class ContainerAppsGateway {
     options: CallOptions | undefined,
     send: (o: SdkCallOptions) => PromiseLike<T>,
   ): Promise<T> {
-    return callWithRetries(
-      what,
-      {
-        ...this.#options,
-        signal: options?.signal,
-        retryForMs: options?.retryForMs ?? this.#options.retryForMs,
-      },
-      send,
-    );
+    return callWithRetries(what, policyFor(this.#options, options), send);
   }
 }
 

@@ -23,6 +23,18 @@ export interface RetryPolicy {
   signal?: AbortSignal;
 }
 
+/** A client's policy for one call: its defaults, with the call's signal and retry budget. */
+export function policyFor(
+  defaults: RetryPolicy,
+  call?: { signal?: AbortSignal; retryForMs?: number },
+): RetryPolicy {
+  return {
+    ...defaults,
+    signal: call?.signal,
+    retryForMs: call?.retryForMs ?? defaults.retryForMs,
+  };
+}
+
 /** Request timeout and retry budget of a call that asks for nothing else. */
 export const RETRY_DEFAULTS = { requestTimeoutMs: 60_000, retryForMs: 120_000 };
 

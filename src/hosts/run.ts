@@ -16,7 +16,7 @@ import { readInputs } from "../core/inputs/validate.ts";
 import { RunJournal } from "../core/journal.ts";
 import type { EngineDeps, ImageSource } from "../core/ports.ts";
 import { renderOutputs, renderSummary } from "../core/report/summary.ts";
-import { waitForRevisionReady } from "../core/rollout/readiness.ts";
+import { waitForRevisionReady, withinReadinessTimeout } from "../core/rollout/readiness.ts";
 import { interruptedReport, recoverInterrupted } from "../core/rollout/recover.ts";
 import { timingFromEnvironment, type TimingProfile } from "../core/timing.ts";
 import type { ActionName, BuildInputs, DeploymentReport, Inputs } from "../core/types.ts";
@@ -230,15 +230,18 @@ export async function runPost(host: Host): Promise<number> {
     clock: systemClock,
     run: host.context(),
     waitReady: (apps, revision) =>
-      waitForRevisionReady(apps, revision, {
-        app,
-        resourceGroup,
-        clock: systemClock,
-        log: host,
-        deadline: systemClock.now() + inputs.readinessTimeoutMs,
-        timeoutText: `\`readiness-timeout\``,
-        schedule: timing.readiness,
-      }),
+      waitForRevisionReady(
+        apps,
+        revision,
+        withinReadinessTimeout({
+          app,
+          resourceGroup,
+          clock: systemClock,
+          log: host,
+          schedule: timing.readiness,
+          timeoutMs: inputs.readinessTimeoutMs,
+        }),
+      ),
   });
   if (outcome.kind === "nothing") return 0;
   // The main step was cut short: this step writes the summary and result it could not.

@@ -146,23 +146,33 @@ export async function waitForReplicas(
  * Phase "Readiness": waits for `name` within readiness-timeout, on the context's poll schedule;
  * with `minReplicas` of 2 or more, until that many replicas are ready too, within the same time.
  */
+/** The options of a wait bounded by `readiness-timeout`, starting now. */
+export function withinReadinessTimeout(
+  options: Omit<ReadinessOptions, "deadline" | "timeoutText"> & { timeoutMs: number },
+): ReadinessOptions {
+  const { timeoutMs, ...rest } = options;
+  return {
+    ...rest,
+    deadline: options.clock.now() + timeoutMs,
+    timeoutText: `\`readiness-timeout\` (${formatDuration(timeoutMs)})`,
+  };
+}
+
 export async function waitReady(
   ctx: RolloutContext,
   name: string,
   minReplicas = 0,
 ): Promise<RevisionState> {
   const { apps, clock, log, signal } = ctx.deps;
-  const timeoutMs = ctx.inputs.readinessTimeoutMs;
-  const options: ReadinessOptions = {
+  const options = withinReadinessTimeout({
     app: ctx.inputs.containerApp,
     resourceGroup: ctx.inputs.resourceGroup,
     clock,
     log,
     signal,
-    deadline: clock.now() + timeoutMs,
-    timeoutText: `\`readiness-timeout\` (${formatDuration(timeoutMs)})`,
     schedule: ctx.timing.readiness,
-  };
+    timeoutMs: ctx.inputs.readinessTimeoutMs,
+  });
   const revision = await waitForRevisionReady(apps, name, options);
   if (minReplicas > 1) await waitForReplicas(apps, name, minReplicas, options);
   return revision;

@@ -9,7 +9,7 @@
 import type { Clock } from "../clock.ts";
 import { DeployFailure, ExternalChange, LeaseLost, errorCode, errorMessage } from "../failure.ts";
 import type { RunJournal } from "../journal.ts";
-import type { ContainerAppsPort, Log, RevisionState, RunContext } from "../ports.ts";
+import type { AppState, ContainerAppsPort, Log, RevisionState, RunContext } from "../ports.ts";
 import type { AppScopeRestore } from "../revision/plan.ts";
 import { formatTraffic } from "../report/format.ts";
 import { LAST_TAG, decodeLeaseTags, heldTagsOf, mergeOurTags } from "../tags.ts";
@@ -113,12 +113,7 @@ async function leaveAsFound(
   ctx.report.errorCode = taken ? "LeaseLost" : "TrafficChangedExternally";
   journal.settle();
   const now = await apps.getApp().catch(() => undefined);
-  if (!taken && now && ctx.leaseHeld) {
-    await apps
-      .updateTags(mergeOurTags(now.tags, {}))
-      .then(() => log.info("Lease released; the app was left as found."))
-      .catch((e: unknown) => log.warning(`Could not release the lease: ${errorMessage(e)}`));
-  }
+  if (!taken && now && ctx.leaseHeld) await giveLeaseBack(apps, now, log);
   return ctx.finish("failed", reason, now ? currentTraffic(now) : []);
 }
 
@@ -270,12 +265,18 @@ async function releaseOwnLease(
   try {
     const apps = await deps.apps();
     const app = await apps.getApp();
-    if (decodeLeaseTags(app.tags)?.runId !== deps.run.runId) return;
-    await apps.updateTags(mergeOurTags(app.tags, {}));
-    log.info("Lease released; the app was left as found.");
+    if (decodeLeaseTags(app.tags)?.runId === deps.run.runId) await giveLeaseBack(apps, app, log);
   } catch (error) {
     log.warning(`Could not release the lease: ${errorMessage(error)}`);
   }
+}
+
+/** Takes this run's lease off `app` (as just read), every other tag kept; never throws. */
+async function giveLeaseBack(apps: ContainerAppsPort, app: AppState, log: Log): Promise<void> {
+  await apps
+    .updateTags(mergeOurTags(app.tags, {}))
+    .then(() => log.info("Lease released; the app was left as found."))
+    .catch((e: unknown) => log.warning(`Could not release the lease: ${errorMessage(e)}`));
 }
 
 export type InterruptedOutcome =
