@@ -8,7 +8,8 @@ import { deploy } from "../../src/core/actions/deploy.ts";
 import type { HttpProbe, HttpRequest } from "../../src/core/checks/run.ts";
 import type { HttpLogSummary, RevisionMinute, TrafficMonitor } from "../../src/core/ports.ts";
 import { decodeHeldTags } from "../../src/core/tags.ts";
-import { MemoryApp, deployInputs, engineDeps } from "../support/engineWorld.ts";
+import { FakeApps } from "./support/fakeApps.ts";
+import { deployInputs, engineDeps } from "../support/engineWorld.ts";
 
 /** The candidate's label URL: `green` while it is tested, `blue` once it holds production. */
 const CANDIDATE_HOSTS = ["shop---green.env.test", "shop---blue.env.test"];
@@ -56,7 +57,7 @@ const SIDE_BY_SIDE = {
 
 describe("the side-by-side judge in the engine, on seeded latencies", () => {
   test("a candidate three times slower than stable is rolled back at the first step", async () => {
-    const apps = new MemoryApp();
+    const apps = new FakeApps();
     const probe = seededProbe({ seed: 11, stableMs: 40, candidateMs: 120 });
     const deps = engineDeps(apps, probe);
     const report = await deploy(deployInputs(SIDE_BY_SIDE), deps);
@@ -74,7 +75,7 @@ describe("the side-by-side judge in the engine, on seeded latencies", () => {
   });
 
   test("a candidate 5% slower is promoted: the floor keeps small slowdowns from failing", async () => {
-    const apps = new MemoryApp();
+    const apps = new FakeApps();
     const probe = seededProbe({ seed: 12, stableMs: 40, candidateMs: 42 });
     const deps = engineDeps(apps, probe);
     const report = await deploy(deployInputs(SIDE_BY_SIDE), deps);
@@ -96,7 +97,7 @@ describe("the side-by-side judge in the engine, on seeded latencies", () => {
   });
 
   test("a candidate failing 20% of its pages, whose health check passes, is rolled back by its error rate", async () => {
-    const apps = new MemoryApp();
+    const apps = new FakeApps();
     const probe = seededProbe({ seed: 13, stableMs: 40, candidateMs: 40, candidateFailsEvery: 5 });
     const deps = engineDeps(apps, probe);
     const report = await deploy(deployInputs(SIDE_BY_SIDE), deps);
@@ -145,7 +146,7 @@ describe("a candidate with no traffic ends as `inconclusive` says", () => {
   };
 
   async function run(policy: string) {
-    const apps = new MemoryApp();
+    const apps = new FakeApps();
     const probe = seededProbe({ seed: 21, stableMs: 40, candidateMs: 40 });
     const deps = engineDeps(apps, probe, { monitor: new MemoryMonitor() });
     const report = await deploy(deployInputs({ ...NO_TRAFFIC, inconclusive: policy }), deps);
@@ -187,7 +188,7 @@ describe("a candidate with no traffic ends as `inconclusive` says", () => {
   });
 
   test("hold at the last step: the candidate keeps 100%, held for a person to promote or reject", async () => {
-    const apps = new MemoryApp();
+    const apps = new FakeApps();
     const probe = seededProbe({ seed: 22, stableMs: 40, candidateMs: 40 });
     const deps = engineDeps(apps, probe, { monitor: new MemoryMonitor() });
     const report = await deploy(

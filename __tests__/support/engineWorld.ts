@@ -1,22 +1,15 @@
 /**
- * The engine's edges as plain values, for tests of what happens inside a bake: an in-memory
- * container app, and a clock on which time moves only when every task is waiting, jumping to the
+ * The engine's edges as plain values, for tests of what happens inside a bake (with the in-memory
+ * app of __tests__/core/support): a clock on which time moves only when every task is waiting, jumping to the
  * earliest wake-up — so concurrent waits (the checks, the looks, the side-by-side traffic) keep
  * their order without any real time passing.
  */
 import type { Clock } from "../../src/core/clock.ts";
 import type { HttpProbe } from "../../src/core/checks/run.ts";
 import { readInputs } from "../../src/core/inputs/validate.ts";
-import type {
-  AppState,
-  ContainerAppsPort,
-  CreateRevisionRequest,
-  EngineDeps,
-  Log,
-  RevisionState,
-} from "../../src/core/ports.ts";
+import type { ContainerAppsPort, EngineDeps, Log } from "../../src/core/ports.ts";
 import { DEFAULT_TIMING } from "../../src/core/timing.ts";
-import type { Inputs, TrafficWeight } from "../../src/core/types.ts";
+import type { Inputs } from "../../src/core/types.ts";
 
 interface Timer {
   at: number;
@@ -66,97 +59,6 @@ export class EventClock implements Clock {
       if (this.#timers.length > 0) this.#schedule();
     });
   }
-}
-
-/** One container app in memory, serving v1 at 100% under `blue`; records every write. */
-export class MemoryApp implements ContainerAppsPort {
-  writes: string[] = [];
-  traffic: TrafficWeight[] = [{ revisionName: "shop--v1", weight: 100, label: "blue" }];
-  tags: Record<string, string> = {};
-  revisions = new Map<string, RevisionState>([["shop--v1", revision("shop--v1")]]);
-
-  async getApp(): Promise<AppState> {
-    return {
-      name: "shop",
-      resourceGroup: "rg",
-      provisioningState: "Succeeded",
-      activeRevisionsMode: "Multiple",
-      latestRevisionName: [...this.revisions.keys()].at(-1),
-      environmentId:
-        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/env",
-      ingress: {
-        fqdn: "shop.env.test",
-        external: true,
-        traffic: this.traffic.map((e) => ({ ...e })),
-      },
-      containers: [{ name: "shop", image: "registry.test/shop:1" }],
-      template: { containers: [{ name: "shop", image: "registry.test/shop:1" }] },
-      configuration: { activeRevisionsMode: "Multiple" },
-      tags: { ...this.tags },
-    };
-  }
-  async getWorkloadProfiles() {
-    return [];
-  }
-  async listSecrets() {
-    return [];
-  }
-  async listReplicas() {
-    return [];
-  }
-  async getDefaultDomain() {
-    return "env.test";
-  }
-  async listRevisions() {
-    return [...this.revisions.values()];
-  }
-  async getRevision(name: string) {
-    const found = this.revisions.get(name);
-    if (!found) throw new Error(`no revision ${name}`);
-    return found;
-  }
-  async createRevision(request: CreateRevisionRequest) {
-    this.writes.push("create");
-    if (request.tags) this.tags = request.tags;
-    const name = `shop--${request.revisionSuffix}`;
-    this.revisions.set(name, revision(name, request.template.containers[0]?.image));
-    this.traffic = request.traffic;
-    return this.getApp();
-  }
-  async updateTraffic(traffic: TrafficWeight[], options?: { tags?: Record<string, string> }) {
-    this.writes.push("traffic");
-    this.traffic = traffic;
-    if (options?.tags) this.tags = options.tags;
-    return this.getApp();
-  }
-  async updateTags(tags: Record<string, string>) {
-    this.writes.push("tags");
-    this.tags = tags;
-    return this.getApp();
-  }
-  describePullAccess() {
-    return { configured: true, message: "pulls with its identity" };
-  }
-  async activateRevision(name: string) {
-    this.writes.push(`activate ${name}`);
-  }
-  async deactivateRevision(name: string) {
-    this.writes.push(`deactivate ${name}`);
-    const found = this.revisions.get(name);
-    if (found) this.revisions.set(name, { ...found, active: false });
-  }
-}
-
-function revision(name: string, image = "registry.test/shop:1"): RevisionState {
-  return {
-    name,
-    active: true,
-    provisioningState: "Provisioned",
-    runningState: "Running",
-    healthState: "Healthy",
-    trafficWeight: 0,
-    containers: [{ name: "shop", image }],
-  };
 }
 
 /** A log that keeps its lines, for assertions. */
