@@ -4,7 +4,10 @@
  */
 import { deploy } from "../../src/core/actions/deploy.ts";
 import type { HttpProbe } from "../../src/core/checks/run.ts";
-import type { DiagnosticsPort, Log } from "../../src/core/ports.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import { collectDiagnostics } from "../../src/core/diagnostics/collect.ts";
+import { describeDiagnostics } from "../../src/core/diagnostics/describe.ts";
+import type { DiagnosticsPort, LogAnalyticsRequest, Log } from "../../src/core/ports.ts";
 import { engine, healthy, inputs, silent } from "./support/engine.ts";
 import { FakeApps } from "./support/fakeApps.ts";
 
@@ -27,6 +30,7 @@ describe("diagnostics of a failed candidate", () => {
         return [{ stream: "stderr", text: "cannot reach db: password=hunter22 s3cret-token" }];
       },
       readSystemEvents: async () => [],
+      readLogAnalytics: async () => ({ kept: false, why: "its logs destination is none" }),
     };
     const logged: string[] = [];
     const log: Log = {
@@ -108,5 +112,144 @@ describe("diagnostics of a failed candidate", () => {
       bodyPrefix: "upstream connect error",
     });
     expect(apps.writes.at(-1)).toBe("deactivate shop--v2");
+  });
+});
+
+describe("what Log Analytics keeps of a failed candidate's logs", () => {
+  const revision = "shop--v2";
+  const created = "2026-12-01T10:00:00.000Z";
+  const apps = {
+    getRevision: async () => ({
+      name: revision,
+      active: true,
+      provisioningState: "Provisioned",
+      runningState: "Failed",
+      healthState: "Unhealthy",
+      trafficWeight: 0,
+      containers: [{ name: "shop", image: "shop:2" }],
+      createdTime: created,
+    }),
+  };
+  const line = (time: string, text: string) => ({ time, stream: "stderr" as const, text });
+  const logged = {
+    kept: true as const,
+    where: "ContainerAppConsoleLogs_CL and ContainerAppSystemLogs_CL of workspace 1a2b",
+    console: [
+      {
+        replica: "shop--v2-abc",
+        container: "shop",
+        source: "log-analytics" as const,
+        lines: [line("2026-12-01T10:00:05.000Z", "Error: cannot start")],
+      },
+      {
+        replica: "shop--v2-gone",
+        container: "shop",
+        source: "log-analytics" as const,
+        lines: [line("2026-12-01T10:00:02.000Z", "Error: first attempt")],
+      },
+    ],
+    systemEvents: [
+      {
+        time: "2026-12-01T10:00:06.000Z",
+        type: "Warning",
+        reason: "Error",
+        message: "Container 'shop' was terminated with exit code '1'",
+        revision,
+      },
+      { time: "2026-12-01T10:00:07.000Z", message: "another revision's", revision: "shop--v1" },
+    ],
+    latest: Date.parse("2026-12-01T10:00:07.000Z"),
+  };
+
+  function port(overrides: Partial<DiagnosticsPort> = {}): {
+    port: DiagnosticsPort;
+    asked: LogAnalyticsRequest[];
+  } {
+    const asked: LogAnalyticsRequest[] = [];
+    return {
+      asked,
+      port: {
+        listReplicas: async () => [{ name: "shop--v2-abc", containers: [{ name: "shop" }] }],
+        readConsole: async () => [],
+        readSystemEvents: async () => [],
+        readLogAnalytics: async (request) => (asked.push(request), logged),
+        ...overrides,
+      },
+    };
+  }
+  const collect = (diagnostics: DiagnosticsPort) =>
+    collectDiagnostics(
+      { apps, diagnostics, clock: systemClock },
+      { revision, lines: 20, deadlineMs: 5_000 },
+    );
+
+  test("fills a container whose live stream had nothing, adds a replica no longer listed, and takes the events when the stream had none", async () => {
+    const { port: diagnostics, asked } = port();
+    const found = await collect(diagnostics);
+    expect(asked).toEqual([
+      { revision, from: Date.parse(created) - 60_000, to: expect.any(Number), lines: 20 },
+    ]);
+    expect(found.console).toEqual(logged.console);
+    expect(found.systemEvents).toEqual([logged.systemEvents[0]]);
+    expect(found.systemEventsSource).toBe("log-analytics");
+    expect(found.logAnalytics).toEqual({
+      where: logged.where,
+      consoleLines: 2,
+      systemEvents: 1,
+      latest: "2026-12-01T10:00:07.000Z",
+    });
+    expect(found.warnings).toEqual([]);
+    const text = describeDiagnostics(found).join("\n");
+    expect(text).toContain("Console of shop in shop--v2-gone (last 1 line, from Log Analytics):");
+    expect(text).toContain("System events (1, from Log Analytics):");
+    expect(text).toContain(
+      `Log Analytics: ${logged.where}: 2 console lines and 1 system event of the revision, the latest of 2026-12-01T10:00:07.000Z (records arrive there minutes late)`,
+    );
+  });
+
+  test("what the live streams gave is kept as they gave it", async () => {
+    const live = [line("2026-12-01T10:00:05.100Z", "Error: cannot start (live)")];
+    const events = [{ message: `Deactivating revision ${revision}`, revision }];
+    const found = await collect(
+      port({ readConsole: async () => live, readSystemEvents: async () => events }).port,
+    );
+    expect(found.console[0]).toEqual({ replica: "shop--v2-abc", container: "shop", lines: live });
+    expect(found.console.map((tail) => tail.replica)).toEqual(["shop--v2-abc", "shop--v2-gone"]);
+    expect(found.systemEvents).toEqual(events);
+    expect(found.systemEventsSource).toBeUndefined();
+  });
+
+  test("an environment that keeps no logs there says why, without a warning; a failed query is a warning and the rest is kept", async () => {
+    const none = await collect(
+      port({
+        readLogAnalytics: async () => ({
+          kept: false,
+          why: "environment env keeps no logs in Log Analytics (its logs destination is none)",
+        }),
+      }).port,
+    );
+    expect(none.logAnalytics).toEqual({
+      why: "environment env keeps no logs in Log Analytics (its logs destination is none)",
+      consoleLines: 0,
+      systemEvents: 0,
+    });
+    expect(none.warnings).toEqual([]);
+    expect(describeDiagnostics(none)).toContain(
+      "Log Analytics: not read: environment env keeps no logs in Log Analytics (its logs destination is none)",
+    );
+
+    const failed = await collect(
+      port({
+        readLogAnalytics: async () => {
+          throw new Error("403 InsufficientAccessError");
+        },
+      }).port,
+    );
+    expect(failed.warnings).toEqual([
+      `Could not read the logs of ${revision} in Log Analytics: 403 InsufficientAccessError`,
+    ]);
+    expect(failed.logAnalytics).toBeUndefined();
+    expect(failed.state?.runningState).toBe("Failed");
+    expect(failed.replicas).toHaveLength(1);
   });
 });

@@ -72,9 +72,18 @@ export const OPERATIONS: RoleOperation[] = [
     optional: "`gates` with a production gate",
   },
   {
+    operation: "Microsoft.Insights/diagnosticSettings/read",
+    calls:
+      "diagnosticSettings.list (@azure/arm-monitor) on the environment: where its HTTP logs go (the production latency gate), and its console and system logs (a failed candidate's diagnostics, `azure-monitor` logs destination)",
+    optional:
+      "`gates` with the production latency gate; the diagnostics' Log Analytics part on an environment with the `azure-monitor` logs destination",
+  },
+  {
     operation: "Microsoft.OperationalInsights/workspaces/query/read",
-    calls: "LogsQueryClient.queryResource: the production latency gate",
-    optional: "`gates` with the production latency gate",
+    calls:
+      "LogsQueryClient.queryResource: the production latency gate, and a failed candidate's console and system logs (`azure-monitor` destination); LogsQueryClient.queryWorkspace: the same logs in the `_CL` tables (`log-analytics` destination), on the workspace's scope",
+    optional:
+      "`gates` with the production latency gate; the diagnostics' Log Analytics part (without it, the live streams are still read)",
   },
   {
     operation: "Microsoft.ContainerRegistry/registries/read",
@@ -175,6 +184,12 @@ export function operationOf(method: string, path: string): string | null | undef
     )
   ) {
     return m === "GET" ? "Microsoft.App/locations/containerAppOperationResults/read" : undefined;
+  }
+  if (/^\/loganalytics\/v1\/.+\/query$/i.test(path)) {
+    return m === "POST" ? "Microsoft.OperationalInsights/workspaces/query/read" : undefined;
+  }
+  if (/\/providers\/Microsoft\.Insights\/diagnosticSettings$/i.test(path)) {
+    return m === "GET" ? "Microsoft.Insights/diagnosticSettings/read" : undefined;
   }
   if (/\/providers\/Microsoft\.App\/managedEnvironments\/[^/]+$/i.test(path)) {
     return m === "GET" ? "Microsoft.App/managedEnvironments/read" : undefined;

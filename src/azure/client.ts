@@ -8,6 +8,7 @@ import { resolveCloud, withDiscoveredAudience } from "./clouds.ts";
 import { ContainerAppsGateway } from "./containerApps.ts";
 import { createCredential, type CredentialSource } from "./credentials.ts";
 import { ContainerAppDiagnostics } from "./diagnostics.ts";
+import { createMonitorClients } from "./logAnalytics.ts";
 import { createTrafficMonitor } from "./monitor.ts";
 
 /** How every Azure client of this tool introduces itself. */
@@ -52,18 +53,22 @@ export async function connectContainerApp(connection: AppConnection): Promise<Co
     ...(connection.operationPoll ? { operationPoll: connection.operationPoll } : {}),
     onRetry: connection.onRetry,
   });
+  const monitorClients = createMonitorClients({
+    credential,
+    subscriptionId: connection.subscriptionId,
+    armEndpoint: cloud.armEndpoint,
+    armScope: cloud.armScope,
+    ...(cloud.logAnalytics && { logAnalytics: cloud.logAnalytics }),
+    userAgent: USER_AGENT,
+  });
   return {
     apps: new ContainerAppsAdapter(gateway, { maskSecret: connection.maskSecret }),
-    diagnostics: new ContainerAppDiagnostics(gateway, connection.subscriptionId),
+    diagnostics: new ContainerAppDiagnostics(gateway, connection.subscriptionId, monitorClients),
     monitor: createTrafficMonitor({
-      credential,
+      clients: monitorClients,
       subscriptionId: connection.subscriptionId,
       resourceGroup: connection.resourceGroup,
       app: connection.app,
-      armEndpoint: cloud.armEndpoint,
-      armScope: cloud.armScope,
-      ...(cloud.logAnalytics && { logAnalytics: cloud.logAnalytics }),
-      userAgent: USER_AGENT,
       workspaceCustomerId: async (environmentId) =>
         (await gateway.getEnvironment(environmentId)).appLogsConfiguration
           ?.logAnalyticsConfiguration?.customerId,

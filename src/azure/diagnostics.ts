@@ -3,8 +3,8 @@
  * (`containerAppsRevisionReplicas.listReplicas`), what their containers printed (each container's
  * `logStreamEndpoint`, else the CLI's path on the host of the app's `eventStreamEndpoint`) and
  * the platform's events (the app's `eventStreamEndpoint`), both streams opened with the token of
- * the app's `getAuthtoken`. The ARM calls go through the gateway's retries; the token and the
- * endpoint are read once per run.
+ * the app's `getAuthtoken`; and what Log Analytics keeps of both (appLogs.ts). The ARM calls go
+ * through the gateway's retries; the token and the endpoint are read once per run.
  */
 import type { ReplicaContainer } from "@azure/arm-appcontainers";
 import type {
@@ -14,19 +14,29 @@ import type {
   ReplicaState,
   SystemEvent,
 } from "../core/diagnostics/types.ts";
-import type { CallOptions, DiagnosticsPort, StreamReadOptions } from "../core/ports.ts";
+import type {
+  CallOptions,
+  DiagnosticsPort,
+  LogAnalyticsRequest,
+  LoggedLines,
+  StreamReadOptions,
+} from "../core/ports.ts";
+import { readLogAnalytics } from "./appLogs.ts";
 import type { ContainerAppsGateway } from "./containerApps.ts";
+import type { MonitorClients } from "./logAnalytics.ts";
 import { consoleStreamUrl, parseConsoleLine, parseSystemEvent, readStream } from "./logStream.ts";
 
 export class ContainerAppDiagnostics implements DiagnosticsPort {
   readonly #gateway: ContainerAppsGateway;
   readonly #subscriptionId: string;
+  readonly #monitor: MonitorClients;
   #token?: Promise<string>;
   #eventStream?: Promise<string>;
 
-  constructor(gateway: ContainerAppsGateway, subscriptionId: string) {
+  constructor(gateway: ContainerAppsGateway, subscriptionId: string, monitor: MonitorClients) {
     this.#gateway = gateway;
     this.#subscriptionId = subscriptionId;
+    this.#monitor = monitor;
   }
 
   async listReplicas(revision: string, options?: CallOptions): Promise<ReplicaState[]> {
@@ -66,6 +76,13 @@ export class ContainerAppDiagnostics implements DiagnosticsPort {
       signal: options.signal,
     });
     return lines.map(parseSystemEvent).filter((event): event is SystemEvent => event !== undefined);
+  }
+
+  readLogAnalytics(
+    request: LogAnalyticsRequest,
+    options: { signal: AbortSignal },
+  ): Promise<LoggedLines> {
+    return readLogAnalytics(this.#gateway, this.#monitor, request, options);
   }
 
   /** The token of `getAuthtoken`, asked once; asked again after a failure. */

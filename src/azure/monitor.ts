@@ -5,9 +5,7 @@
  * environment's diagnostic settings, and `ContainerAppHTTPLogs` queried on the environment itself
  * with `@azure/monitor-query-logs` (`LogsQueryClient.queryResource`), so no workspace id is needed.
  */
-import { MonitorClient } from "@azure/arm-monitor";
-import type { TokenCredential } from "@azure/core-auth";
-import { LogsQueryClient, LogsQueryResultStatus, type LogsTable } from "@azure/monitor-query-logs";
+import type { LogsTable } from "@azure/monitor-query-logs";
 import type {
   CallOptions,
   HttpLogSummary,
@@ -15,18 +13,21 @@ import type {
   RevisionMinute,
   TrafficMonitor,
 } from "../core/ports.ts";
-import { AzureError } from "./errors.ts";
+import {
+  abortOptions,
+  diagnosticSettingsOf,
+  kqlDatetime,
+  kqlString,
+  queryLogs,
+  sendsToWorkspace,
+  type MonitorClients,
+} from "./logAnalytics.ts";
 
 export interface MonitorConnection {
-  credential: TokenCredential;
+  clients: MonitorClients;
   subscriptionId: string;
   resourceGroup: string;
   app: string;
-  armEndpoint: string;
-  armScope: string;
-  /** The Log Analytics query API's resource (its audience), e.g. https://api.loganalytics.io. */
-  logAnalytics?: string;
-  userAgent: string;
   /** `appLogsConfiguration.logAnalyticsConfiguration.customerId` of an environment. */
   workspaceCustomerId(environmentId: string): Promise<string | undefined>;
 }
@@ -37,31 +38,20 @@ const NAMESPACE = "Microsoft.App/containerApps";
 const HTTP_LOGS = "ContainerAppHTTPLogs";
 
 export function createTrafficMonitor(connection: MonitorConnection): TrafficMonitor {
-  const metrics = new MonitorClient(connection.credential, connection.subscriptionId, {
-    endpoint: connection.armEndpoint,
-    credentials: { scopes: [connection.armScope] },
-    userAgentOptions: { userAgentPrefix: connection.userAgent },
-  });
-  let logs: LogsQueryClient | undefined;
-  const logsClient = (): LogsQueryClient => {
-    if (!connection.logAnalytics) {
-      throw new AzureError(
-        "This cloud names no Log Analytics query endpoint (logAnalyticsResourceId in its metadata)",
-        { code: "LogAnalyticsEndpointUnknown" },
-      );
-    }
-    logs ??= new LogsQueryClient(connection.credential, {
-      endpoint: `${connection.logAnalytics.replace(/\/+$/, "")}/v1`,
-      credentials: { scopes: [`${connection.logAnalytics.replace(/\/+$/, "")}/.default`] },
-      userAgentOptions: { userAgentPrefix: connection.userAgent },
-    });
-    return logs;
-  };
+  const { clients } = connection;
   const appId = `subscriptions/${connection.subscriptionId}/resourceGroups/${connection.resourceGroup}/providers/Microsoft.App/containerApps/${connection.app}`;
+
+  const query = (
+    environmentId: string,
+    text: string,
+    range: { from: number; to: number },
+    options?: CallOptions,
+  ): Promise<LogsTable> =>
+    queryLogs(clients, { resourceId: environmentId }, HTTP_LOGS, text, range, options);
 
   return {
     async requestsByMinute(range, revisions, options) {
-      const response = await metrics.metrics.list(appId, {
+      const response = await clients.arm.metrics.list(appId, {
         timespan: `${iso(range.from)}/${iso(range.to)}`,
         interval: "PT1M",
         metricnames: METRIC,
@@ -75,23 +65,8 @@ export function createTrafficMonitor(connection: MonitorConnection): TrafficMoni
     },
 
     async httpLogsDestination(environmentId, options) {
-      const settings = [];
-      for await (const setting of metrics.diagnosticSettings.list(
-        trimSlash(environmentId),
-        abortOptions(options),
-      )) {
-        settings.push(setting);
-      }
-      const sending = settings.find(
-        (setting) =>
-          setting.workspaceId &&
-          (setting.logs ?? []).some(
-            (log) =>
-              log.enabled &&
-              (log.category?.toLowerCase() === HTTP_LOGS.toLowerCase() ||
-                log.categoryGroup?.toLowerCase() === "alllogs"),
-          ),
-      );
+      const settings = await diagnosticSettingsOf(clients, environmentId, options);
+      const sending = settings.find((setting) => sendsToWorkspace(setting, HTTP_LOGS));
       const customerId = await connection.workspaceCustomerId(environmentId);
       const destination: HttpLogsDestination = {
         ...(sending?.workspaceId && { workspaceId: sending.workspaceId }),
@@ -104,19 +79,12 @@ export function createTrafficMonitor(connection: MonitorConnection): TrafficMoni
     },
 
     async httpLogs(environmentId, range, revisions, options) {
-      const table = await query(
-        logsClient(),
-        environmentId,
-        summaryQuery(range, revisions),
-        range,
-        options,
-      );
+      const table = await query(environmentId, summaryQuery(range, revisions), range, options);
       return summariesOf(table);
     },
 
     async httpLogDurations(environmentId, range, revision, size, options) {
       const table = await query(
-        logsClient(),
         environmentId,
         durationsQuery(range, revision, size),
         range,
@@ -141,7 +109,7 @@ export function requestsFilter(revisions: readonly string[]): string {
 export function summaryQuery(range: { from: number; to: number }, revisions: readonly string[]) {
   return [
     HTTP_LOGS,
-    `| where TimeGenerated >= datetime(${iso(range.from)}) and TimeGenerated < datetime(${iso(range.to)})`,
+    `| where TimeGenerated >= ${kqlDatetime(range.from)} and TimeGenerated < ${kqlDatetime(range.to)}`,
     `| where RevisionName in (${revisions.map(kqlString).join(", ")}) and StatusCode < 500`,
     "| summarize Requests = count(), P50 = percentile(RequestDuration, 50), P95 = percentile(RequestDuration, 95), P99 = percentile(RequestDuration, 99), Latest = max(TimeGenerated) by RevisionName",
   ].join("\n");
@@ -155,37 +123,11 @@ export function durationsQuery(
 ) {
   return [
     HTTP_LOGS,
-    `| where TimeGenerated >= datetime(${iso(range.from)}) and TimeGenerated < datetime(${iso(range.to)})`,
+    `| where TimeGenerated >= ${kqlDatetime(range.from)} and TimeGenerated < ${kqlDatetime(range.to)}`,
     `| where RevisionName == ${kqlString(revision)} and StatusCode < 500`,
     "| project RequestDuration",
     `| sample ${Math.max(1, Math.floor(size))}`,
   ].join("\n");
-}
-
-async function query(
-  client: LogsQueryClient,
-  environmentId: string,
-  text: string,
-  range: { from: number; to: number },
-  options?: CallOptions,
-): Promise<LogsTable> {
-  const result = await client.queryResource(
-    trimSlash(environmentId),
-    text,
-    { startTime: new Date(range.from), endTime: new Date(Math.max(range.to, range.from + 1)) },
-    abortOptions(options),
-  );
-  if (result.status === LogsQueryResultStatus.PartialFailure) {
-    throw new AzureError(
-      `The ${HTTP_LOGS} query returned partial results: ${result.partialError.message}`,
-      {
-        code: result.partialError.code,
-      },
-    );
-  }
-  const table = result.tables[0];
-  if (!table) throw new AzureError(`The ${HTTP_LOGS} query returned no table`, { code: "NoTable" });
-  return table;
 }
 
 interface MetricLike {
@@ -243,22 +185,10 @@ function summariesOf(table: LogsTable): HttpLogSummary[] {
   });
 }
 
-function kqlString(value: string): string {
-  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
-}
-
 function iso(time: number): string {
   return new Date(time).toISOString();
 }
 
-function trimSlash(id: string): string {
-  return id.replace(/^\/+/, "");
-}
-
 function lastSegment(id: string): string {
   return id.split("/").filter(Boolean).at(-1) ?? id;
-}
-
-function abortOptions(options?: CallOptions) {
-  return options?.signal ? { abortSignal: options.signal } : {};
 }

@@ -5,7 +5,13 @@
 import type { Clock } from "./clock.ts";
 import type { Json, RevisionTemplate, SecretEntry } from "./revision/model.ts";
 import type { HttpProbe } from "./checks/run.ts";
-import type { ConsoleLine, ConsoleTarget, ReplicaState, SystemEvent } from "./diagnostics/types.ts";
+import type {
+  ConsoleLine,
+  ConsoleTarget,
+  ConsoleTail,
+  ReplicaState,
+  SystemEvent,
+} from "./diagnostics/types.ts";
 import type { TimingProfile } from "./timing.ts";
 import type { TrafficWeight } from "./types.ts";
 
@@ -166,7 +172,38 @@ export interface DiagnosticsPort {
   readConsole(target: ConsoleTarget, options: StreamReadOptions): Promise<ConsoleLine[]>;
   /** The app's last system events, oldest first (of every revision: the caller picks). */
   readSystemEvents(options: StreamReadOptions): Promise<SystemEvent[]>;
+  /**
+   * What Log Analytics holds of one revision's console lines and system events, when the app's
+   * environment sends its logs there: the last `lines` of each, oldest first.
+   */
+  readLogAnalytics(
+    request: LogAnalyticsRequest,
+    options: { signal: AbortSignal },
+  ): Promise<LoggedLines>;
 }
+
+export interface LogAnalyticsRequest {
+  revision: string;
+  /** The time range to read (epoch ms): from the revision's creation to now. */
+  from: number;
+  to: number;
+  lines: number;
+}
+
+/** A revision's logs as Log Analytics held them, or why the environment keeps none there. */
+export type LoggedLines =
+  | { kept: false; why: string }
+  | {
+      kept: true;
+      /** The tables, and the workspace or environment they were queried on. */
+      where: string;
+      /** Per replica and container, oldest line first. */
+      console: ConsoleTail[];
+      /** Of the revision, and of the app where they name no revision; oldest first. */
+      systemEvents: SystemEvent[];
+      /** `TimeGenerated` of the latest record read (epoch ms): logs arrive there minutes late. */
+      latest?: number;
+    };
 
 export interface Log {
   debug(message: string): void;

@@ -3,15 +3,22 @@
  * its containers printed, the platform's events about it — within one deadline. Every part is
  * read at once and on its own: a part that fails or is not read in time becomes a warning, and
  * the others are kept. Never throws.
+ *
+ * The live streams come first. Log Analytics, when the environment sends its logs there, fills
+ * in what they could not give: the lines of a container whose stream had none (a crashed one, a
+ * replica already gone) and the events when the event stream had none. Its records arrive
+ * minutes late, so what it held, and until when, is said too.
  */
 import type { Clock } from "../clock.ts";
 import { errorMessage } from "../failure.ts";
 import type { ContainerAppsPort, DiagnosticsPort } from "../ports.ts";
 import { formatDuration } from "../report/format.ts";
+import type { LoggedLines } from "../ports.ts";
 import type {
   CandidateDiagnostics,
   ConsoleTail,
   FailedRequest,
+  LogAnalyticsRead,
   ReplicaState,
   RevisionSnapshot,
   SystemEvent,
@@ -19,6 +26,12 @@ import type {
 
 /** A revision scaled out far is read from its first replicas: enough to say why. */
 const MAX_REPLICAS = 3;
+/** Containers with no live stream (replicas gone) shown from Log Analytics at most. */
+const MAX_LOGGED_TAILS = 6;
+/** Logs of a revision whose creation time is unknown are read this far back. */
+const UNKNOWN_CREATION_LOOKBACK_MS = 60 * 60_000;
+/** Clocks differ: the logs are read from a minute before the revision was created. */
+const CLOCK_MARGIN_MS = 60_000;
 /** A line longer than this is cut: one minified stack trace must not fill the summary. */
 export const MAX_LINE_CHARS = 2_000;
 /**
@@ -69,9 +82,10 @@ export async function collectDiagnostics(
     }
   };
 
-  const state = part(`Could not read the state of ${revision}`, async () =>
-    snapshotOf(await apps.getRevision(revision, { signal, retryForMs: left() })),
+  const read = part(`Could not read the state of ${revision}`, () =>
+    apps.getRevision(revision, { signal, retryForMs: left() }),
   );
+  const state = read.then((found) => found && snapshotOf(found));
   const replicasAndConsole = diagnostics
     ? part(`Could not list the replicas of ${revision}`, () =>
         diagnostics.listReplicas(revision, { signal, retryForMs: left() }),
@@ -94,11 +108,30 @@ export async function collectDiagnostics(
         )
       : Promise.resolve(undefined);
 
-  const [snapshot, { replicas, console }, allEvents] = await Promise.all([
+  const logged: Promise<LoggedLines | undefined> =
+    diagnostics && lines > 0
+      ? read.then((found) => {
+          const created = found?.createdTime ? Date.parse(found.createdTime) : Number.NaN;
+          const from = Number.isFinite(created)
+            ? created - CLOCK_MARGIN_MS
+            : started - UNKNOWN_CREATION_LOOKBACK_MS;
+          return part(`Could not read the logs of ${revision} in Log Analytics`, () =>
+            diagnostics.readLogAnalytics({ revision, from, to: clock.now(), lines }, { signal }),
+          );
+        })
+      : Promise.resolve(undefined);
+
+  const [snapshot, { replicas, console: live }, allEvents, inLogs] = await Promise.all([
     state,
     replicasAndConsole,
     events,
+    logged,
   ]);
+  const fromLogs = inLogs?.kept ? inLogs : undefined;
+  const console = withLoggedTails(live, fromLogs?.console ?? []);
+  const streamEvents = eventsOf(allEvents ?? [], revision);
+  const loggedEvents = eventsOf(fromLogs?.systemEvents ?? [], revision);
+  const eventsFromLogs = streamEvents.length === 0 && loggedEvents.length > 0;
   return withinSize({
     revision,
     ...(request.errorCode ? { errorCode: request.errorCode } : {}),
@@ -110,9 +143,11 @@ export async function collectDiagnostics(
       ...tail,
       lines: tail.lines.slice(-lines).map((line) => ({ ...line, text: cut(line.text) })),
     })),
-    systemEvents: eventsOf(allEvents ?? [], revision)
+    systemEvents: (eventsFromLogs ? loggedEvents : streamEvents)
       .slice(-lines)
       .map((event) => ({ ...event, message: cut(event.message) })),
+    ...(eventsFromLogs && { systemEventsSource: "log-analytics" as const }),
+    ...(inLogs && { logAnalytics: logAnalyticsRead(inLogs, revision) }),
     ...(request.failedRequest ? { failedRequest: request.failedRequest } : {}),
     warnings,
   });
@@ -180,6 +215,37 @@ async function readConsoles(
     }),
   );
   return tails.filter((tail): tail is ConsoleTail => tail !== undefined);
+}
+
+/**
+ * The live tails, where one that had no line is replaced by the same container's lines in Log
+ * Analytics; then the containers Log Analytics has lines of and no stream was read for (replicas
+ * no longer listed), the latest first.
+ */
+function withLoggedTails(live: ConsoleTail[], logged: ConsoleTail[]): ConsoleTail[] {
+  const key = (tail: ConsoleTail) => `${tail.replica}\n${tail.container}`;
+  const byKey = new Map(logged.filter((tail) => tail.lines.length > 0).map((t) => [key(t), t]));
+  const merged = live.map((tail) =>
+    tail.lines.length === 0 ? (byKey.get(key(tail)) ?? tail) : tail,
+  );
+  const shown = new Set(live.map(key));
+  const lastTime = (tail: ConsoleTail) => tail.lines.at(-1)?.time ?? "";
+  const others = [...byKey.values()]
+    .filter((tail) => !shown.has(key(tail)))
+    .sort((a, b) => lastTime(b).localeCompare(lastTime(a)))
+    .slice(0, MAX_LOGGED_TAILS);
+  return [...merged, ...others];
+}
+
+/** What Log Analytics held of the revision: how many lines and events, and until when. */
+function logAnalyticsRead(logged: LoggedLines, revision: string): LogAnalyticsRead {
+  if (!logged.kept) return { why: logged.why, consoleLines: 0, systemEvents: 0 };
+  return {
+    where: logged.where,
+    consoleLines: logged.console.reduce((sum, tail) => sum + tail.lines.length, 0),
+    systemEvents: eventsOf(logged.systemEvents, revision).length,
+    ...(logged.latest !== undefined && { latest: new Date(logged.latest).toISOString() }),
+  };
 }
 
 /**

@@ -7,7 +7,9 @@ import { formatDuration } from "../report/format.ts";
 import type {
   CandidateDiagnostics,
   ConsoleLine,
+  ConsoleTail,
   FailedRequest,
+  LogAnalyticsRead,
   ReplicaContainerState,
   ReplicaState,
   RevisionSnapshot,
@@ -62,6 +64,32 @@ export function describeEvent(event: SystemEvent): string {
   return `${what ? `${what}: ` : ""}${event.message}${count}`;
 }
 
+/** `last 3 lines` — `, from Log Analytics` when they were not read from the live stream. */
+export function describeTailCount(tail: ConsoleTail): string {
+  const count = `last ${tail.lines.length} line${tail.lines.length === 1 ? "" : "s"}`;
+  return tail.source === "log-analytics" ? `${count}, from Log Analytics` : count;
+}
+
+/** `12` — `12, from Log Analytics` when the event stream had none. */
+export function describeEventCount(diagnostics: CandidateDiagnostics): string {
+  const count = `${diagnostics.systemEvents.length}`;
+  return diagnostics.systemEventsSource === "log-analytics"
+    ? `${count}, from Log Analytics`
+    : count;
+}
+
+/**
+ * `ContainerAppConsoleLogs_CL and ContainerAppSystemLogs_CL of workspace …: 4 console lines and
+ * 3 system events of the revision, the latest of 2026-12-01T10:15:02.000Z (records arrive
+ * minutes late)`, or why none was read.
+ */
+export function describeLogAnalytics(read: LogAnalyticsRead): string {
+  if (!read.where) return `not read: ${read.why ?? "the environment keeps no logs there"}`;
+  const held = `${read.consoleLines} console line${read.consoleLines === 1 ? "" : "s"} and ${read.systemEvents} system event${read.systemEvents === 1 ? "" : "s"} of the revision`;
+  const until = read.latest ? `, the latest of ${read.latest}` : "";
+  return `${read.where}: ${held}${until} (records arrive there minutes late)`;
+}
+
 /**
  * What the diagnostics found, in one line: the revision's state, its containers' restarts, what
  * was read of its logs.
@@ -106,14 +134,15 @@ export function describeDiagnostics(diagnostics: CandidateDiagnostics): string[]
     if (failedRequest.bodyPrefix) lines.push(`  Body: ${oneLine(failedRequest.bodyPrefix)}`);
   }
   if (diagnostics.systemEvents.length > 0) {
-    lines.push(`System events (${diagnostics.systemEvents.length}):`);
+    lines.push(`System events (${describeEventCount(diagnostics)}):`);
     for (const event of diagnostics.systemEvents) lines.push(`  ${describeEvent(event)}`);
   }
   for (const tail of diagnostics.console) {
-    lines.push(
-      `Console of ${tail.container} in ${tail.replica} (last ${tail.lines.length} line${tail.lines.length === 1 ? "" : "s"}):`,
-    );
+    lines.push(`Console of ${tail.container} in ${tail.replica} (${describeTailCount(tail)}):`);
     for (const line of tail.lines) lines.push(`  ${describeLine(line)}`);
+  }
+  if (diagnostics.logAnalytics) {
+    lines.push(`Log Analytics: ${describeLogAnalytics(diagnostics.logAnalytics)}`);
   }
   lines.push(`Collected in ${formatDuration(diagnostics.durationMs)}`);
   return lines;

@@ -60,6 +60,21 @@ export interface ConsoleTail {
   replica: string;
   container: string;
   lines: ConsoleLine[];
+  /** Set when they were read from Log Analytics rather than from the replica's live stream. */
+  source?: "log-analytics";
+}
+
+/** What was read of the revision's logs in Log Analytics. */
+export interface LogAnalyticsRead {
+  /** The tables, and the workspace or environment they were queried on; absent when none was. */
+  where?: string;
+  /** Why none was read: the environment keeps no logs in Log Analytics. */
+  why?: string;
+  /** Of the revision, as many as the query gave. */
+  consoleLines: number;
+  systemEvents: number;
+  /** `TimeGenerated` of the latest record (ISO 8601): logs arrive there minutes late. */
+  latest?: string;
 }
 
 /** The revision as it was read once the traffic was restored. */
@@ -98,6 +113,10 @@ export interface CandidateDiagnostics {
   replicas?: ReplicaState[];
   console: ConsoleTail[];
   systemEvents: SystemEvent[];
+  /** Set when the system events were read from Log Analytics (the event stream had none). */
+  systemEventsSource?: "log-analytics";
+  /** What Log Analytics held, when the environment sends its logs there. */
+  logAnalytics?: LogAnalyticsRead;
   failedRequest?: FailedRequest;
   /** What could not be collected, and why. */
   warnings: string[];

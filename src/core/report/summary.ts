@@ -8,10 +8,13 @@
 import {
   describeContainer,
   describeEvent,
+  describeEventCount,
   describeLine,
+  describeLogAnalytics,
   describeReplica,
   describeRequest,
   describeState,
+  describeTailCount,
   headline,
 } from "../diagnostics/describe.ts";
 import type { CandidateDiagnostics } from "../diagnostics/types.ts";
@@ -415,16 +418,18 @@ function diagnosticsSection(diagnostics: CandidateDiagnostics): string {
   }
   if (diagnostics.systemEvents.length > 0) {
     parts.push(
-      `**System events** (${diagnostics.systemEvents.length}):\n\n${codeBlock(diagnostics.systemEvents.map(describeEvent).join("\n"))}`,
+      `**System events** (${describeEventCount(diagnostics)}):\n\n${codeBlock(diagnostics.systemEvents.map(describeEvent).join("\n"))}`,
     );
   }
   for (const tail of diagnostics.console) {
-    const count = `last ${tail.lines.length} line${tail.lines.length === 1 ? "" : "s"}`;
     parts.push(
       tail.lines.length === 0
         ? `**Console of ${code(tail.container)} in ${code(tail.replica)}:** nothing printed.`
-        : `**Console of ${code(tail.container)} in ${code(tail.replica)}** (${count}):\n\n${codeBlock(tail.lines.map(describeLine).join("\n"))}`,
+        : `**Console of ${code(tail.container)} in ${code(tail.replica)}** (${describeTailCount(tail)}):\n\n${codeBlock(tail.lines.map(describeLine).join("\n"))}`,
     );
+  }
+  if (diagnostics.logAnalytics) {
+    parts.push(`**Log Analytics:** ${inline(describeLogAnalytics(diagnostics.logAnalytics))}.`);
   }
   if (diagnostics.warnings.length > 0) {
     parts.push(diagnostics.warnings.map((warning) => `- ⚠️ ${inline(warning)}`).join("\n"));
