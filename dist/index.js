@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-HNQI36A7.js";
+} from "./chunks/chunk-NZSES7ZO.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-HNQI36A7.js";
+} from "./chunks/chunk-NZSES7ZO.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts
