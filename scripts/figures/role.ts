@@ -49,7 +49,7 @@ export const OPERATIONS: RoleOperation[] = [
   {
     operation: "Microsoft.App/managedEnvironments/read",
     calls:
-      "managedEnvironments.get (getEnvironment): the default domain, read when the app's ingress reports no FQDN (kept: a run cannot know beforehand)",
+      "managedEnvironments.get (getEnvironment): the default domain, read when the app's ingress reports no FQDN (kept: a run cannot know beforehand), and where a failed candidate's logs are kept (its logs destination)",
   },
   {
     operation: "Microsoft.App/containerApps/revisions/replicas/read",
