@@ -140,7 +140,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         actor: settings.clientId,
         requestListeners: armListeners,
         monitor: createMonitorApi({ store, telemetry }),
-        logAnalytics: createLogAnalyticsApi({ store, telemetry, identity }),
+        logAnalytics: createLogAnalyticsApi({ store, telemetry, identity, logs }),
       }),
     );
     const armPort = await serve(armServer, teardown);

@@ -1,45 +1,130 @@
 /**
- * The Log Analytics query API as the emulator serves it, resource-scoped as
- * `LogsQueryClient.queryResource` calls it: `POST /loganalytics/v1/{resourceId}/query` with
- * `{"query", "timespan"}`, on the ARM server (the cloud metadata names the base as
- * `logAnalyticsResourceId`, which is also the token audience, as on Azure).
+ * The Log Analytics query API as the emulator serves it, on the ARM server (the cloud metadata
+ * names the base as `logAnalyticsResourceId`, which is also the token audience, as on Azure),
+ * both ways `LogsQueryClient` calls it, with `{"query", "timespan"}`:
  *
- * A managed environment whose diagnostic setting sends `ContainerAppHTTPLogs` to a workspace has
- * that table: one record per request its ingress routed, with the service's column names, visible
- * once the ingestion delay has passed. Queries run in the KQL subset of kql.ts; anything outside it
- * is refused in the service's error envelope (`BadArgumentError` with a nested `innererror`).
+ * - resource-scoped, `POST /loganalytics/v1/{managed environment id}/query`
+ *   (`queryResource`): the resource-specific tables the environment's diagnostic settings send —
+ *   `ContainerAppHTTPLogs` (one record per request its ingress routed), and, when its
+ *   `appLogsConfiguration.destination` is `azure-monitor`, `ContainerAppConsoleLogs` and
+ *   `ContainerAppSystemLogs`;
+ * - workspace-scoped, `POST /loganalytics/v1/workspaces/{customerId}/query` (`queryWorkspace`):
+ *   `ContainerAppConsoleLogs_CL` and `ContainerAppSystemLogs_CL` of every environment whose
+ *   destination is `log-analytics` with that customer id, and the resource-specific tables of
+ *   every environment whose diagnostic settings send them to that workspace.
+ *
+ * Rows show once the ingestion delay has passed and within the request's timespan. Queries run in
+ * the KQL subset of kql.ts; anything outside it is refused in the service's error envelope
+ * (`BadArgumentError` with a nested `innererror`); a table the scope does not have is an unknown
+ * table.
  */
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import type { Identity } from "./identity.ts";
 import { KqlError, runKql, type KqlColumn, type KqlTable, type KqlValue } from "./kql.ts";
 import { sendJson } from "./http.ts";
+import type { ConsoleEntry, LogStreams, SystemEventEntry } from "./logs.ts";
 import type { ManagedEnvironment, ResourceStore } from "./store.ts";
-import type { RequestRecord, Telemetry } from "./telemetry.ts";
+import {
+  appLogsDestination,
+  CONSOLE_LOGS,
+  HTTP_LOGS,
+  SYSTEM_LOGS,
+  workspaceCustomerId,
+  type RequestRecord,
+  type Telemetry,
+} from "./telemetry.ts";
 
 export const LOG_ANALYTICS_PREFIX = "/loganalytics";
 /** The public cloud's Log Analytics resource: tokens for it are accepted too. */
 const PUBLIC_RESOURCE = "https://api.loganalytics.io";
+/** The tables the `log-analytics` destination fills in the workspace. */
+const CONSOLE_LOGS_CL = "ContainerAppConsoleLogs_CL";
+const SYSTEM_LOGS_CL = "ContainerAppSystemLogs_CL";
 
-const HTTP_LOG_COLUMNS: KqlColumn[] = [
-  { name: "TimeGenerated", type: "datetime" },
-  { name: "StartTime", type: "datetime" },
-  { name: "ContainerAppName", type: "string" },
-  { name: "EnvironmentName", type: "string" },
-  { name: "RevisionName", type: "string" },
-  { name: "ReplicaName", type: "string" },
-  { name: "Method", type: "string" },
-  { name: "Path", type: "string" },
-  { name: "Authority", type: "string" },
-  { name: "StatusCode", type: "int" },
-  { name: "RequestDuration", type: "long" },
-  { name: "Location", type: "string" },
-  { name: "_ResourceId", type: "string" },
-  { name: "Type", type: "string" },
+/** A column and how a journal entry gives its value, in the environment it belongs to. */
+type Column<T> = KqlColumn & { of: (entry: T, environment: ManagedEnvironment) => KqlValue };
+
+const HTTP_LOG_COLUMNS: Column<RequestRecord>[] = [
+  { name: "TimeGenerated", type: "datetime", of: (r) => r.time },
+  { name: "StartTime", type: "datetime", of: (r) => r.time - r.durationMs },
+  { name: "ContainerAppName", type: "string", of: (r) => r.app },
+  { name: "EnvironmentName", type: "string", of: (r) => r.environment },
+  { name: "RevisionName", type: "string", of: (r) => r.revision },
+  { name: "ReplicaName", type: "string", of: (r) => r.replica ?? "" },
+  { name: "Method", type: "string", of: (r) => r.method },
+  { name: "Path", type: "string", of: (r) => r.path },
+  { name: "Authority", type: "string", of: (r) => r.host },
+  { name: "StatusCode", type: "int", of: (r) => r.status },
+  { name: "RequestDuration", type: "long", of: (r) => r.durationMs },
+  { name: "Location", type: "string", of: (_, e) => e.location },
+  { name: "_ResourceId", type: "string", of: (r) => r.environmentId.toLowerCase() },
+  { name: "Type", type: "string", of: () => HTTP_LOGS },
+];
+
+/** `ContainerAppConsoleLogs`: the resource-specific table of the Azure Monitor tables reference. */
+const CONSOLE_LOG_COLUMNS: Column<ConsoleEntry>[] = [
+  { name: "TimeGenerated", type: "datetime", of: (c) => c.time },
+  { name: "ContainerAppName", type: "string", of: (c) => c.app },
+  { name: "EnvironmentName", type: "string", of: (c) => c.environment },
+  { name: "RevisionName", type: "string", of: (c) => c.revision },
+  { name: "ContainerGroupName", type: "string", of: (c) => c.replica },
+  { name: "ContainerName", type: "string", of: (c) => c.container },
+  { name: "ContainerImage", type: "string", of: (c) => c.image },
+  { name: "Stream", type: "string", of: (c) => c.stream },
+  { name: "Log", type: "string", of: (c) => c.text },
+  { name: "Location", type: "string", of: (_, e) => e.location },
+  { name: "_ResourceId", type: "string", of: (_, e) => e.id.toLowerCase() },
+  { name: "Type", type: "string", of: () => CONSOLE_LOGS },
+];
+
+/** `ContainerAppSystemLogs`: here `Type` is the event's severity, as the reference has it. */
+const SYSTEM_LOG_COLUMNS: Column<SystemEventEntry>[] = [
+  { name: "TimeGenerated", type: "datetime", of: (s) => s.time },
+  { name: "ContainerAppName", type: "string", of: (s) => s.app },
+  { name: "EnvironmentName", type: "string", of: (s) => s.environment },
+  { name: "RevisionName", type: "string", of: (s) => s.revision ?? "" },
+  { name: "ReplicaName", type: "string", of: (s) => s.replica ?? "" },
+  { name: "Type", type: "string", of: (s) => s.type },
+  { name: "Reason", type: "string", of: (s) => s.reason },
+  { name: "EventSource", type: "string", of: () => "ContainerAppController" },
+  { name: "Log", type: "string", of: (s) => s.message },
+  { name: "Count", type: "int", of: (s) => s.count },
+  { name: "Location", type: "string", of: (_, e) => e.location },
+  { name: "_ResourceId", type: "string", of: (_, e) => e.id.toLowerCase() },
+];
+
+/** `ContainerAppConsoleLogs_CL`: the custom table of the `log-analytics` destination. */
+const CONSOLE_LOG_CL_COLUMNS: Column<ConsoleEntry>[] = [
+  { name: "TimeGenerated", type: "datetime", of: (c) => c.time },
+  { name: "ContainerAppName_s", type: "string", of: (c) => c.app },
+  { name: "EnvironmentName_s", type: "string", of: (c) => c.environment },
+  { name: "RevisionName_s", type: "string", of: (c) => c.revision },
+  { name: "ContainerGroupName_s", type: "string", of: (c) => c.replica },
+  { name: "ContainerName_s", type: "string", of: (c) => c.container },
+  { name: "ContainerImage_s", type: "string", of: (c) => c.image },
+  { name: "Stream_s", type: "string", of: (c) => c.stream },
+  { name: "Log_s", type: "string", of: (c) => c.text },
+  { name: "Type", type: "string", of: () => CONSOLE_LOGS_CL },
+];
+
+const SYSTEM_LOG_CL_COLUMNS: Column<SystemEventEntry>[] = [
+  { name: "TimeGenerated", type: "datetime", of: (s) => s.time },
+  { name: "ContainerAppName_s", type: "string", of: (s) => s.app },
+  { name: "EnvironmentName_s", type: "string", of: (s) => s.environment },
+  { name: "RevisionName_s", type: "string", of: (s) => s.revision ?? "" },
+  { name: "ReplicaName_s", type: "string", of: (s) => s.replica ?? "" },
+  { name: "Type_s", type: "string", of: (s) => s.type },
+  { name: "Reason_s", type: "string", of: (s) => s.reason },
+  { name: "EventSource_s", type: "string", of: () => "ContainerAppController" },
+  { name: "Log_s", type: "string", of: (s) => s.message },
+  { name: "Count_d", type: "real", of: (s) => s.count },
+  { name: "Type", type: "string", of: () => SYSTEM_LOGS_CL },
 ];
 
 const environmentQuery =
   /^\/loganalytics\/v1\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.App\/managedEnvironments\/([^/]+)\/query$/i;
+const workspaceQuery = /^\/loganalytics\/v1\/workspaces\/([^/]+)\/query$/i;
 
 export interface LogAnalyticsApi {
   /** Whether a path is the Log Analytics API's (served before the ARM token check). */
@@ -51,12 +136,21 @@ export interface LogAnalyticsApi {
   ): number;
 }
 
+/** What a query reads from the logs journal (logs.ts). */
+export type LogJournal = Pick<LogStreams, "consoleWhere" | "systemEventsWhere">;
+
+interface Span {
+  from: number;
+  to: number;
+}
+
 export function createLogAnalyticsApi(options: {
   store: ResourceStore;
   telemetry: Telemetry;
   identity: Identity;
+  logs: LogJournal;
 }): LogAnalyticsApi {
-  const { store, telemetry, identity } = options;
+  const { store, telemetry, identity, logs } = options;
 
   function handle(
     request: { method: string; url: URL; authorization?: string; body: unknown },
@@ -80,33 +174,50 @@ export function createLogAnalyticsApi(options: {
         },
       });
     }
-    const match = environmentQuery.exec(request.url.pathname);
-    if (!match || request.method !== "POST") {
+    const resource = environmentQuery.exec(request.url.pathname);
+    const workspace = workspaceQuery.exec(request.url.pathname);
+    if ((!resource && !workspace) || request.method !== "POST") {
       return answer(404, {
         error: {
-          message: `The emulator serves POST ${LOG_ANALYTICS_PREFIX}/v1/<managed environment resource id>/query only, not ${request.method} ${request.url.pathname}.`,
+          message: `The emulator serves POST ${LOG_ANALYTICS_PREFIX}/v1/<managed environment resource id>/query and POST ${LOG_ANALYTICS_PREFIX}/v1/workspaces/<customer id>/query only, not ${request.method} ${request.url.pathname}.`,
           code: "PathNotFoundError",
           correlationId: randomUUID(),
         },
       });
     }
-    const [, subscription, group, name] = match;
-    const environment = store
-      .environments()
-      .find(
-        (e) =>
-          e.subscriptionId.toLowerCase() === subscription.toLowerCase() &&
-          e.resourceGroup.toLowerCase() === group.toLowerCase() &&
-          e.name.toLowerCase() === name.toLowerCase(),
-      );
-    if (!environment) {
-      return answer(404, {
-        error: {
-          message: `The resource '/subscriptions/${subscription}/resourceGroups/${group}/providers/Microsoft.App/managedEnvironments/${name}' was not found.`,
-          code: "ResourceNotFoundError",
-          correlationId: randomUUID(),
-        },
-      });
+    let resolve: (table: string, span: Span, now: number) => KqlTable | undefined;
+    if (resource) {
+      const [, subscription, group, name] = resource;
+      const environment = store
+        .environments()
+        .find(
+          (e) =>
+            e.subscriptionId.toLowerCase() === subscription.toLowerCase() &&
+            e.resourceGroup.toLowerCase() === group.toLowerCase() &&
+            e.name.toLowerCase() === name.toLowerCase(),
+        );
+      if (!environment) {
+        return answer(404, {
+          error: {
+            message: `The resource '/subscriptions/${subscription}/resourceGroups/${group}/providers/Microsoft.App/managedEnvironments/${name}' was not found.`,
+            code: "ResourceNotFoundError",
+            correlationId: randomUUID(),
+          },
+        });
+      }
+      resolve = (table, span, now) => resourceTable(environment, table, span, now);
+    } else {
+      const customerId = workspace![1].toLowerCase();
+      if (!knowsWorkspace(customerId)) {
+        return answer(404, {
+          error: {
+            message: `The workspace '${customerId}' could not be found.`,
+            code: "WorkspaceNotFoundError",
+            correlationId: randomUUID(),
+          },
+        });
+      }
+      resolve = (table, span, now) => workspaceTable(customerId, table, span, now);
     }
     const body = request.body as { query?: unknown; timespan?: unknown } | undefined;
     if (typeof body?.query !== "string" || body.query.trim() === "") {
@@ -127,11 +238,7 @@ export function createLogAnalyticsApi(options: {
       );
     }
     try {
-      const result = runKql(body.query, (table) =>
-        table === "ContainerAppHTTPLogs" && telemetry.sendsHttpLogs(environment)
-          ? httpLogs(environment, span, now)
-          : undefined,
-      );
+      const result = runKql(body.query, (table) => resolve(table, span, now));
       return answer(200, { tables: [toWire(result)] });
     } catch (error) {
       if (!(error instanceof KqlError)) throw error;
@@ -139,41 +246,142 @@ export function createLogAnalyticsApi(options: {
     }
   }
 
-  function httpLogs(
+  /** A table of one environment, as its diagnostic settings send it (no `_CL` table here). */
+  function resourceTable(
     environment: ManagedEnvironment,
-    span: { from: number; to: number },
+    table: string,
+    span: Span,
     now: number,
-  ): KqlTable {
-    const records = telemetry.ingested(
-      now,
-      (r) => r.environmentId === environment.id && r.time >= span.from && r.time <= span.to,
-    );
-    return { name: "ContainerAppHTTPLogs", columns: HTTP_LOG_COLUMNS, rows: records.map(row) };
+  ): KqlTable | undefined {
+    const category = categoryOf(table);
+    if (!category || telemetry.workspacesOf(environment, category).length === 0) return undefined;
+    return categoryTable(category, [environment], span, now);
   }
 
-  function row(record: RequestRecord): KqlValue[] {
-    const environment = store.environments().find((e) => e.id === record.environmentId);
-    return [
-      record.time,
-      record.time - record.durationMs,
-      record.app,
-      record.environment,
-      record.revision,
-      record.replica ?? "",
-      record.method,
-      record.path,
-      record.host,
-      record.status,
-      record.durationMs,
-      environment?.location ?? "",
-      record.environmentId.toLowerCase(),
-      "ContainerAppHTTPLogs",
-    ];
+  /**
+   * A table of a workspace: the `_CL` tables of the environments whose destination is
+   * `log-analytics` with this customer id; the resource-specific ones of the environments whose
+   * diagnostic settings send them here.
+   */
+  function workspaceTable(
+    customerId: string,
+    table: string,
+    span: Span,
+    now: number,
+  ): KqlTable | undefined {
+    if (table === CONSOLE_LOGS_CL || table === SYSTEM_LOGS_CL) {
+      const reporting = store.environments().filter((environment) => {
+        const destination = appLogsDestination(environment);
+        return destination.kind === "log-analytics" && destination.customerId === customerId;
+      });
+      if (reporting.length === 0) return undefined;
+      return table === CONSOLE_LOGS_CL
+        ? consoleTable(CONSOLE_LOGS_CL, CONSOLE_LOG_CL_COLUMNS, reporting, span, now)
+        : systemTable(SYSTEM_LOGS_CL, SYSTEM_LOG_CL_COLUMNS, reporting, span, now);
+    }
+    const category = categoryOf(table);
+    if (!category) return undefined;
+    const sending = store
+      .environments()
+      .filter((environment) =>
+        telemetry
+          .workspacesOf(environment, category)
+          .some((id) => workspaceCustomerId(id) === customerId),
+      );
+    return sending.length === 0 ? undefined : categoryTable(category, sending, span, now);
+  }
+
+  /** A workspace is known when an environment reports to it or a diagnostic setting sends to it. */
+  function knowsWorkspace(customerId: string): boolean {
+    return store.environments().some((environment) => {
+      const destination = appLogsDestination(environment);
+      return (
+        (destination.kind === "log-analytics" && destination.customerId === customerId) ||
+        telemetry
+          .diagnosticSettings(environment.id)
+          .some((setting) => workspaceCustomerId(setting.workspaceId) === customerId)
+      );
+    });
+  }
+
+  function categoryTable(
+    category: string,
+    environments: ManagedEnvironment[],
+    span: Span,
+    now: number,
+  ): KqlTable {
+    if (category === CONSOLE_LOGS) {
+      return consoleTable(CONSOLE_LOGS, CONSOLE_LOG_COLUMNS, environments, span, now);
+    }
+    if (category === SYSTEM_LOGS) {
+      return systemTable(SYSTEM_LOGS, SYSTEM_LOG_COLUMNS, environments, span, now);
+    }
+    const byId = new Map(environments.map((e) => [e.id, e]));
+    const records = telemetry.ingested(
+      now,
+      (r) => byId.has(r.environmentId) && r.time >= span.from && r.time <= span.to,
+    );
+    return tableOf(HTTP_LOGS, HTTP_LOG_COLUMNS, records, (r) => byId.get(r.environmentId)!);
+  }
+
+  function consoleTable(
+    name: string,
+    columns: Column<ConsoleEntry>[],
+    environments: ManagedEnvironment[],
+    span: Span,
+    now: number,
+  ): KqlTable {
+    const byId = byLowerId(environments);
+    const until = Math.min(span.to, now - telemetry.ingestionDelayMs);
+    const entries = logs.consoleWhere(
+      (c) => byId.has(c.environmentId) && c.time >= span.from && c.time <= until,
+    );
+    return tableOf(name, columns, entries, (c) => byId.get(c.environmentId)!);
+  }
+
+  function systemTable(
+    name: string,
+    columns: Column<SystemEventEntry>[],
+    environments: ManagedEnvironment[],
+    span: Span,
+    now: number,
+  ): KqlTable {
+    const byId = byLowerId(environments);
+    const until = Math.min(span.to, now - telemetry.ingestionDelayMs);
+    const events = logs.systemEventsWhere(
+      (s) => byId.has(s.environmentId) && s.time >= span.from && s.time <= until,
+    );
+    return tableOf(name, columns, events, (s) => byId.get(s.environmentId)!);
   }
 
   return {
     matches: (pathname) => pathname.toLowerCase().startsWith(`${LOG_ANALYTICS_PREFIX}/`),
     handle,
+  };
+}
+
+/** The diagnostic-setting category of a resource-specific table (the table is named after it). */
+function categoryOf(table: string): string | undefined {
+  return [HTTP_LOGS, CONSOLE_LOGS, SYSTEM_LOGS].find((category) => category === table);
+}
+
+function byLowerId(environments: ManagedEnvironment[]): Map<string, ManagedEnvironment> {
+  return new Map(environments.map((e) => [e.id.toLowerCase(), e]));
+}
+
+function tableOf<T>(
+  name: string,
+  columns: Column<T>[],
+  entries: T[],
+  environmentOf: (entry: T) => ManagedEnvironment,
+): KqlTable {
+  return {
+    name,
+    columns: columns.map(({ name: column, type }) => ({ name: column, type })),
+    rows: entries.map((entry) => {
+      const environment = environmentOf(entry);
+      return columns.map((column) => column.of(entry, environment));
+    }),
   };
 }
 

@@ -5,8 +5,9 @@
  * `getAuthtoken`; and the log stream server behind a replica container's `logStreamEndpoint` and
  * an app's `eventStreamEndpoint` (what `az containerapp logs show --type console|system` reads).
  *
- * The same journal is where a Log Analytics stand-in reads `ContainerAppConsoleLogs_CL` and
- * `ContainerAppSystemLogs_CL` rows from (`consoleLogRows()`, `systemLogRows()`).
+ * The same journal is where the Log Analytics stand-in (loganalytics.ts) reads the rows of
+ * `ContainerAppConsoleLogs(_CL)` and `ContainerAppSystemLogs(_CL)` from (`consoleWhere()`,
+ * `systemEventsWhere()`; `consoleLogRows()` and `systemLogRows()` give the `_CL` rows as objects).
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -23,6 +24,8 @@ export interface ConsoleEntry {
   /** ARM id of the app. */
   appId: string;
   app: string;
+  /** ARM id of the app's managed environment, lower-case. */
+  environmentId: string;
   environment: string;
   revision: string;
   replica: string;
@@ -37,6 +40,7 @@ export interface SystemEventEntry {
   time: number;
   appId: string;
   app: string;
+  environmentId: string;
   environment: string;
   revision?: string;
   replica?: string;
@@ -77,11 +81,14 @@ export interface SystemLogRow {
 export interface LifecycleLogs {
   console(
     app: ContainerApp,
-    entry: Omit<ConsoleEntry, "time" | "appId" | "app" | "environment">,
+    entry: Omit<ConsoleEntry, "time" | "appId" | "app" | "environmentId" | "environment">,
   ): void;
   event(
     app: ContainerApp,
-    entry: Omit<SystemEventEntry, "time" | "appId" | "app" | "environment" | "count"> & {
+    entry: Omit<
+      SystemEventEntry,
+      "time" | "appId" | "app" | "environmentId" | "environment" | "count"
+    > & {
       count?: number;
     },
   ): void;
@@ -146,7 +153,7 @@ export class LogStreams implements LifecycleLogs, LogStreamEndpoints {
 
   console(
     app: ContainerApp,
-    entry: Omit<ConsoleEntry, "time" | "appId" | "app" | "environment">,
+    entry: Omit<ConsoleEntry, "time" | "appId" | "app" | "environmentId" | "environment">,
   ): void {
     const recorded: ConsoleEntry = { time: Date.now(), ...identity(app), ...entry };
     append(this.#console, recorded);
@@ -155,7 +162,10 @@ export class LogStreams implements LifecycleLogs, LogStreamEndpoints {
 
   event(
     app: ContainerApp,
-    entry: Omit<SystemEventEntry, "time" | "appId" | "app" | "environment" | "count"> & {
+    entry: Omit<
+      SystemEventEntry,
+      "time" | "appId" | "app" | "environmentId" | "environment" | "count"
+    > & {
       count?: number;
     },
   ): void {
@@ -203,6 +213,16 @@ export class LogStreams implements LifecycleLogs, LogStreamEndpoints {
 
   systemEvents(): SystemEventEntry[] {
     return structuredClone(this.#events);
+  }
+
+  /** The console lines `keep` selects, oldest first: what a log query reads, without copying all. */
+  consoleWhere(keep: (entry: Readonly<ConsoleEntry>) => boolean): ConsoleEntry[] {
+    return this.#console.filter(keep).map((entry) => ({ ...entry }));
+  }
+
+  /** The system events `keep` selects, oldest first. */
+  systemEventsWhere(keep: (entry: Readonly<SystemEventEntry>) => boolean): SystemEventEntry[] {
+    return this.#events.filter(keep).map((entry) => ({ ...entry }));
   }
 
   /** Every console line as a `ContainerAppConsoleLogs_CL` row, oldest first. */
@@ -439,6 +459,7 @@ function identity(app: ContainerApp) {
   return {
     appId: app.id.toLowerCase(),
     app: app.name,
+    environmentId: app.environmentId.toLowerCase(),
     environment: app.environmentId.split("/").at(-1) ?? "",
   };
 }

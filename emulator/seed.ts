@@ -2,13 +2,18 @@
  * Seeding through the control API: an app that already runs the given revisions, as if deployed
  * long ago, in a resource group and environment created when missing.
  */
-import { createHash } from "node:crypto";
 import { HttpError } from "./http.ts";
 import { defaultDomainFor } from "./names.ts";
 import type { RevisionLifecycle } from "./revisions.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { ContainerApp, Json, ResourceStore, Revision } from "./store.ts";
-import type { Telemetry } from "./telemetry.ts";
+import {
+  CONSOLE_LOGS,
+  HTTP_LOGS,
+  SYSTEM_LOGS,
+  workspaceCustomerId,
+  type Telemetry,
+} from "./telemetry.ts";
 import type { SeedSpec } from "./types.ts";
 import {
   checkConfiguration,
@@ -42,6 +47,7 @@ export interface SeedContext {
 export async function seedApp(context: SeedContext, spec: SeedSpec): Promise<ContainerApp> {
   const { store, location } = context;
   const mode = checkSeed(spec);
+  const destination = checkWorkspace(spec.workspace);
   const subscriptionId = spec.subscriptionId ?? context.subscriptionId;
 
   store.addSubscription(subscriptionId);
@@ -65,7 +71,9 @@ export async function seedApp(context: SeedContext, spec: SeedSpec): Promise<Con
       tags: {},
       properties: {
         ...properties,
-        ...(spec.workspace ? { appLogsConfiguration: appLogsOf(spec.workspace.name) } : {}),
+        ...(spec.workspace && {
+          appLogsConfiguration: appLogsOf(spec.workspace.name, destination),
+        }),
       },
       defaultDomain: defaultDomainFor(id, location),
       staticIp: "127.0.0.1",
@@ -74,12 +82,24 @@ export async function seedApp(context: SeedContext, spec: SeedSpec): Promise<Con
       lastModifiedAt: now,
     };
     store.setEnvironment(environment);
-    if (spec.workspace && spec.workspace.httpLogs !== false) {
-      context.telemetry.setDiagnosticSetting(id, {
-        name: "http-logs",
-        workspaceId: `/subscriptions/${subscriptionId}/resourceGroups/${group.name}/providers/Microsoft.OperationalInsights/workspaces/${spec.workspace.name}`,
-        categories: ["ContainerAppHTTPLogs"],
-      });
+    if (spec.workspace) {
+      const workspaceId = `/subscriptions/${subscriptionId}/resourceGroups/${group.name}/providers/Microsoft.OperationalInsights/workspaces/${spec.workspace.name}`;
+      if (spec.workspace.httpLogs !== false) {
+        context.telemetry.setDiagnosticSetting(id, {
+          name: "http-logs",
+          workspaceId,
+          categories: [HTTP_LOGS],
+        });
+      }
+      // With destination azure-monitor, console and system logs reach the workspace only through
+      // a diagnostic setting, into the resource-specific tables.
+      if (destination === "azure-monitor") {
+        context.telemetry.setDiagnosticSetting(id, {
+          name: "app-logs",
+          workspaceId,
+          categories: [CONSOLE_LOGS, SYSTEM_LOGS],
+        });
+      }
     }
   }
   if (store.findAppIn(subscriptionId, group.name, spec.app)) {
@@ -165,9 +185,30 @@ export async function seedApp(context: SeedContext, spec: SeedSpec): Promise<Con
   return app;
 }
 
-/** The Log Analytics destination of an environment's console and system logs, named after it. */
-function appLogsOf(workspace: string) {
-  const hex = createHash("sha256").update(workspace).digest("hex");
-  const customerId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-  return { destination: "log-analytics", logAnalyticsConfiguration: { customerId } };
+type Destination = "log-analytics" | "azure-monitor";
+
+function checkWorkspace(workspace: SeedSpec["workspace"]): Destination {
+  if (workspace === undefined) return "log-analytics";
+  if (typeof workspace !== "object" || workspace === null || typeof workspace.name !== "string") {
+    throw new HttpError(400, "ContainerAppInvalidSchema", "A seed's `workspace` needs a `name`.");
+  }
+  const destination = workspace.destination ?? "log-analytics";
+  if (destination !== "log-analytics" && destination !== "azure-monitor") {
+    throw new HttpError(
+      400,
+      "ContainerAppInvalidSchema",
+      `A seed's \`workspace.destination\` is "log-analytics" or "azure-monitor", not ${JSON.stringify(destination)}.`,
+    );
+  }
+  return destination;
+}
+
+/**
+ * Where the environment's console and system logs go: the workspace's `_CL` tables, by its
+ * customer id (a stable GUID from its name), or Azure Monitor (a diagnostic setting says where).
+ */
+function appLogsOf(workspace: string, destination: Destination) {
+  return destination === "azure-monitor"
+    ? { destination }
+    : { destination, logAnalyticsConfiguration: { customerId: workspaceCustomerId(workspace) } };
 }

@@ -1,10 +1,13 @@
 /**
  * What Azure Monitor knows in the emulator: one record per request the ingress routed to a
  * revision (its app, revision, status, duration), visible only once the ingestion delay has
- * passed — so queries see data arrive late, as on Azure — and the diagnostic settings of
- * environments, which decide whether their HTTP logs reach a workspace. The metrics API
- * (monitor.ts) and the Log Analytics query API (loganalytics.ts) read from here.
+ * passed — so queries see data arrive late, as on Azure — and where environments send their logs:
+ * their diagnostic settings (HTTP logs, and with destination `azure-monitor` console and system
+ * logs) and their `appLogsConfiguration` (destination `log-analytics`: console and system logs to
+ * a workspace's `_CL` tables). The metrics API (monitor.ts) and the Log Analytics query API
+ * (loganalytics.ts) read from here; console lines and system events themselves are in logs.ts.
  */
+import { createHash } from "node:crypto";
 import type { RequestDetail } from "./contracts.ts";
 import { HttpError } from "./http.ts";
 import type { ContainerApp, ManagedEnvironment, ResourceStore } from "./store.ts";
@@ -33,6 +36,15 @@ export interface DiagnosticSetting {
   /** Log categories it sends, e.g. ContainerAppHTTPLogs. */
   categories: string[];
 }
+
+/** The categories of a managed environment's diagnostic settings that the emulator fills. */
+export const HTTP_LOGS = "ContainerAppHTTPLogs";
+export const CONSOLE_LOGS = "ContainerAppConsoleLogs";
+export const SYSTEM_LOGS = "ContainerAppSystemLogs";
+
+/** Where an environment's console and system logs go (`appLogsConfiguration`). */
+export type AppLogsDestination =
+  { kind: "log-analytics"; customerId: string } | { kind: "azure-monitor" } | { kind: "none" };
 
 /** Two hours of traffic at most: enough for any step's window, bounded for long rehearsals. */
 const KEEP_MS = 2 * 3_600_000;
@@ -103,10 +115,47 @@ export class Telemetry {
 
   /** Whether a diagnostic setting of the environment sends its HTTP logs to a workspace. */
   sendsHttpLogs(environment: ManagedEnvironment): boolean {
-    return this.diagnosticSettings(environment.id).some((setting) =>
-      setting.categories.some((c) => c.toLowerCase() === "containerapphttplogs"),
-    );
+    return this.workspacesOf(environment, HTTP_LOGS).length > 0;
   }
+
+  /**
+   * The resource ids of the workspaces the environment's diagnostic settings send `category` to.
+   * Console and system logs go through a diagnostic setting only when the environment's
+   * destination is `azure-monitor`; HTTP logs whatever it is.
+   */
+  workspacesOf(environment: ManagedEnvironment, category: string): string[] {
+    if (category !== HTTP_LOGS && appLogsDestination(environment).kind !== "azure-monitor") {
+      return [];
+    }
+    return this.diagnosticSettings(environment.id)
+      .filter((setting) =>
+        setting.categories.some((c) => c.toLowerCase() === category.toLowerCase()),
+      )
+      .map((setting) => setting.workspaceId);
+  }
+}
+
+/** What the environment's `appLogsConfiguration` says, as ARM holds it. */
+export function appLogsDestination(environment: ManagedEnvironment): AppLogsDestination {
+  const configuration = environment.properties.appLogsConfiguration as
+    { destination?: unknown; logAnalyticsConfiguration?: { customerId?: unknown } } | undefined;
+  const destination =
+    typeof configuration?.destination === "string" ? configuration.destination.toLowerCase() : "";
+  const customerId = configuration?.logAnalyticsConfiguration?.customerId;
+  if (destination === "log-analytics" && typeof customerId === "string" && customerId !== "") {
+    return { kind: "log-analytics", customerId: customerId.toLowerCase() };
+  }
+  return destination === "azure-monitor" ? { kind: "azure-monitor" } : { kind: "none" };
+}
+
+/**
+ * The customer id (workspace id) of the emulator's workspace of this name or resource id: a stable
+ * GUID from the name, as the seed gives an environment that reports to it.
+ */
+export function workspaceCustomerId(workspace: string): string {
+  const name = workspace.split("/").at(-1) ?? workspace;
+  const hex = createHash("sha256").update(name).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 function replicaOf(app: ContainerApp, revisionName: string): { replica?: string } {

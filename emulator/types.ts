@@ -133,11 +133,17 @@ export interface SeedSpec {
   /** The profile the app runs on. Default: Consumption. */
   workloadProfileName?: string;
   /**
-   * When the environment is created: the Log Analytics workspace it reports
-   * (`appLogsConfiguration.logAnalyticsConfiguration.customerId`), and whether a diagnostic
-   * setting sends its `ContainerAppHTTPLogs` there (default true). Default: no workspace.
+   * When the environment is created: the Log Analytics workspace its logs go to. Whether a
+   * diagnostic setting `http-logs` sends its `ContainerAppHTTPLogs` there (default true), and
+   * where its console and system logs go (`destination`, default "log-analytics"):
+   * - "log-analytics": `appLogsConfiguration: { destination: "log-analytics",
+   *   logAnalyticsConfiguration: { customerId } }` (a stable GUID from the name); the workspace's
+   *   tables `ContainerAppConsoleLogs_CL` and `ContainerAppSystemLogs_CL`;
+   * - "azure-monitor": `appLogsConfiguration: { destination: "azure-monitor" }` and a diagnostic
+   *   setting `app-logs` sending `ContainerAppConsoleLogs` and `ContainerAppSystemLogs` there.
+   * Default: no workspace (no appLogsConfiguration, no diagnostic setting).
    */
-  workspace?: { name: string; httpLogs?: boolean };
+  workspace?: { name: string; httpLogs?: boolean; destination?: "log-analytics" | "azure-monitor" };
 }
 
 export interface RevisionView {
