@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-NZSES7ZO.js";
+} from "./chunks/chunk-PEQFYAPW.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-NZSES7ZO.js";
+} from "./chunks/chunk-PEQFYAPW.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

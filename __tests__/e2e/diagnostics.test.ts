@@ -5,11 +5,14 @@
  */
 import type { Emulator } from "../../emulator/types.ts";
 import {
+  crashLines,
   diagnosticsGroup,
   diagnosticsOf,
   diagnosticsSection,
+  expectLogAnalyticsReadInOrder,
   expectReadBetweenRestoreAndDeactivation,
   expectRestored,
+  logAnalyticsQueries,
   moments,
 } from "./diagnosticsScenarios.ts";
 import { image, runAction, seedApp, startWorld } from "./harness.ts";
@@ -182,6 +185,124 @@ describe("Given an app serving v1 at 100%", () => {
     expect(
       run.lines.some((line) => /^::warning::Could not read the console output/.test(line.text)),
     ).toBe(true);
+    expectRestored(emulator, app, candidate, run, view.traffic);
+  });
+
+  test("when the candidate crashes and its streams refuse, the summary shows its last lines and the platform's events from the environment's Log Analytics workspace", async () => {
+    const app = "diag-workspace";
+    const view = await seedApp(emulator, app, {
+      environment: "env-diag-workspace",
+      workspace: { name: "diag-logs" },
+    });
+    const candidate = `${app}--bad`;
+    emulator.injectLogStreamFault({ app, kind: "status", status: 503, count: 20 });
+    const run = await runAction(emulator, {
+      inputs: { "container-app": app, image: image("crash"), "revision-suffix": "bad", ...FAST },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.result).toBe("failed-before-traffic");
+
+    const diagnostics = diagnosticsOf(run);
+    const [tail] = diagnostics.console;
+    expect(tail.source).toBe("log-analytics");
+    expect(tail.lines.map((line) => line.text)).toEqual(crashLines(app, candidate, image("crash")));
+    // The same lines the revision printed, at the times it printed them.
+    const printed = emulator.consoleLogs().filter((line) => line.revision === candidate);
+    expect(tail.lines.map((line) => line.time)).toEqual(
+      printed.map((line) => new Date(line.time).toISOString()),
+    );
+    expect(diagnostics.systemEventsSource).toBe("log-analytics");
+    expect(diagnostics.systemEvents.map((event) => event.message)).toContain(
+      `Container '${app}' was terminated with exit code '1'`,
+    );
+    expect(diagnostics.logAnalytics).toMatchObject({
+      where: expect.stringMatching(
+        /^ContainerAppConsoleLogs_CL and ContainerAppSystemLogs_CL of workspace [0-9a-f-]{36}$/,
+      ),
+      consoleLines: 3,
+    });
+    // The refused streams are said; the run's result is the candidate's failure, unchanged.
+    expect(diagnostics.warnings.length).toBeGreaterThan(0);
+    for (const warning of diagnostics.warnings) expect(warning).toMatch(/answered 503/);
+
+    const section = diagnosticsSection(run, candidate);
+    expect(section).toContain(`(last 3 lines, from Log Analytics):`);
+    expect(section).toContain(
+      `stderr Revision ${candidate} of ${app} crashed; exiting with code 1`,
+    );
+    expect(section).toMatch(/\*\*System events\*\* \(\d+, from Log Analytics\):/);
+    expect(section).toMatch(
+      /\*\*Log Analytics:\*\* ContainerAppConsoleLogs_CL and ContainerAppSystemLogs_CL of workspace \S+: 3 console lines and \d+ system events? of the revision, the latest of \S+ \(records arrive there minutes late\)\./,
+    );
+
+    const times = moments(emulator, app, candidate);
+    expectLogAnalyticsReadInOrder(times, logAnalyticsQueries(emulator, "/workspaces/"));
+    expect(times.deactivated).toBeGreaterThan(times.trafficRestored);
+    expectRestored(emulator, app, candidate, run, view.traffic);
+  });
+
+  test("when the environment's logs reach Log Analytics minutes late, the live lines are shown and the summary says Log Analytics held none yet", async () => {
+    const app = "diag-monitor";
+    const view = await seedApp(emulator, app, {
+      environment: "env-diag-monitor",
+      workspace: { name: "diag-monitor-logs", destination: "azure-monitor" },
+    });
+    const candidate = `${app}--bad`;
+    emulator.setIngestionDelay(10 * 60_000);
+    try {
+      const run = await runAction(emulator, {
+        inputs: {
+          "container-app": app,
+          image: image("http500"),
+          "revision-suffix": "bad",
+          ...FAST,
+        },
+      });
+      expect(run.exitCode).toBe(1);
+      const diagnostics = diagnosticsOf(run);
+      expect(diagnostics.console[0].source).toBeUndefined();
+      expect(diagnostics.console[0].lines.map((line) => line.text)).toContainEqual(
+        expect.stringMatching(/^ERROR request \S+: GET \/ answered 500/),
+      );
+      expect(diagnostics.logAnalytics).toEqual({
+        where: "ContainerAppConsoleLogs and ContainerAppSystemLogs of environment env-diag-monitor",
+        consoleLines: 0,
+        systemEvents: 0,
+      });
+      expect(diagnostics.warnings).toEqual([]);
+      expect(diagnosticsSection(run, candidate)).toContain(
+        "**Log Analytics:** ContainerAppConsoleLogs and ContainerAppSystemLogs of environment env-diag-monitor: 0 console lines and 0 system events of the revision (records arrive there minutes late).",
+      );
+      const times = moments(emulator, app, candidate);
+      expectReadBetweenRestoreAndDeactivation(times);
+      expectLogAnalyticsReadInOrder(
+        times,
+        logAnalyticsQueries(emulator, "/managedEnvironments/env-diag-monitor/"),
+      );
+      expectRestored(emulator, app, candidate, run, view.traffic);
+    } finally {
+      emulator.setIngestionDelay(0);
+    }
+  });
+
+  test("when the environment keeps no logs in Log Analytics, the summary says so and nothing is queried there", async () => {
+    const app = "diag-nowhere";
+    const view = await seedApp(emulator, app);
+    const candidate = `${app}--bad`;
+    const since = Date.now();
+    const run = await runAction(emulator, {
+      inputs: { "container-app": app, image: image("crash"), "revision-suffix": "bad", ...FAST },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(diagnosticsOf(run).logAnalytics).toEqual({
+      why: "environment env-shop keeps no logs in Log Analytics (its logs destination is none)",
+      consoleLines: 0,
+      systemEvents: 0,
+    });
+    expect(diagnosticsSection(run, candidate)).toContain(
+      "**Log Analytics:** not read: environment env-shop keeps no logs in Log Analytics (its logs destination is none).",
+    );
+    expect(logAnalyticsQueries(emulator, "/", since)).toEqual([]);
     expectRestored(emulator, app, candidate, run, view.traffic);
   });
 });

@@ -114,3 +114,36 @@ export function expectRestored(
   const final = expectInvariants(emulator, app, run, { traffic });
   expect(final.revisions.find((revision) => revision.name === candidate)?.active).toBe(false);
 }
+
+/** When the run queried Log Analytics (on a workspace or an environment), from the ARM journal. */
+export function logAnalyticsQueries(emulator: Emulator, scope: string, since = 0): number[] {
+  return emulator
+    .armJournal()
+    .filter(
+      (entry) =>
+        entry.time >= since &&
+        entry.method === "POST" &&
+        entry.path.startsWith("/loganalytics/v1/") &&
+        entry.path.includes(scope) &&
+        entry.status === 200,
+    )
+    .map((entry) => entry.time);
+}
+
+/** Log Analytics was read after the previous traffic came back and before the deactivation. */
+export function expectLogAnalyticsReadInOrder(times: Moments, queries: number[]): void {
+  expect(queries.length).toBeGreaterThan(0);
+  for (const time of queries) {
+    expect(time).toBeGreaterThanOrEqual(times.trafficRestored);
+    expect(time).toBeLessThanOrEqual(times.deactivated);
+  }
+}
+
+/** The lines a crashing revision prints, as the emulator's revision process prints them. */
+export function crashLines(app: string, candidate: string, image: string): string[] {
+  return [
+    `Starting ${app} (revision ${candidate}, image ${image}, behaviour crash)`,
+    `Error: cannot start: image ${image} is built to exit at start`,
+    `Revision ${candidate} of ${app} crashed; exiting with code 1`,
+  ];
+}

@@ -4,11 +4,14 @@
  */
 import type { Emulator } from "../../emulator/types.ts";
 import {
+  crashLines,
   diagnosticsGroup,
   diagnosticsOf,
   diagnosticsSection,
+  expectLogAnalyticsReadInOrder,
   expectReadBetweenRestoreAndDeactivation,
   expectRestored,
+  logAnalyticsQueries,
   moments,
 } from "./diagnosticsScenarios.ts";
 import { image, seedApp, startWorld } from "./harness.ts";
@@ -140,6 +143,34 @@ describe("Given the task on Node 24", () => {
         /^Could not read the console output of .+: no answer within the diagnostics deadline \(2\.0 s\)$/,
       ),
     ]);
+    expectRestored(emulator, app, candidate, run, view.traffic);
+  });
+
+  test("when the candidate crashes and its streams refuse, the summary shows its last lines from the environment's Log Analytics workspace", async () => {
+    const app = "task-diag-workspace";
+    const view = await seedApp(emulator, app, {
+      environment: "env-task-diag-workspace",
+      workspace: { name: "task-diag-logs" },
+    });
+    const candidate = `${app}--bad`;
+    emulator.injectLogStreamFault({ app, kind: "status", status: 503, count: 20 });
+    const run = await runTask(emulator, {
+      inputs: { containerApp: app, image: image("crash"), revisionSuffix: "bad", ...FAST },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.result).toBe("failed-before-traffic");
+    const diagnostics = diagnosticsOf(run);
+    expect(diagnostics.console[0]).toMatchObject({ source: "log-analytics" });
+    expect(diagnostics.console[0].lines.map((line) => line.text)).toEqual(
+      crashLines(app, candidate, image("crash")),
+    );
+    const section = diagnosticsSection(run, candidate);
+    expect(section).toContain("(last 3 lines, from Log Analytics):");
+    expect(section).toMatch(
+      /\*\*Log Analytics:\*\* ContainerAppConsoleLogs_CL and ContainerAppSystemLogs_CL of workspace \S+: 3 console lines/,
+    );
+    const times = moments(emulator, app, candidate);
+    expectLogAnalyticsReadInOrder(times, logAnalyticsQueries(emulator, "/workspaces/"));
     expectRestored(emulator, app, candidate, run, view.traffic);
   });
 });

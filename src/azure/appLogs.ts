@@ -179,7 +179,7 @@ function columnNames(custom: boolean): ColumnNames {
   };
 }
 
-/** The rows, newest first as queried, grouped per replica and container, oldest line first. */
+/** The rows grouped per replica and container, oldest line first. */
 function consoleTails(table: LogsTable, names: ColumnNames, lines: number): ConsoleTail[] {
   const [time, group, container, stream, log] = [
     "TimeGenerated",
@@ -189,7 +189,7 @@ function consoleTails(table: LogsTable, names: ColumnNames, lines: number): Cons
     names.log,
   ].map((name) => columnOf(table, name));
   const tails = new Map<string, ConsoleTail>();
-  for (const row of [...table.rows].reverse()) {
+  for (const row of oldestFirst(table, time)) {
     const replica = text(group?.(row)) ?? "";
     const name = text(container?.(row)) ?? "";
     const key = `${replica}\n${name}`;
@@ -215,7 +215,7 @@ function events(table: LogsTable, names: ColumnNames): SystemEvent[] {
     names.log,
     names.count,
   ].map((name) => columnOf(table, name));
-  return [...table.rows].reverse().map((row) => {
+  return oldestFirst(table, time).map((row) => {
     const times = Number(count?.(row));
     return {
       ...isoOf(time?.(row)),
@@ -227,6 +227,15 @@ function events(table: LogsTable, names: ColumnNames): SystemEvent[] {
       ...(Number.isFinite(times) && times > 0 && { count: times }),
     };
   });
+}
+
+/**
+ * The rows by time, oldest first. Rows of the same time stay in the order the service gave them:
+ * which of two lines printed in one tick came first, only the order of the answer can tell.
+ */
+function oldestFirst(table: LogsTable, time: ((row: unknown[]) => unknown) | undefined) {
+  const at = (row: unknown[]) => timeOf(time?.(row)) ?? 0;
+  return [...table.rows].sort((a, b) => at(a) - at(b));
 }
 
 function latestOf(table: LogsTable): number[] {
