@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-PEQFYAPW.js";
+} from "./chunks/chunk-WLBPNA7E.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-PEQFYAPW.js";
+} from "./chunks/chunk-WLBPNA7E.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

@@ -7,7 +7,13 @@ import type { HttpProbe } from "../../src/core/checks/run.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import { collectDiagnostics } from "../../src/core/diagnostics/collect.ts";
 import { describeDiagnostics } from "../../src/core/diagnostics/describe.ts";
-import type { DiagnosticsPort, LogAnalyticsRequest, Log } from "../../src/core/ports.ts";
+import type {
+  DiagnosticsPort,
+  LogAnalyticsRequest,
+  LoggedLines,
+  Log,
+} from "../../src/core/ports.ts";
+import { VirtualClock } from "./support/virtualClock.ts";
 import { engine, healthy, inputs, silent } from "./support/engine.ts";
 import { FakeApps } from "./support/fakeApps.ts";
 
@@ -251,5 +257,85 @@ describe("what Log Analytics keeps of a failed candidate's logs", () => {
     expect(failed.logAnalytics).toBeUndefined();
     expect(failed.state?.runningState).toBe("Failed");
     expect(failed.replicas).toHaveLength(1);
+  });
+});
+
+describe("Log Analytics asked again while its records have not arrived", () => {
+  const revision = "shop--v2";
+  const apps = {
+    getRevision: async () => ({
+      name: revision,
+      active: true,
+      provisioningState: "Provisioned",
+      runningState: "Failed",
+      healthState: "Unhealthy",
+      trafficWeight: 0,
+      containers: [{ name: "shop", image: "shop:2" }],
+    }),
+  };
+  const arrived = {
+    kept: true as const,
+    where: "ContainerAppConsoleLogs_CL and ContainerAppSystemLogs_CL of workspace 1a2b",
+    console: [
+      {
+        replica: "shop--v2-abc",
+        container: "shop",
+        source: "log-analytics" as const,
+        lines: [{ time: "2026-11-27T10:00:01.000Z", text: "Error: cannot start" }],
+      },
+    ],
+    systemEvents: [],
+  };
+  const empty = { ...arrived, console: [] };
+
+  function streamsWithNothing(answers: LoggedLines[]) {
+    const clock = new VirtualClock();
+    const asked: number[] = [];
+    const diagnostics: DiagnosticsPort = {
+      listReplicas: async () => [{ name: "shop--v2-abc", containers: [{ name: "shop" }] }],
+      readConsole: async () => [],
+      readSystemEvents: async () => [],
+      readLogAnalytics: async () => (asked.push(clock.now()), answers.shift() ?? empty),
+    };
+    return { clock, asked, diagnostics };
+  }
+
+  test("when no stream gave a line, it is asked every 5 s until the lines are there", async () => {
+    const { clock, asked, diagnostics } = streamsWithNothing([empty, empty, arrived]);
+    const started = clock.now();
+    const found = await collectDiagnostics(
+      { apps, diagnostics, clock },
+      { revision, lines: 20, deadlineMs: 30_000 },
+    );
+    expect(asked.map((time) => time - started)).toEqual([0, 5_000, 10_000]);
+    expect(found.console).toEqual(arrived.console);
+    expect(found.logAnalytics).toMatchObject({ consoleLines: 1, waitedMs: 10_000 });
+    expect(describeDiagnostics(found).join("\n")).toContain(
+      ", after waiting 10.0 s for them (records arrive there minutes late)",
+    );
+  });
+
+  test("it is asked no longer than another answer fits before the deadline", async () => {
+    const { clock, asked, diagnostics } = streamsWithNothing([]);
+    const started = clock.now();
+    const found = await collectDiagnostics(
+      { apps, diagnostics, clock },
+      { revision, lines: 20, deadlineMs: 30_000 },
+    );
+    expect(asked.map((time) => time - started)).toEqual([0, 5_000, 10_000, 15_000, 20_000]);
+    expect(found.console).toEqual([{ replica: "shop--v2-abc", container: "shop", lines: [] }]);
+    expect(found.logAnalytics).toMatchObject({ consoleLines: 0, waitedMs: 20_000 });
+    expect(found.warnings).toEqual([]);
+  });
+
+  test("lines from a live stream end it at once", async () => {
+    const { clock, asked, diagnostics } = streamsWithNothing([]);
+    diagnostics.readConsole = async () => [{ text: "live line" }];
+    await collectDiagnostics(
+      { apps, diagnostics, clock },
+      { revision, lines: 20, deadlineMs: 30_000 },
+    );
+    expect(asked).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
   });
 });

@@ -241,6 +241,46 @@ describe("Given an app serving v1 at 100%", () => {
     expectRestored(emulator, app, candidate, run, view.traffic);
   });
 
+  test("when no stream gives a line and the workspace has none yet, the run asks it again until they arrive, within diagnostics-timeout", async () => {
+    const app = "diag-late";
+    const view = await seedApp(emulator, app, {
+      environment: "env-diag-late",
+      workspace: { name: "diag-late-logs" },
+    });
+    const candidate = `${app}--bad`;
+    emulator.injectLogStreamFault({ app, kind: "status", status: 503, count: 20 });
+    emulator.setIngestionDelay(3_000);
+    try {
+      const run = await runAction(emulator, {
+        inputs: {
+          "container-app": app,
+          image: image("crash"),
+          "revision-suffix": "bad",
+          ...FAST,
+          "diagnostics-timeout": "20s",
+        },
+      });
+      expect(run.exitCode).toBe(1);
+      const diagnostics = diagnosticsOf(run);
+      expect(diagnostics.console[0]).toMatchObject({ source: "log-analytics" });
+      expect(diagnostics.console[0].lines.map((line) => line.text)).toEqual(
+        crashLines(app, candidate, image("crash")),
+      );
+      const waited = diagnostics.logAnalytics?.waitedMs ?? 0;
+      expect(waited).toBeGreaterThanOrEqual(5_000);
+      expect(waited).toBeLessThan(20_000);
+      const times = moments(emulator, app, candidate);
+      const queries = logAnalyticsQueries(emulator, "/workspaces/", times.trafficRestored);
+      expectLogAnalyticsReadInOrder(times, queries);
+      // Asked at once, then every 5 s until the lines had arrived: two console and two event queries at least.
+      expect(queries.length).toBeGreaterThanOrEqual(4);
+      expect(times.deactivated - times.trafficRestored).toBeLessThan(20_000);
+      expectRestored(emulator, app, candidate, run, view.traffic);
+    } finally {
+      emulator.setIngestionDelay(0);
+    }
+  });
+
   test("when the environment's logs reach Log Analytics minutes late, the live lines are shown and the summary says Log Analytics held none yet", async () => {
     const app = "diag-monitor";
     const view = await seedApp(emulator, app, {

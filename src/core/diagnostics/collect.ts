@@ -7,7 +7,8 @@
  * The live streams come first. Log Analytics, when the environment sends its logs there, fills
  * in what they could not give: the lines of a container whose stream had none (a crashed one, a
  * replica already gone) and the events when the event stream had none. Its records arrive
- * minutes late, so what it held, and until when, is said too.
+ * minutes late: when no stream gave a line and it holds none yet, it is asked again until it has
+ * some or the deadline is near; what it held, and until when, is said too.
  */
 import type { Clock } from "../clock.ts";
 import { errorMessage } from "../failure.ts";
@@ -26,6 +27,8 @@ import type {
 
 /** A revision scaled out far is read from its first replicas: enough to say why. */
 const MAX_REPLICAS = 3;
+/** How often Log Analytics is asked again while it holds none of the revision's lines. */
+export const LOG_ANALYTICS_POLL_MS = 5_000;
 /** Containers with no live stream (replicas gone) shown from Log Analytics at most. */
 const MAX_LOGGED_TAILS = 6;
 /** Logs of a revision whose creation time is unknown are read this far back. */
@@ -108,25 +111,41 @@ export async function collectDiagnostics(
         )
       : Promise.resolve(undefined);
 
-  const logged: Promise<LoggedLines | undefined> =
+  const inLogAnalytics = `Could not read the logs of ${revision} in Log Analytics`;
+  const from = read.then((found) => {
+    const created = found?.createdTime ? Date.parse(found.createdTime) : Number.NaN;
+    return Number.isFinite(created)
+      ? created - CLOCK_MARGIN_MS
+      : started - UNKNOWN_CREATION_LOOKBACK_MS;
+  });
+  const askLogs =
     diagnostics && lines > 0
-      ? read.then((found) => {
-          const created = found?.createdTime ? Date.parse(found.createdTime) : Number.NaN;
-          const from = Number.isFinite(created)
-            ? created - CLOCK_MARGIN_MS
-            : started - UNKNOWN_CREATION_LOOKBACK_MS;
-          return part(`Could not read the logs of ${revision} in Log Analytics`, () =>
-            diagnostics.readLogAnalytics({ revision, from, to: clock.now(), lines }, { signal }),
-          );
-        })
-      : Promise.resolve(undefined);
+      ? async () =>
+          untilAborted(
+            diagnostics.readLogAnalytics(
+              { revision, from: await from, to: clock.now(), lines },
+              { signal },
+            ),
+            signal,
+          )
+      : undefined;
+  const logged: Promise<LoggedLines | undefined> = askLogs
+    ? part(inLogAnalytics, askLogs)
+    : Promise.resolve(undefined);
 
-  const [snapshot, { replicas, console: live }, allEvents, inLogs] = await Promise.all([
+  const [snapshot, { replicas, console: live }, allEvents, firstLogs] = await Promise.all([
     state,
     replicasAndConsole,
     events,
     logged,
   ]);
+  const queriedAt = clock.now();
+  const waitForLogs =
+    askLogs && firstLogs?.kept && !printed(live) && !printed(firstLogs.console);
+  const inLogs = waitForLogs
+    ? await untilPrinted(firstLogs, askLogs, { clock, left, signal })
+    : firstLogs;
+  const waitedMs = waitForLogs ? clock.now() - queriedAt : 0;
   const fromLogs = inLogs?.kept ? inLogs : undefined;
   const console = withLoggedTails(live, fromLogs?.console ?? []);
   const streamEvents = eventsOf(allEvents ?? [], revision);
@@ -147,7 +166,7 @@ export async function collectDiagnostics(
       .slice(-lines)
       .map((event) => ({ ...event, message: cut(event.message) })),
     ...(eventsFromLogs && { systemEventsSource: "log-analytics" as const }),
-    ...(inLogs && { logAnalytics: logAnalyticsRead(inLogs, revision) }),
+    ...(inLogs && { logAnalytics: logAnalyticsRead(inLogs, revision, waitedMs) }),
     ...(request.failedRequest ? { failedRequest: request.failedRequest } : {}),
     warnings,
   });
@@ -238,14 +257,47 @@ function withLoggedTails(live: ConsoleTail[], logged: ConsoleTail[]): ConsoleTai
 }
 
 /** What Log Analytics held of the revision: how many lines and events, and until when. */
-function logAnalyticsRead(logged: LoggedLines, revision: string): LogAnalyticsRead {
+function logAnalyticsRead(
+  logged: LoggedLines,
+  revision: string,
+  waitedMs: number,
+): LogAnalyticsRead {
   if (!logged.kept) return { why: logged.why, consoleLines: 0, systemEvents: 0 };
   return {
     where: logged.where,
     consoleLines: logged.console.reduce((sum, tail) => sum + tail.lines.length, 0),
     systemEvents: eventsOf(logged.systemEvents, revision).length,
     ...(logged.latest !== undefined && { latest: new Date(logged.latest).toISOString() }),
+    ...(waitedMs > 0 && { waitedMs }),
   };
+}
+
+function printed(tails: readonly ConsoleTail[]): boolean {
+  return tails.some((tail) => tail.lines.length > 0);
+}
+
+/**
+ * Log Analytics asked again every LOG_ANALYTICS_POLL_MS while it holds no line of the revision,
+ * as long as another answer fits before the deadline: its records arrive minutes late, and when
+ * no stream gave a line it is the only place left to read them. A query that fails, or a
+ * cancelled run, ends the wait with what was read before.
+ */
+async function untilPrinted(
+  first: LoggedLines,
+  ask: () => Promise<LoggedLines>,
+  { clock, left, signal }: { clock: Clock; left: () => number; signal: AbortSignal },
+): Promise<LoggedLines> {
+  let last = first;
+  try {
+    while (left() > 2 * LOG_ANALYTICS_POLL_MS) {
+      await clock.sleep(LOG_ANALYTICS_POLL_MS, signal);
+      last = await ask();
+      if (!last.kept || printed(last.console)) break;
+    }
+  } catch {
+    // What was read before stands; the first query's failure would have been its warning.
+  }
+  return last;
 }
 
 /**

@@ -87,7 +87,8 @@ export function describeLogAnalytics(read: LogAnalyticsRead): string {
   if (!read.where) return `not read: ${read.why ?? "the environment keeps no logs there"}`;
   const held = `${read.consoleLines} console line${read.consoleLines === 1 ? "" : "s"} and ${read.systemEvents} system event${read.systemEvents === 1 ? "" : "s"} of the revision`;
   const until = read.latest ? `, the latest of ${read.latest}` : "";
-  return `${read.where}: ${held}${until} (records arrive there minutes late)`;
+  const waited = read.waitedMs ? `, after waiting ${formatDuration(read.waitedMs)} for them` : "";
+  return `${read.where}: ${held}${until}${waited} (records arrive there minutes late)`;
 }
 
 /**

@@ -75,6 +75,8 @@ export interface LogAnalyticsRead {
   systemEvents: number;
   /** `TimeGenerated` of the latest record (ISO 8601): logs arrive there minutes late. */
   latest?: string;
+  /** How long it was asked again for lines that had not arrived yet, when it was. */
+  waitedMs?: number;
 }
 
 /** The revision as it was read once the traffic was restored. */
