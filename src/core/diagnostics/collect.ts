@@ -140,8 +140,7 @@ export async function collectDiagnostics(
     logged,
   ]);
   const queriedAt = clock.now();
-  const waitForLogs =
-    askLogs && firstLogs?.kept && !printed(live) && !printed(firstLogs.console);
+  const waitForLogs = askLogs && firstLogs?.kept && !printed(live) && !printed(firstLogs.console);
   const inLogs = waitForLogs
     ? await untilPrinted(firstLogs, askLogs, { clock, left, signal })
     : firstLogs;
