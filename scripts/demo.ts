@@ -31,6 +31,8 @@ async function main(): Promise<number> {
     const seeded = await emulator.seed({
       resourceGroup: RESOURCE_GROUP,
       environment: "env-demo",
+      // The environment keeps its console and system logs in a Log Analytics workspace.
+      workspace: { name: "demo-logs" },
       app: APP,
       revisions: [{ suffix: "v1", image: "emulator.test/app:v1" }],
       traffic: [{ revisionName: `${APP}--v1`, weight: 100, label: "blue" }],
