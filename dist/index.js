@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-WLBPNA7E.js";
+} from "./chunks/chunk-XXUKEE6N.js";
 import {
   __commonJS,
   __require,

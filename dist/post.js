@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-WLBPNA7E.js";
+} from "./chunks/chunk-XXUKEE6N.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

@@ -54,11 +54,17 @@ async function crashingApp(app: string, workspace?: SeedSpec["workspace"]) {
     logAnalytics: `${emulator.info.arm}/loganalytics`,
     userAgent: "aca-blue-green-test",
   });
-  const read = () =>
+  const read = (environmentId?: string) =>
     readLogAnalytics(
       gateway,
       clients,
-      { revision, from: Date.now() - 10 * 60_000, to: Date.now() + 1_000, lines: 50 },
+      {
+        revision,
+        from: Date.now() - 10 * 60_000,
+        to: Date.now() + 1_000,
+        lines: 50,
+        ...(environmentId && { environmentId }),
+      },
       { signal: AbortSignal.timeout(10_000) },
     );
   return { revision, read };
@@ -112,7 +118,14 @@ test("azure-monitor: the tables a diagnostic setting fills, queried on the envir
     name: "logs-monitor-ws",
     destination: "azure-monitor",
   });
-  const found = await read();
+  // The run knows the app's environment from its snapshot: the app is not read again.
+  emulator.clearJournal();
+  const found = await read(
+    `/subscriptions/${emulator.info.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.App/managedEnvironments/env-logs-monitor`,
+  );
+  expect(
+    emulator.armJournal().filter((e) => e.method === "GET" && e.path.endsWith("/logs-monitor")),
+  ).toEqual([]);
   if (!found.kept) throw new Error(`not kept: ${found.why}`);
   expect(found.where).toBe(
     "ContainerAppConsoleLogs and ContainerAppSystemLogs of environment env-logs-monitor",

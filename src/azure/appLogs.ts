@@ -49,7 +49,7 @@ export async function readLogAnalytics(
   request: LogAnalyticsRequest,
   options: { signal: AbortSignal },
 ): Promise<LoggedLines> {
-  const destination = await destinationOf(gateway, clients, options);
+  const destination = await destinationOf(gateway, clients, request.environmentId, options);
   if ("why" in destination) return { kept: false, why: destination.why };
   const names = columnNames(destination.custom);
   const table = (base: string) => (destination.custom ? `${base}_CL` : base);
@@ -102,10 +102,10 @@ export async function readLogAnalytics(
 async function destinationOf(
   gateway: ContainerAppsGateway,
   clients: MonitorClients,
+  known: string | undefined,
   options: { signal: AbortSignal },
 ): Promise<Destination | { why: string }> {
-  const app = await gateway.getApp(options);
-  const environmentId = app.environmentId ?? app.managedEnvironmentId;
+  const environmentId = known ?? (await environmentOf(gateway, options));
   if (!environmentId) return { why: `${gateway.appName} names no managed environment` };
   const environment = await gateway.getEnvironment(environmentId, options);
   const name = environment.name ?? environmentId.split("/").at(-1);
@@ -147,6 +147,14 @@ async function destinationOf(
   return {
     why: `environment ${name} keeps no logs in Log Analytics (its logs destination is ${destination})`,
   };
+}
+
+async function environmentOf(
+  gateway: ContainerAppsGateway,
+  options: { signal: AbortSignal },
+): Promise<string | undefined> {
+  const app = await gateway.getApp(options);
+  return app.environmentId ?? app.managedEnvironmentId;
 }
 
 interface ColumnNames {

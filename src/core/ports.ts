@@ -184,6 +184,8 @@ export interface DiagnosticsPort {
 
 export interface LogAnalyticsRequest {
   revision: string;
+  /** The app's managed environment, when known (else the app is read for it). */
+  environmentId?: string;
   /** The time range to read (epoch ms): from the revision's creation to now. */
   from: number;
   to: number;

@@ -59,6 +59,8 @@ export interface CollectRequest {
   deadlineMs: number;
   errorCode?: string;
   failedRequest?: FailedRequest;
+  /** The app's managed environment, when the run knows it: where its logs are kept. */
+  environmentId?: string;
 }
 
 export async function collectDiagnostics(
@@ -123,7 +125,13 @@ export async function collectDiagnostics(
       ? async () =>
           untilAborted(
             diagnostics.readLogAnalytics(
-              { revision, from: await from, to: clock.now(), lines },
+              {
+                revision,
+                from: await from,
+                to: clock.now(),
+                lines,
+                ...(request.environmentId && { environmentId: request.environmentId }),
+              },
               { signal },
             ),
             signal,

@@ -24,6 +24,8 @@ export class RolloutContext {
   journal?: RunJournal;
   /** The app's traffic as the snapshot found it. */
   found?: TrafficWeight[];
+  /** The app's managed environment, as the snapshot found it. */
+  environmentId?: string;
   /** Whether production traffic has reached the candidate. */
   shifted = false;
   /** Set while the restore runs: a restore that fails is not tried a second time. */

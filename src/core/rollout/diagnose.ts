@@ -32,6 +32,7 @@ export async function collectCandidateDiagnostics(
         revision,
         lines,
         deadlineMs,
+        ...(ctx.environmentId && { environmentId: ctx.environmentId }),
         ...(ctx.report.errorCode && { errorCode: ctx.report.errorCode }),
         ...withFailedRequest(ctx.report),
       },

@@ -53,6 +53,7 @@ export async function takeSnapshot(
       },
     );
   }
+  ctx.environmentId = app.environmentId;
   const fqdn = (await ingressFqdn(apps, app)) ?? "";
   const traffic = currentTraffic(app);
   if (totalWeight(traffic) !== 100) {
