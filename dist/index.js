@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-XXUKEE6N.js";
+} from "./chunks/chunk-MX46SCID.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-XXUKEE6N.js";
+} from "./chunks/chunk-MX46SCID.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

@@ -693,7 +693,7 @@ export const OUTPUTS: readonly OutputSpec[] = [
   {
     name: "diagnostics",
     description:
-      "When the candidate failed: what it said about itself as JSON — its state, its replicas' containers and restart counts, the last lines they printed, the platform's events about it, the failed check's request — with secrets masked; empty otherwise.",
+      "When the candidate failed: what it said about itself as JSON — its state, its replicas' containers and restart counts, the last lines they printed and the platform's events about it (from the live streams, or from Log Analytics where they had none), what Log Analytics held of them, the failed check's request — with secrets masked; empty otherwise. See docs/diagnostics.md.",
   },
   {
     name: "gates",
