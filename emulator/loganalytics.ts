@@ -151,6 +151,10 @@ export function createLogAnalyticsApi(options: {
   logs: LogJournal;
 }): LogAnalyticsApi {
   const { store, telemetry, identity, logs } = options;
+  // The three journals, read the same way: every entry `keep` selects.
+  const consoleOf = (keep: (entry: Readonly<ConsoleEntry>) => boolean) => logs.consoleWhere(keep);
+  const eventsOf = (keep: (entry: Readonly<SystemEventEntry>) => boolean) =>
+    logs.systemEventsWhere(keep);
 
   function handle(
     request: { method: string; url: URL; authorization?: string; body: unknown },
@@ -276,8 +280,8 @@ export function createLogAnalyticsApi(options: {
       });
       if (reporting.length === 0) return undefined;
       return table === CONSOLE_LOGS_CL
-        ? consoleTable(CONSOLE_LOGS_CL, CONSOLE_LOG_CL_COLUMNS, reporting, span, now)
-        : systemTable(SYSTEM_LOGS_CL, SYSTEM_LOG_CL_COLUMNS, reporting, span, now);
+        ? journalTable(CONSOLE_LOGS_CL, CONSOLE_LOG_CL_COLUMNS, consoleOf, reporting, span, now)
+        : journalTable(SYSTEM_LOGS_CL, SYSTEM_LOG_CL_COLUMNS, eventsOf, reporting, span, now);
     }
     const category = categoryOf(table);
     if (!category) return undefined;
@@ -311,47 +315,34 @@ export function createLogAnalyticsApi(options: {
     now: number,
   ): KqlTable {
     if (category === CONSOLE_LOGS) {
-      return consoleTable(CONSOLE_LOGS, CONSOLE_LOG_COLUMNS, environments, span, now);
+      return journalTable(CONSOLE_LOGS, CONSOLE_LOG_COLUMNS, consoleOf, environments, span, now);
     }
     if (category === SYSTEM_LOGS) {
-      return systemTable(SYSTEM_LOGS, SYSTEM_LOG_COLUMNS, environments, span, now);
+      return journalTable(SYSTEM_LOGS, SYSTEM_LOG_COLUMNS, eventsOf, environments, span, now);
     }
-    const byId = new Map(environments.map((e) => [e.id, e]));
-    const records = telemetry.ingested(
-      now,
-      (r) => byId.has(r.environmentId) && r.time >= span.from && r.time <= span.to,
-    );
-    return tableOf(HTTP_LOGS, HTTP_LOG_COLUMNS, records, (r) => byId.get(r.environmentId)!);
+    // Telemetry keeps back what is not ingested yet by itself.
+    const requestsOf = (keep: (record: RequestRecord) => boolean) => telemetry.ingested(now, keep);
+    return journalTable(HTTP_LOGS, HTTP_LOG_COLUMNS, requestsOf, environments, span, now);
   }
 
-  function consoleTable(
+  /**
+   * A table of the entries of `environments` one of the journals holds, within the span and
+   * ingested by `now`.
+   */
+  function journalTable<T extends { environmentId: string; time: number }>(
     name: string,
-    columns: Column<ConsoleEntry>[],
+    columns: Column<T>[],
+    read: (keep: (entry: Readonly<T>) => boolean) => T[],
     environments: ManagedEnvironment[],
     span: Span,
     now: number,
   ): KqlTable {
-    const byId = byLowerId(environments);
+    const byId = new Map(environments.map((e) => [e.id.toLowerCase(), e]));
     const until = Math.min(span.to, now - telemetry.ingestionDelayMs);
-    const entries = logs.consoleWhere(
-      (c) => byId.has(c.environmentId) && c.time >= span.from && c.time <= until,
+    const entries = read(
+      (e) => byId.has(e.environmentId.toLowerCase()) && e.time >= span.from && e.time <= until,
     );
-    return tableOf(name, columns, entries, (c) => byId.get(c.environmentId)!);
-  }
-
-  function systemTable(
-    name: string,
-    columns: Column<SystemEventEntry>[],
-    environments: ManagedEnvironment[],
-    span: Span,
-    now: number,
-  ): KqlTable {
-    const byId = byLowerId(environments);
-    const until = Math.min(span.to, now - telemetry.ingestionDelayMs);
-    const events = logs.systemEventsWhere(
-      (s) => byId.has(s.environmentId) && s.time >= span.from && s.time <= until,
-    );
-    return tableOf(name, columns, events, (s) => byId.get(s.environmentId)!);
+    return tableOf(name, columns, entries, (e) => byId.get(e.environmentId.toLowerCase())!);
   }
 
   return {
@@ -363,10 +354,6 @@ export function createLogAnalyticsApi(options: {
 /** The diagnostic-setting category of a resource-specific table (the table is named after it). */
 function categoryOf(table: string): string | undefined {
   return [HTTP_LOGS, CONSOLE_LOGS, SYSTEM_LOGS].find((category) => category === table);
-}
-
-function byLowerId(environments: ManagedEnvironment[]): Map<string, ManagedEnvironment> {
-  return new Map(environments.map((e) => [e.id.toLowerCase(), e]));
 }
 
 function tableOf<T>(

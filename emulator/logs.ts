@@ -7,7 +7,7 @@
  *
  * The same journal is where the Log Analytics stand-in (loganalytics.ts) reads the rows of
  * `ContainerAppConsoleLogs(_CL)` and `ContainerAppSystemLogs(_CL)` from (`consoleWhere()`,
- * `systemEventsWhere()`; `consoleLogRows()` and `systemLogRows()` give the `_CL` rows as objects).
+ * `systemEventsWhere()`).
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -48,33 +48,6 @@ export interface SystemEventEntry {
   reason: string;
   message: string;
   count: number;
-}
-
-/** A row of `ContainerAppConsoleLogs_CL`, columns as the Log Analytics destination names them. */
-export interface ConsoleLogRow {
-  TimeGenerated: string;
-  ContainerAppName_s: string;
-  EnvironmentName_s: string;
-  RevisionName_s: string;
-  ContainerGroupName_s: string;
-  ContainerName_s: string;
-  ContainerImage_s: string;
-  Stream_s: ConsoleStream;
-  Log_s: string;
-}
-
-/** A row of `ContainerAppSystemLogs_CL`. */
-export interface SystemLogRow {
-  TimeGenerated: string;
-  ContainerAppName_s: string;
-  EnvironmentName_s: string;
-  RevisionName_s: string;
-  ReplicaName_s: string;
-  Type_s: string;
-  Reason_s: string;
-  EventSource_s: string;
-  Log_s: string;
-  Count_d: number;
 }
 
 /** What the revision lifecycle records: console lines, events, and replicas that stop. */
@@ -223,37 +196,6 @@ export class LogStreams implements LifecycleLogs, LogStreamEndpoints {
   /** The system events `keep` selects, oldest first. */
   systemEventsWhere(keep: (entry: Readonly<SystemEventEntry>) => boolean): SystemEventEntry[] {
     return this.#events.filter(keep).map((entry) => ({ ...entry }));
-  }
-
-  /** Every console line as a `ContainerAppConsoleLogs_CL` row, oldest first. */
-  consoleLogRows(): ConsoleLogRow[] {
-    return this.#console.map((entry) => ({
-      TimeGenerated: new Date(entry.time).toISOString(),
-      ContainerAppName_s: entry.app,
-      EnvironmentName_s: entry.environment,
-      RevisionName_s: entry.revision,
-      ContainerGroupName_s: entry.replica,
-      ContainerName_s: entry.container,
-      ContainerImage_s: entry.image,
-      Stream_s: entry.stream,
-      Log_s: entry.text,
-    }));
-  }
-
-  /** Every system event as a `ContainerAppSystemLogs_CL` row, oldest first. */
-  systemLogRows(): SystemLogRow[] {
-    return this.#events.map((entry) => ({
-      TimeGenerated: new Date(entry.time).toISOString(),
-      ContainerAppName_s: entry.app,
-      EnvironmentName_s: entry.environment,
-      RevisionName_s: entry.revision ?? "",
-      ReplicaName_s: entry.replica ?? "",
-      Type_s: entry.type,
-      Reason_s: entry.reason,
-      EventSource_s: "ContainerAppController",
-      Log_s: entry.message,
-      Count_d: entry.count,
-    }));
   }
 
   /** Every request the log stream server answered. */

@@ -7,8 +7,6 @@
 import type { ContainerAppsAPIClient } from "@azure/arm-appcontainers";
 import { Agent, ProxyAgent, fetch } from "undici";
 import { startEmulator, type Emulator } from "../../emulator/index.ts";
-import { LogStreams } from "../../emulator/logs.ts";
-import { ResourceStore, type ContainerApp } from "../../emulator/store.ts";
 import { armClient, armRequest, caOf, eventually, updateApp } from "./support.ts";
 
 const rg = "rg-logs";
@@ -262,55 +260,6 @@ describe("log stream faults", () => {
       ["console", 0, "hang"],
       ["console", 503, "status"],
       ["console", 200, undefined],
-    ]);
-  });
-});
-
-describe("the journal", () => {
-  test("gives ContainerAppConsoleLogs_CL and ContainerAppSystemLogs_CL rows, for a Log Analytics stand-in", () => {
-    const store = new ResourceStore("sub");
-    const logs = new LogStreams({ base: "https://127.0.0.1:1", store });
-    const app = {
-      id: "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.App/containerApps/web",
-      name: "web",
-      environmentId:
-        "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/env",
-    } as ContainerApp;
-    logs.console(app, {
-      revision: "web--v1",
-      replica: "web--v1-abc",
-      container: "web",
-      image: "registry.test/web:1",
-      stream: "stderr",
-      text: "boom",
-    });
-    logs.event(app, { revision: "web--v1", type: "Warning", reason: "Error", message: "exited" });
-    expect(logs.consoleLogRows()).toEqual([
-      {
-        TimeGenerated: expect.stringMatching(/Z$/),
-        ContainerAppName_s: "web",
-        EnvironmentName_s: "env",
-        RevisionName_s: "web--v1",
-        ContainerGroupName_s: "web--v1-abc",
-        ContainerName_s: "web",
-        ContainerImage_s: "registry.test/web:1",
-        Stream_s: "stderr",
-        Log_s: "boom",
-      },
-    ]);
-    expect(logs.systemLogRows()).toEqual([
-      {
-        TimeGenerated: expect.stringMatching(/Z$/),
-        ContainerAppName_s: "web",
-        EnvironmentName_s: "env",
-        RevisionName_s: "web--v1",
-        ReplicaName_s: "",
-        Type_s: "Warning",
-        Reason_s: "Error",
-        EventSource_s: "ContainerAppController",
-        Log_s: "exited",
-        Count_d: 1,
-      },
     ]);
   });
 });
