@@ -5,17 +5,11 @@
  */
 import { readLogAnalytics } from "../../src/azure/appLogs.ts";
 import { ContainerAppsGateway } from "../../src/azure/containerApps.ts";
-import { createMonitorClients } from "../../src/azure/logAnalytics.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import { startEmulator } from "../../emulator/index.ts";
 import type { Emulator, SeedSpec } from "../../emulator/types.ts";
-import {
-  armClient,
-  eventually,
-  managementScope,
-  secretCredential,
-  trustProcessWide,
-} from "../emulator/support.ts";
+import { armClient, eventually, trustProcessWide } from "../emulator/support.ts";
+import { monitorClients } from "./support.ts";
 
 const RG = "rg-app-logs";
 let emulator: Emulator;
@@ -46,14 +40,7 @@ async function crashingApp(app: string, workspace?: SeedSpec["workspace"]) {
   const gateway = new ContainerAppsGateway(armClient(emulator.info), RG, app, {
     clock: systemClock,
   });
-  const clients = createMonitorClients({
-    credential: secretCredential(emulator.info),
-    subscriptionId: emulator.info.subscriptionId,
-    armEndpoint: emulator.info.arm,
-    armScope: managementScope,
-    logAnalytics: `${emulator.info.arm}/loganalytics`,
-    userAgent: "aca-blue-green-test",
-  });
+  const clients = monitorClients(emulator.info);
   const read = (environmentId?: string) =>
     readLogAnalytics(
       gateway,

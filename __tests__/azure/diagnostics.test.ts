@@ -5,19 +5,12 @@
  */
 import { ContainerAppDiagnostics } from "../../src/azure/diagnostics.ts";
 import { ContainerAppsGateway } from "../../src/azure/containerApps.ts";
-import { createMonitorClients } from "../../src/azure/logAnalytics.ts";
 import { consoleStreamUrl, parseConsoleLine, parseSystemEvent } from "../../src/azure/logStream.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import { startEmulator } from "../../emulator/index.ts";
 import type { Emulator } from "../../emulator/types.ts";
-import {
-  armClient,
-  eventually,
-  managementScope,
-  rejectionOf,
-  secretCredential,
-  trustProcessWide,
-} from "../emulator/support.ts";
+import { armClient, eventually, rejectionOf, trustProcessWide } from "../emulator/support.ts";
+import { monitorClients } from "./support.ts";
 
 describe("console stream lines", () => {
   test.each([
@@ -119,18 +112,12 @@ describe("against the emulator", () => {
     const gateway = new ContainerAppsGateway(armClient(emulator.info), RG, app, {
       clock: systemClock,
     });
-    return new ContainerAppDiagnostics(gateway, emulator.info.subscriptionId, monitorClients());
+    return new ContainerAppDiagnostics(
+      gateway,
+      emulator.info.subscriptionId,
+      monitorClients(emulator.info),
+    );
   }
-
-  const monitorClients = () =>
-    createMonitorClients({
-      credential: secretCredential(emulator.info),
-      subscriptionId: emulator.info.subscriptionId,
-      armEndpoint: emulator.info.arm,
-      armScope: managementScope,
-      logAnalytics: `${emulator.info.arm}/loganalytics`,
-      userAgent: "aca-blue-green-test",
-    });
 
   const read = (lines: number) => ({ lines, signal: AbortSignal.timeout(10_000) });
 

@@ -121,21 +121,23 @@ describe("diagnostics of a failed candidate", () => {
   });
 });
 
+/** The failed candidate, as collecting its diagnostics reads it. */
+const revision = "shop--v2";
+const created = "2026-12-01T10:00:00.000Z";
+const apps = {
+  getRevision: async () => ({
+    name: revision,
+    active: true,
+    provisioningState: "Provisioned",
+    runningState: "Failed",
+    healthState: "Unhealthy",
+    trafficWeight: 0,
+    containers: [{ name: "shop", image: "shop:2" }],
+    createdTime: created,
+  }),
+};
+
 describe("what Log Analytics keeps of a failed candidate's logs", () => {
-  const revision = "shop--v2";
-  const created = "2026-12-01T10:00:00.000Z";
-  const apps = {
-    getRevision: async () => ({
-      name: revision,
-      active: true,
-      provisioningState: "Provisioned",
-      runningState: "Failed",
-      healthState: "Unhealthy",
-      trafficWeight: 0,
-      containers: [{ name: "shop", image: "shop:2" }],
-      createdTime: created,
-    }),
-  };
   const line = (time: string, text: string) => ({ time, stream: "stderr" as const, text });
   const logged = {
     kept: true as const,
@@ -261,18 +263,6 @@ describe("what Log Analytics keeps of a failed candidate's logs", () => {
 });
 
 describe("Log Analytics asked again while its records have not arrived", () => {
-  const revision = "shop--v2";
-  const apps = {
-    getRevision: async () => ({
-      name: revision,
-      active: true,
-      provisioningState: "Provisioned",
-      runningState: "Failed",
-      healthState: "Unhealthy",
-      trafficWeight: 0,
-      containers: [{ name: "shop", image: "shop:2" }],
-    }),
-  };
   const arrived = {
     kept: true as const,
     where: "ContainerAppConsoleLogs_CL and ContainerAppSystemLogs_CL of workspace 1a2b",

@@ -14,6 +14,7 @@ import {
   expectRestored,
   logAnalyticsQueries,
   moments,
+  seedWithWorkspaceOnly,
 } from "./diagnosticsScenarios.ts";
 import { image, runAction, seedApp, startWorld } from "./harness.ts";
 
@@ -190,12 +191,8 @@ describe("Given an app serving v1 at 100%", () => {
 
   test("when the candidate crashes and its streams refuse, the summary shows its last lines and the platform's events from the environment's Log Analytics workspace", async () => {
     const app = "diag-workspace";
-    const view = await seedApp(emulator, app, {
-      environment: "env-diag-workspace",
-      workspace: { name: "diag-logs" },
-    });
+    const view = await seedWithWorkspaceOnly(emulator, app);
     const candidate = `${app}--bad`;
-    emulator.injectLogStreamFault({ app, kind: "status", status: 503, count: 20 });
     const run = await runAction(emulator, {
       inputs: { "container-app": app, image: image("crash"), "revision-suffix": "bad", ...FAST },
     });
@@ -243,12 +240,8 @@ describe("Given an app serving v1 at 100%", () => {
 
   test("when no stream gives a line and the workspace has none yet, the run asks it again until they arrive, within diagnostics-timeout", async () => {
     const app = "diag-late";
-    const view = await seedApp(emulator, app, {
-      environment: "env-diag-late",
-      workspace: { name: "diag-late-logs" },
-    });
+    const view = await seedWithWorkspaceOnly(emulator, app);
     const candidate = `${app}--bad`;
-    emulator.injectLogStreamFault({ app, kind: "status", status: 503, count: 20 });
     emulator.setIngestionDelay(3_000);
     try {
       const run = await runAction(emulator, {

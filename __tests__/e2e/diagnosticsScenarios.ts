@@ -3,10 +3,10 @@
  * candidate is set up, what its run must say about it, and the order the emulator's journals
  * prove — the previous traffic back first, then the candidate read, then the candidate deactivated.
  */
-import type { ArmJournalEntry, Emulator } from "../../emulator/types.ts";
+import type { AppView, ArmJournalEntry, Emulator } from "../../emulator/types.ts";
 import type { CandidateDiagnostics } from "../../src/core/diagnostics/types.ts";
 import type { ActionRun } from "./harness.ts";
-import { expectInvariants } from "./harness.ts";
+import { expectInvariants, seedApp } from "./harness.ts";
 
 /** The diagnostics output of a run, parsed; fails when it is empty. */
 export function diagnosticsOf(run: ActionRun): CandidateDiagnostics {
@@ -146,4 +146,18 @@ export function crashLines(app: string, candidate: string, image: string): strin
     `Error: cannot start: image ${image} is built to exit at start`,
     `Revision ${candidate} of ${app} crashed; exiting with code 1`,
   ];
+}
+
+/**
+ * Seeds `app` serving v1 in an environment of its own, which keeps its logs in a Log Analytics
+ * workspace (destination `log-analytics`), and makes its log and event streams refuse: what the
+ * run learns of its lines then comes from the workspace.
+ */
+export async function seedWithWorkspaceOnly(emulator: Emulator, app: string): Promise<AppView> {
+  const view = await seedApp(emulator, app, {
+    environment: `env-${app}`,
+    workspace: { name: `${app}-logs` },
+  });
+  emulator.injectLogStreamFault({ app, kind: "status", status: 503, count: 20 });
+  return view;
 }

@@ -13,6 +13,7 @@ import {
   expectRestored,
   logAnalyticsQueries,
   moments,
+  seedWithWorkspaceOnly,
 } from "./diagnosticsScenarios.ts";
 import { image, seedApp, startWorld } from "./harness.ts";
 import { runTask, systemNode20 } from "./taskHarness.ts";
@@ -148,12 +149,8 @@ describe("Given the task on Node 24", () => {
 
   test("when the candidate crashes and its streams refuse, the summary shows its last lines from the environment's Log Analytics workspace", async () => {
     const app = "task-diag-workspace";
-    const view = await seedApp(emulator, app, {
-      environment: "env-task-diag-workspace",
-      workspace: { name: "task-diag-logs" },
-    });
+    const view = await seedWithWorkspaceOnly(emulator, app);
     const candidate = `${app}--bad`;
-    emulator.injectLogStreamFault({ app, kind: "status", status: 503, count: 20 });
     const run = await runTask(emulator, {
       inputs: { containerApp: app, image: image("crash"), revisionSuffix: "bad", ...FAST },
     });
