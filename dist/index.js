@@ -5,7 +5,7 @@ import {
   require_tunnel,
   require_undici,
   runMain
-} from "./chunks/chunk-MX46SCID.js";
+} from "./chunks/chunk-ZSL5TMUO.js";
 import {
   __commonJS,
   __require,

@@ -3,7 +3,7 @@ import {
   GitHubHost,
   errorMessage,
   runPost
-} from "./chunks/chunk-MX46SCID.js";
+} from "./chunks/chunk-ZSL5TMUO.js";
 import "./chunks/chunk-HANBNIMK.js";
 
 // src/github/postStep.ts

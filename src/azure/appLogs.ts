@@ -81,7 +81,7 @@ export async function readLogAnalytics(
       ? query(
           SYSTEM,
           `(${names.revision} == ${revision} or ${names.revision} == "")`,
-          Math.max(1, request.lines, 100),
+          Math.max(request.lines, 100),
         )
       : undefined,
   ]);

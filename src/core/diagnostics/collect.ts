@@ -113,7 +113,6 @@ export async function collectDiagnostics(
         )
       : Promise.resolve(undefined);
 
-  const inLogAnalytics = `Could not read the logs of ${revision} in Log Analytics`;
   const from = read.then((found) => {
     const created = found?.createdTime ? Date.parse(found.createdTime) : Number.NaN;
     return Number.isFinite(created)
@@ -123,22 +122,19 @@ export async function collectDiagnostics(
   const askLogs =
     diagnostics && lines > 0
       ? async () =>
-          untilAborted(
-            diagnostics.readLogAnalytics(
-              {
-                revision,
-                from: await from,
-                to: clock.now(),
-                lines,
-                ...(request.environmentId && { environmentId: request.environmentId }),
-              },
-              { signal },
-            ),
-            signal,
+          diagnostics.readLogAnalytics(
+            {
+              revision,
+              from: await from,
+              to: clock.now(),
+              lines,
+              ...(request.environmentId && { environmentId: request.environmentId }),
+            },
+            { signal },
           )
       : undefined;
   const logged: Promise<LoggedLines | undefined> = askLogs
-    ? part(inLogAnalytics, askLogs)
+    ? part(`Could not read the logs of ${revision} in Log Analytics`, askLogs)
     : Promise.resolve(undefined);
 
   const [snapshot, { replicas, console: live }, allEvents, firstLogs] = await Promise.all([
@@ -173,7 +169,7 @@ export async function collectDiagnostics(
       .slice(-lines)
       .map((event) => ({ ...event, message: cut(event.message) })),
     ...(eventsFromLogs && { systemEventsSource: "log-analytics" as const }),
-    ...(inLogs && { logAnalytics: logAnalyticsRead(inLogs, revision, waitedMs) }),
+    ...(inLogs && { logAnalytics: logAnalyticsRead(inLogs, loggedEvents.length, waitedMs) }),
     ...(request.failedRequest ? { failedRequest: request.failedRequest } : {}),
     warnings,
   });
@@ -266,14 +262,14 @@ function withLoggedTails(live: ConsoleTail[], logged: ConsoleTail[]): ConsoleTai
 /** What Log Analytics held of the revision: how many lines and events, and until when. */
 function logAnalyticsRead(
   logged: LoggedLines,
-  revision: string,
+  systemEvents: number,
   waitedMs: number,
 ): LogAnalyticsRead {
   if (!logged.kept) return { why: logged.why, consoleLines: 0, systemEvents: 0 };
   return {
     where: logged.where,
     consoleLines: logged.console.reduce((sum, tail) => sum + tail.lines.length, 0),
-    systemEvents: eventsOf(logged.systemEvents, revision).length,
+    systemEvents,
     ...(logged.latest !== undefined && { latest: new Date(logged.latest).toISOString() }),
     ...(waitedMs > 0 && { waitedMs }),
   };
@@ -298,7 +294,7 @@ async function untilPrinted(
   try {
     while (left() > 2 * LOG_ANALYTICS_POLL_MS) {
       await clock.sleep(LOG_ANALYTICS_POLL_MS, signal);
-      last = await ask();
+      last = await untilAborted(ask(), signal);
       if (!last.kept || printed(last.console)) break;
     }
   } catch {
