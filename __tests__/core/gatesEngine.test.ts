@@ -9,7 +9,8 @@ import type { HttpProbe, HttpRequest } from "../../src/core/checks/run.ts";
 import type { HttpLogSummary, RevisionMinute, TrafficMonitor } from "../../src/core/ports.ts";
 import { decodeHeldTags } from "../../src/core/tags.ts";
 import { FakeApps } from "./support/fakeApps.ts";
-import { deployInputs, engineDeps } from "../support/engineWorld.ts";
+import { inputs } from "./support/engine.ts";
+import { engineDeps } from "../support/engineWorld.ts";
 
 /** The candidate's label URL: `green` while it is tested, `blue` once it holds production. */
 const CANDIDATE_HOSTS = ["shop---green.env.test", "shop---blue.env.test"];
@@ -60,7 +61,7 @@ describe("the side-by-side judge in the engine, on seeded latencies", () => {
     const apps = new FakeApps();
     const probe = seededProbe({ seed: 11, stableMs: 40, candidateMs: 120 });
     const deps = engineDeps(apps, probe);
-    const report = await deploy(deployInputs(SIDE_BY_SIDE), deps);
+    const report = await deploy(inputs(SIDE_BY_SIDE), deps);
     expect(report.result).toBe("rolled-back");
     expect(report.errorCode).toBe("GateFailed");
     expect(report.steps).toHaveLength(1);
@@ -78,7 +79,7 @@ describe("the side-by-side judge in the engine, on seeded latencies", () => {
     const apps = new FakeApps();
     const probe = seededProbe({ seed: 12, stableMs: 40, candidateMs: 42 });
     const deps = engineDeps(apps, probe);
-    const report = await deploy(deployInputs(SIDE_BY_SIDE), deps);
+    const report = await deploy(inputs(SIDE_BY_SIDE), deps);
     expect(report.reason).toMatch(/passed/);
     expect(report.result).toBe("promoted");
     for (const step of report.steps) {
@@ -100,7 +101,7 @@ describe("the side-by-side judge in the engine, on seeded latencies", () => {
     const apps = new FakeApps();
     const probe = seededProbe({ seed: 13, stableMs: 40, candidateMs: 40, candidateFailsEvery: 5 });
     const deps = engineDeps(apps, probe);
-    const report = await deploy(deployInputs(SIDE_BY_SIDE), deps);
+    const report = await deploy(inputs(SIDE_BY_SIDE), deps);
     expect(report.smoke?.ok).toBe(true);
     expect(report.result).toBe("rolled-back");
     const errors = report.steps[0].gates?.comparisons.find(
@@ -149,7 +150,7 @@ describe("a candidate with no traffic ends as `inconclusive` says", () => {
     const apps = new FakeApps();
     const probe = seededProbe({ seed: 21, stableMs: 40, candidateMs: 40 });
     const deps = engineDeps(apps, probe, { monitor: new MemoryMonitor() });
-    const report = await deploy(deployInputs({ ...NO_TRAFFIC, inconclusive: policy }), deps);
+    const report = await deploy(inputs({ ...NO_TRAFFIC, inconclusive: policy }), deps);
     return { apps, report, deps };
   }
 
@@ -192,7 +193,7 @@ describe("a candidate with no traffic ends as `inconclusive` says", () => {
     const probe = seededProbe({ seed: 22, stableMs: 40, candidateMs: 40 });
     const deps = engineDeps(apps, probe, { monitor: new MemoryMonitor() });
     const report = await deploy(
-      deployInputs({ ...NO_TRAFFIC, "traffic-steps": "100", inconclusive: "hold" }),
+      inputs({ ...NO_TRAFFIC, "traffic-steps": "100", inconclusive: "hold" }),
       deps,
     );
     expect(report.result).toBe("held");

@@ -6,10 +6,8 @@
  */
 import type { Clock } from "../../src/core/clock.ts";
 import type { HttpProbe } from "../../src/core/checks/run.ts";
-import { readInputs } from "../../src/core/inputs/validate.ts";
 import type { ContainerAppsPort, EngineDeps, Log } from "../../src/core/ports.ts";
 import { DEFAULT_TIMING } from "../../src/core/timing.ts";
-import type { Inputs } from "../../src/core/types.ts";
 
 interface Timer {
   at: number;
@@ -72,23 +70,6 @@ export function recordingLog(): Log & { lines: string[] } {
     error: (message) => void lines.push(`error: ${message}`),
     group: (_title, fn) => fn(),
   };
-}
-
-/** Validated inputs of a deploy of shop--v2, with `given` on top. */
-export function deployInputs(given: Record<string, string>): Inputs {
-  const parsed = readInputs(
-    (name) =>
-      ({
-        "subscription-id": "00000000-0000-0000-0000-000000000001",
-        "resource-group": "rg",
-        "container-app": "shop",
-        image: "registry.test/shop:2",
-        "revision-suffix": "v2",
-        ...given,
-      })[name],
-  );
-  if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join("; "));
-  return parsed.inputs;
 }
 
 export function engineDeps(
