@@ -692,18 +692,7 @@ export function createArmHandler(
           }
           return failedWrite(request, response, fault.error, headers);
         } catch (error) {
-          const failure = error as HttpError;
-          sendError(
-            response,
-            new HttpError(
-              failure.status,
-              failure.code,
-              failure.message,
-              { ...headers, ...failure.headers },
-              failure.envelope,
-            ),
-          );
-          return failure.status;
+          return sendWithHeaders(response, error as HttpError, headers);
         }
     }
   }
@@ -830,17 +819,7 @@ export function createArmHandler(
         error instanceof HttpError
           ? error
           : new HttpError(500, "InternalServerError", `The emulator failed: ${String(error)}`);
-      sendError(
-        response,
-        new HttpError(
-          failure.status,
-          failure.code,
-          failure.message,
-          { ...headers, ...failure.headers },
-          failure.envelope,
-        ),
-      );
-      record(failure.status);
+      record(sendWithHeaders(response, failure, headers));
       return;
     }
     const replyHeaders = { ...headers, ...reply.headers };
@@ -860,4 +839,23 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 /** A stable hex identifier, like the service's verification ids. */
 function verificationId(seed: string): string {
   return createHash("sha256").update(seed.toLowerCase()).digest("hex").slice(0, 64).toUpperCase();
+}
+
+/** Sends an error with the request's headers beneath its own; returns its status. */
+function sendWithHeaders(
+  response: ServerResponse,
+  failure: HttpError,
+  headers: Record<string, string>,
+): number {
+  sendError(
+    response,
+    new HttpError(
+      failure.status,
+      failure.code,
+      failure.message,
+      { ...headers, ...failure.headers },
+      failure.envelope,
+    ),
+  );
+  return failure.status;
 }
