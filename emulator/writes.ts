@@ -51,15 +51,16 @@ import {
 } from "./validation.ts";
 
 /** What an app write sets, after validation and defaults. */
-interface DesiredApp {
-  location: string;
-  tags: Record<string, string>;
-  environmentId: string;
-  identity?: Json;
-  workloadProfileName?: string;
-  configuration: Json;
-  template: Json;
-}
+type DesiredApp = Pick<
+  ContainerApp,
+  | "location"
+  | "tags"
+  | "environmentId"
+  | "identity"
+  | "workloadProfileName"
+  | "configuration"
+  | "template"
+>;
 
 export interface WritesOptions {
   store: ResourceStore;
