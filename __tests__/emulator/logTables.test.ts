@@ -162,6 +162,21 @@ async function semanticError(query: Promise<unknown>) {
   return error;
 }
 
+/** The diagnostic settings of an environment, as the Monitor SDK lists them. */
+async function diagnosticSettingsOf(environment: string) {
+  const monitor = new MonitorClient(secretCredential(emulator.info), emulator.info.subscriptionId, {
+    endpoint: emulator.info.arm,
+    tlsOptions: { ca: caOf(emulator.info) },
+  });
+  const settings = [];
+  for await (const setting of monitor.diagnosticSettings.list(
+    environmentId(environment).slice(1),
+  )) {
+    settings.push(setting);
+  }
+  return settings;
+}
+
 describe("destination log-analytics: the workspace's _CL tables, workspace-scoped", () => {
   test("the environment reads its customer id; the diagnostic settings send only HTTP logs", async () => {
     expect(customerId).toBe(workspaceCustomerId("ws-la"));
@@ -170,20 +185,7 @@ describe("destination log-analytics: the workspace's _CL tables, workspace-scope
       destination: "log-analytics",
       logAnalyticsConfiguration: { customerId },
     });
-    const monitor = new MonitorClient(
-      secretCredential(emulator.info),
-      emulator.info.subscriptionId,
-      {
-        endpoint: emulator.info.arm,
-        tlsOptions: { ca: caOf(emulator.info) },
-      },
-    );
-    const settings = [];
-    for await (const setting of monitor.diagnosticSettings.list(
-      environmentId(laEnvironment).slice(1),
-    )) {
-      settings.push(setting);
-    }
+    const settings = await diagnosticSettingsOf(laEnvironment);
     expect(settings.map((s) => [s.name, s.logs?.map((l) => l.category)])).toEqual([
       ["http-logs", ["ContainerAppHTTPLogs"]],
     ]);
@@ -281,20 +283,7 @@ describe("destination azure-monitor: the resource-specific tables, resource-scop
   test("the environment reads destination azure-monitor; a diagnostic setting sends both categories", async () => {
     const environment = await client.managedEnvironments.get(rg, amEnvironment);
     expect(environment.appLogsConfiguration).toEqual({ destination: "azure-monitor" });
-    const monitor = new MonitorClient(
-      secretCredential(emulator.info),
-      emulator.info.subscriptionId,
-      {
-        endpoint: emulator.info.arm,
-        tlsOptions: { ca: caOf(emulator.info) },
-      },
-    );
-    const settings = [];
-    for await (const setting of monitor.diagnosticSettings.list(
-      environmentId(amEnvironment).slice(1),
-    )) {
-      settings.push(setting);
-    }
+    const settings = await diagnosticSettingsOf(amEnvironment);
     expect(settings.map((s) => [s.name, s.logs?.map((l) => l.category)])).toEqual([
       ["http-logs", ["ContainerAppHTTPLogs"]],
       ["app-logs", ["ContainerAppConsoleLogs", "ContainerAppSystemLogs"]],
