@@ -68,11 +68,9 @@ describe("Given an app serving v1 at 100%", () => {
       state: { provisioningState: "Failed", provisioningError: `Container crashing: ${app}` },
       warnings: [],
     });
-    expect(diagnostics.console[0].lines.map((line) => line.text)).toEqual([
-      `Starting ${app} (revision ${candidate}, image ${image("crash")}, behaviour crash)`,
-      `Error: cannot start: image ${image("crash")} is built to exit at start`,
-      `Revision ${candidate} of ${app} crashed; exiting with code 1`,
-    ]);
+    expect(diagnostics.console[0].lines.map((line) => line.text)).toEqual(
+      crashLines(app, candidate, image("crash")),
+    );
     expect(diagnosticsGroup(run, candidate)).toContain(
       `  Provisioning error: Container crashing: ${app}`,
     );
